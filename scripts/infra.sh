@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Installs (from Debian's packages) and starts what Slipway drives: Docker Engine, the registry
+# (also Docker's mirror, so `FROM node:18-slim` builds offline), Redis with an append-only file,
+# and seeds base images. Idempotent: every step checks before it acts. HAProxy is installed here
+# and started by `slipway server` itself, which owns its config (src/proxy).
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+mkdir -p "$RUN_DIR" "$SLIPWAY_DATA/registry" "$SLIPWAY_DATA/redis"
+
+# --- packages -------------------------------------------------------------------------------
+PACKAGES=(docker.io docker-registry redis-server haproxy git debootstrap curl ca-certificates)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  step "Installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  as_root apt-get update -qq || fail "apt-get update"
+  as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || fail "apt-get install ${missing[*]}"
+else
+  step "Debian packages present (${PACKAGES[*]})"
+fi
+
+# --- Docker Engine ---------------------------------------------------------------------------
+step "Configuring Docker Engine to use the local registry as its mirror"
+as_root mkdir -p /etc/docker
+# Merge, never clobber: keep whatever else daemon.json says.
+changed=$(as_root node -e '
+  const fs = require("fs"); const f = "/etc/docker/daemon.json"; const reg = process.argv[1];
+  let cfg = {}; try { cfg = JSON.parse(fs.readFileSync(f, "utf8") || "{}"); } catch (e) {
+    if (e.code !== "ENOENT") { console.error(f + " is not valid JSON: " + e.message); process.exit(2); } }
+  const before = JSON.stringify(cfg);
+  const add = (k, v) => { cfg[k] = Array.from(new Set([...(cfg[k] || []), v])); };
+  add("registry-mirrors", "http://" + reg); add("insecure-registries", reg);
+  if (JSON.stringify(cfg) !== before) { fs.writeFileSync(f, JSON.stringify(cfg, null, 2) + "\n"); console.log("yes"); }
+' "$SLIPWAY_REGISTRY") || fail "merging /etc/docker/daemon.json"
+
+if docker info >/dev/null 2>&1; then
+  if [ "$changed" = yes ]; then
+    info "daemon.json changed: asking dockerd to reload it (SIGHUP)"
+    as_root pkill -HUP -x dockerd || true
+  fi
+  info "dockerd is running"
+else
+  step "Starting dockerd"
+  if ! pid_alive /var/run/docker.pid dockerd; then
+    as_root rm -f /var/run/docker.pid /var/run/docker.sock /run/docker/containerd/containerd.pid 2>/dev/null || true
+  fi
+  if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+    as_root systemctl start docker || fail "systemctl start docker"
+  else
+    as_root setsid nohup dockerd >"$RUN_DIR/dockerd.log" 2>&1 < /dev/null &
+  fi
+  wait_for 60 "dockerd (log: $RUN_DIR/dockerd.log)" docker info
+fi
+
+# --- registry --------------------------------------------------------------------------------
+registry_up() { curl -fsS "http://$SLIPWAY_REGISTRY/v2/" >/dev/null 2>&1; }
+if registry_up; then
+  step "Registry answers on $SLIPWAY_REGISTRY"
+else
+  step "Starting the registry on $SLIPWAY_REGISTRY (storage: $SLIPWAY_DATA/registry)"
+  cat >"$SLIPWAY_DATA/registry/config.yml" <<YAML
+version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: $SLIPWAY_DATA/registry/storage
+  delete:
+    enabled: true
+http:
+  addr: $SLIPWAY_REGISTRY
+YAML
+  setsid nohup docker-registry serve "$SLIPWAY_DATA/registry/config.yml" \
+    >"$RUN_DIR/registry.log" 2>&1 < /dev/null &
+  echo $! >"$RUN_DIR/registry.pid"
+  wait_for 20 "registry (log: $RUN_DIR/registry.log)" registry_up
+fi
+
+# --- Redis -----------------------------------------------------------------------------------
+redis_host=$(node -e 'const u=new URL(process.argv[1]);console.log(u.hostname+" "+(u.port||6379))' "$SLIPWAY_REDIS_URL")
+read -r rhost rport <<<"$redis_host"
+if redis-cli -h "$rhost" -p "$rport" ping 2>/dev/null | grep -q PONG; then
+  step "Redis answers on $rhost:$rport"
+else
+  step "Starting Redis on $rhost:$rport (append-only, dir $SLIPWAY_DATA/redis)"
+  rm -f "$RUN_DIR/redis.pid"
+  redis-server --bind "$rhost" --port "$rport" --dir "$SLIPWAY_DATA/redis" --appendonly yes \
+    --daemonize yes --pidfile "$RUN_DIR/redis.pid" --logfile "$RUN_DIR/redis.log" \
+    --save '' >/dev/null || fail "redis-server (log: $RUN_DIR/redis.log)"
+  wait_for 20 "redis" bash -c "redis-cli -h $rhost -p $rport ping | grep -q PONG"
+fi
+# Jobs must survive a Redis restart, whoever started it.
+redis-cli -h "$rhost" -p "$rport" config set appendonly yes >/dev/null || true
+
+# --- base images -----------------------------------------------------------------------------
+bash "$ROOT/scripts/base-images.sh"

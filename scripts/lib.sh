@@ -1,0 +1,44 @@
+# Shared helpers for Slipway's set-up scripts: step reporting and daemon liveness checks.
+# Sourced, never run. Every step prints what it does; a failing step names itself and why.
+set -euo pipefail
+
+SLIPWAY_DATA=${SLIPWAY_DATA:-/var/lib/slipway}
+SLIPWAY_REGISTRY=${SLIPWAY_REGISTRY:-127.0.0.1:5000}
+SLIPWAY_REDIS_URL=${SLIPWAY_REDIS_URL:-redis://127.0.0.1:6379}
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+RUN_DIR="$SLIPWAY_DATA/run"
+
+CURRENT_STEP=""
+step() { CURRENT_STEP="$*"; printf -- '-----> %s\n' "$*"; }
+info() { printf -- '       %s\n' "$*"; }
+fail() { printf -- ' !     %s failed: %s\n' "${CURRENT_STEP:-set-up}" "$*" >&2; exit 1; }
+trap 'rc=$?; [ $rc -ne 0 ] && printf -- " !     step \"%s\" failed (exit %s)\n" "$CURRENT_STEP" "$rc" >&2' EXIT
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# A pid file is trusted only if that pid is alive and runs the expected program.
+pid_alive() { # pidfile name
+  local pid
+  [ -s "$1" ] || return 1
+  pid=$(cat "$1" 2>/dev/null) || return 1
+  [ -n "$pid" ] && [ -d "/proc/$pid" ] && grep -q -- "$2" "/proc/$pid/cmdline" 2>/dev/null
+}
+
+wait_for() { # seconds description command...
+  local secs=$1 what=$2; shift 2
+  local i
+  for ((i = 0; i < secs * 5; i++)); do
+    if "$@" >/dev/null 2>&1; then return 0; fi
+    sleep 0.2
+  done
+  fail "$what did not come up within ${secs}s"
+}
+
+ensure_node_modules() {
+  cd "$ROOT"
+  if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ] \
+     || [ ! -e node_modules/better-sqlite3/build/Release/better_sqlite3.node ]; then
+    step "Installing node modules (npm ci; better-sqlite3 compiles from source, ~2 min)"
+    npm ci --no-audit --no-fund || fail "npm ci"
+  fi
+}

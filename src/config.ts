@@ -1,0 +1,147 @@
+// Slipway's one typed configuration: environment variables over an optional JSON file over
+// defaults. An invalid value stops start-up with a message naming the variable.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { UserError } from './errors.js';
+
+const bool = z
+  .union([z.boolean(), z.enum(['1', '0', 'true', 'false', 'yes', 'no', ''])])
+  .transform((v) => v === true || v === '1' || v === 'true' || v === 'yes');
+const port = z.coerce.number().int().min(0).max(65535);
+
+const schema = z.object({
+  dataDir: z.string().min(1),
+  host: z.string().min(1),
+  port,
+  /** Host port HAProxy serves the apps on. */
+  httpPort: port,
+  appsDomain: z.string().regex(/^[a-z0-9.-]+$/, 'a domain name such as apps.example.com'),
+  /** Public base URL of the API, used in the git remote line. */
+  publicUrl: z.string().url().optional(),
+  registry: z.string().regex(/^[a-zA-Z0-9.-]+(:\d+)?$/, 'host:port of the Docker registry'),
+  redisUrl: z.string().url(),
+  dockerSocket: z.string().min(1),
+  /** Prefix for every BullMQ queue, so tests and installs sharing a Redis don't meet. */
+  queuePrefix: z.string().regex(/^[a-zA-Z0-9_-]+$/),
+  logLevel: z.enum(['error', 'warn', 'info', 'debug']),
+  /** Extra CA bundle trusted inside builds (corporate proxy, private npm registry). */
+  buildCaFile: z.string().optional(),
+  allowFileRepos: bool,
+  allowHostBinds: bool,
+  allowPrivileged: bool,
+  haproxyBin: z.string().min(1),
+  /** Seconds the old color keeps serving in-flight requests after a switch. */
+  drainSeconds: z.coerce.number().min(0).max(3600),
+  healthTimeoutSeconds: z.coerce.number().min(1).max(3600),
+  lokiUrl: z.string().url().optional(),
+  logRetentionDays: z.coerce.number().min(0),
+  logRetentionMb: z.coerce.number().min(1),
+});
+
+export type Config = z.infer<typeof schema>;
+
+/** Env variable for each key: what users set and what error messages name. */
+const ENV: Record<keyof Config, string> = {
+  dataDir: 'SLIPWAY_DATA',
+  host: 'SLIPWAY_HOST',
+  port: 'SLIPWAY_PORT',
+  httpPort: 'SLIPWAY_HTTP_PORT',
+  appsDomain: 'SLIPWAY_APPS_DOMAIN',
+  publicUrl: 'SLIPWAY_PUBLIC_URL',
+  registry: 'SLIPWAY_REGISTRY',
+  redisUrl: 'SLIPWAY_REDIS_URL',
+  dockerSocket: 'SLIPWAY_DOCKER_SOCKET',
+  queuePrefix: 'SLIPWAY_QUEUE_PREFIX',
+  logLevel: 'SLIPWAY_LOG_LEVEL',
+  buildCaFile: 'SLIPWAY_BUILD_CA_FILE',
+  allowFileRepos: 'SLIPWAY_ALLOW_FILE_REPOS',
+  allowHostBinds: 'SLIPWAY_ALLOW_HOST_BINDS',
+  allowPrivileged: 'SLIPWAY_ALLOW_PRIVILEGED',
+  haproxyBin: 'SLIPWAY_HAPROXY_BIN',
+  drainSeconds: 'SLIPWAY_DRAIN_SECONDS',
+  healthTimeoutSeconds: 'SLIPWAY_HEALTH_TIMEOUT',
+  lokiUrl: 'SLIPWAY_LOKI_URL',
+  logRetentionDays: 'SLIPWAY_LOG_RETENTION_DAYS',
+  logRetentionMb: 'SLIPWAY_LOG_RETENTION_MB',
+};
+
+const DEFAULTS: Record<string, unknown> = {
+  dataDir: '/var/lib/slipway',
+  host: '127.0.0.1',
+  port: 7100,
+  httpPort: 80,
+  appsDomain: 'localhost',
+  registry: '127.0.0.1:5000',
+  redisUrl: 'redis://127.0.0.1:6379',
+  dockerSocket: '/var/run/docker.sock',
+  queuePrefix: 'slipway',
+  logLevel: 'info',
+  allowFileRepos: false,
+  allowHostBinds: false,
+  allowPrivileged: false,
+  haproxyBin: 'haproxy',
+  drainSeconds: 2,
+  healthTimeoutSeconds: 60,
+  logRetentionDays: 14,
+  logRetentionMb: 1024,
+};
+
+/**
+ * Loads the config: defaults, then the JSON file named by SLIPWAY_CONFIG (or
+ * DATA/config.json when present), then environment variables. Throws a UserError naming
+ * every invalid setting.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+  const raw: Record<string, unknown> = { ...DEFAULTS };
+  const dataDir = env.SLIPWAY_DATA || overrides.dataDir || (DEFAULTS.dataDir as string);
+  const file = env.SLIPWAY_CONFIG || path.join(dataDir, 'config.json');
+  Object.assign(raw, readConfigFile(file, Boolean(env.SLIPWAY_CONFIG)));
+  for (const [key, name] of Object.entries(ENV)) {
+    const v = env[name];
+    if (v !== undefined && v !== '') raw[key] = v;
+  }
+  Object.assign(raw, overrides);
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => {
+      const key = String(i.path[0]) as keyof Config;
+      return `${ENV[key] ?? key} (${key}): ${i.message}; got ${JSON.stringify(raw[key])}`;
+    });
+    throw new UserError(`invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  return parsed.data;
+}
+
+function readConfigFile(file: string, required: boolean): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    if (!required && (e as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw new UserError(`cannot read config file ${file}: ${(e as Error).message}`);
+  }
+  try {
+    const doc = JSON.parse(text) as unknown;
+    if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new Error('not an object');
+    return doc as Record<string, unknown>;
+  } catch (e) {
+    throw new UserError(`config file ${file} is not a JSON object: ${(e as Error).message}`);
+  }
+}
+
+/** Paths inside the data dir, in one place. */
+export function dataPaths(config: Config) {
+  const d = config.dataDir;
+  return {
+    stateDb: path.join(d, 'state.db'),
+    logsDb: path.join(d, 'logs.db'),
+    adminToken: path.join(d, 'admin-token'),
+    repos: path.join(d, 'repos'),
+    mirrors: path.join(d, 'mirrors'),
+    builds: path.join(d, 'builds'),
+    haproxy: path.join(d, 'haproxy'),
+    run: path.join(d, 'run'),
+    secretKey: path.join(d, 'secret.key'),
+  };
+}

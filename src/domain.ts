@@ -1,0 +1,135 @@
+// The typed values that pass between stages, in the order of DESIGN.md's flow:
+// SourceRevision (source) → BuiltImage (build) → ImageRef (registry) → Release (deploy).
+// Nothing here does I/O.
+
+/** How a deploy was started; shown by `slipway deploys`. */
+export type Trigger = 'push' | 'webhook' | 'cli' | 'rollback' | 'config' | 'scale';
+
+/** A sink for the live, user-facing progress of a step (git push `remote:` lines, CLI, API). */
+export type Progress = (line: string) => void;
+
+/** One commit's tree, checked out in a directory the pipeline owns and removes afterwards. */
+export interface SourceRevision {
+  app: string;
+  /** 40-hex commit sha; for a tar upload, a sha1 of the upload. */
+  sha: string;
+  /** `refs/heads/main`, or `upload` for `slipway deploy APP DIR`. */
+  ref: string;
+  dir: string;
+  message?: string;
+}
+
+/** app.json `healthchecks` entry (Dokku's format). Times in seconds. */
+export interface HttpHealthCheck {
+  type?: 'startup' | 'liveness' | 'readiness';
+  path: string;
+  /** Text the response body must contain. */
+  content?: string;
+  attempts: number;
+  timeout: number;
+  /** Seconds to wait between attempts. */
+  wait: number;
+  /** Seconds to wait before the first attempt. */
+  initialDelay: number;
+}
+
+export interface AppJson {
+  healthchecks: Record<string, HttpHealthCheck[]>;
+  scripts: { predeploy?: string; postdeploy?: string };
+  env: Record<string, string>;
+}
+
+/** Output of the build stage: a local image plus what the repo says about running it. */
+export interface BuiltImage {
+  app: string;
+  sha: string;
+  /** Local image id, `sha256:…`. */
+  imageId: string;
+  /** The buildpack used, or null when the repo's Dockerfile was. */
+  buildpack: string | null;
+  /** Procfile process types (name → command); empty when there is no Procfile. */
+  processes: Record<string, string>;
+  appJson: AppJson | null;
+  /** The compose file's text and name, when the repo has one. */
+  compose: { file: string; text: string } | null;
+  /** First port the image EXPOSEs, if any. */
+  exposedPort: number | null;
+}
+
+/** An image stored in the registry. Deploys run `ref` (by digest), never a moving tag. */
+export interface ImageRef {
+  /** `127.0.0.1:5000/demo` */
+  repository: string;
+  /** Tags pushed for it: `v3`, `git-0123456789ab`. */
+  tags: string[];
+  /** `sha256:…` manifest digest reported by the registry. */
+  digest: string;
+  /** `repository@digest` */
+  ref: string;
+}
+
+export type HealthCheck =
+  | { kind: 'http'; checks: HttpHealthCheck[] }
+  /** compose `healthcheck`, run by Docker in the container; times in seconds. */
+  | { kind: 'docker'; test: string[]; interval: number; timeout: number; retries: number; startPeriod: number }
+  /** Default: the port answers HTTP (any status). */
+  | { kind: 'port' }
+  | { kind: 'none' };
+
+export interface VolumeMount {
+  /** Named volume (scoped to the app), or an absolute host path when `bind` is true. */
+  source: string;
+  target: string;
+  readOnly: boolean;
+  bind: boolean;
+}
+
+/** One service of an app, as the deploy stage runs it (from compose, Procfile or default). */
+export interface ServiceSpec {
+  name: string;
+  /** `web` services get PORT, a route and blue-green; workers are replaced in place. */
+  role: 'web' | 'worker';
+  /** A compose `image:` to run instead of the app's built image. */
+  image?: string;
+  command?: string[];
+  entrypoint?: string[];
+  environment: Record<string, string>;
+  /** Container port traffic goes to (web only). */
+  port?: number;
+  replicas: number;
+  health: HealthCheck;
+  volumes: VolumeMount[];
+  dependsOn: { service: string; condition: 'service_started' | 'service_healthy' | 'service_completed_successfully' }[];
+  memoryBytes?: number;
+  nanoCpus?: number;
+  cpuShares?: number;
+  restart: 'no' | 'always' | 'on-failure' | 'unless-stopped';
+  labels: Record<string, string>;
+  stopGraceSeconds: number;
+  /** Globs of log files inside the container to ship (label `slipway.logs.files`). */
+  logFiles: string[];
+}
+
+export type ReleaseStatus = 'pending' | 'deploying' | 'active' | 'superseded' | 'failed' | 'interrupted';
+
+/** An immutable, numbered release: image + config + services + scale. */
+export interface Release {
+  app: string;
+  version: number;
+  image: ImageRef;
+  sha: string | null;
+  config: Record<string, string>;
+  services: ServiceSpec[];
+  /** Replicas per service, overriding the spec's. */
+  scale: Record<string, number>;
+  appJson: AppJson | null;
+  description: string;
+  status: ReleaseStatus;
+  createdAt: string;
+}
+
+/** App names are DNS labels so they can be hostnames, network and container names. */
+export const APP_NAME_RULE = 'app names are 1–63 characters of a-z, 0-9 and "-", not starting or ending with "-"';
+export function isValidAppName(name: string): boolean {
+  return /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(name);
+}

@@ -1,0 +1,93 @@
+// Numbered schema migrations: append only, never edit one that has shipped.
+export const MIGRATIONS: string[] = [
+  // 1: the foundation
+  `
+  CREATE TABLE apps (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    deploy_branch TEXT NOT NULL DEFAULT 'main',
+    dockerfile_path TEXT NOT NULL DEFAULT 'Dockerfile',
+    next_version INTEGER NOT NULL DEFAULT 1,
+    created_at TEXT NOT NULL
+  );
+  CREATE TABLE config_vars (
+    app_id INTEGER NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (app_id, key)
+  );
+  CREATE TABLE builds (
+    id INTEGER PRIMARY KEY,
+    app_id INTEGER NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+    sha TEXT NOT NULL,
+    ref TEXT NOT NULL,
+    status TEXT NOT NULL,
+    buildpack TEXT,
+    image_id TEXT,
+    log_path TEXT NOT NULL,
+    error TEXT,
+    created_at TEXT NOT NULL,
+    finished_at TEXT
+  );
+  CREATE TABLE releases (
+    id INTEGER PRIMARY KEY,
+    app_id INTEGER NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+    version INTEGER NOT NULL,
+    image TEXT NOT NULL,
+    sha TEXT,
+    config TEXT NOT NULL,
+    services TEXT NOT NULL,
+    scale TEXT NOT NULL,
+    app_json TEXT,
+    description TEXT NOT NULL,
+    status TEXT NOT NULL,
+    error TEXT,
+    created_at TEXT NOT NULL,
+    UNIQUE (app_id, version)
+  );
+  CREATE TABLE deployments (
+    id INTEGER PRIMARY KEY,
+    app_id INTEGER NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+    trigger TEXT NOT NULL,
+    sha TEXT,
+    ref TEXT,
+    status TEXT NOT NULL,
+    release_version INTEGER,
+    build_id INTEGER,
+    error TEXT,
+    params TEXT,
+    created_at TEXT NOT NULL,
+    started_at TEXT,
+    finished_at TEXT
+  );
+  CREATE INDEX deployments_app ON deployments (app_id, id);
+  CREATE TABLE tokens (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    hash TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL,
+    last_used_at TEXT
+  );
+  CREATE TABLE events (
+    id INTEGER PRIMARY KEY,
+    app_id INTEGER REFERENCES apps(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL,
+    message TEXT NOT NULL,
+    created_at TEXT NOT NULL
+  );
+  `,
+  // 2: connected repositories and webhook deliveries
+  `
+  ALTER TABLE apps ADD COLUMN repo_url TEXT;
+  ALTER TABLE apps ADD COLUMN repo_branch TEXT;
+  ALTER TABLE apps ADD COLUMN repo_credential TEXT;
+  ALTER TABLE apps ADD COLUMN webhook_secret TEXT;
+  CREATE TABLE webhook_deliveries (
+    delivery_id TEXT PRIMARY KEY,
+    app_id INTEGER NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+    provider TEXT NOT NULL,
+    deployment_id INTEGER,
+    received_at TEXT NOT NULL
+  );
+  `,
+];
