@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# `npm test`: sets up what the tests need (node modules, Docker, registry, Redis, HAProxy, base
+# images — the same set-up `npm run up` does), type-checks, refuses import cycles, then runs
+# every unit and integration test with node's test runner. `npm test -- FILE…` runs some.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+ensure_node_modules
+bash "$ROOT/scripts/infra.sh"
+cd "$ROOT"
+step "Type-checking"
+npx tsc -p tsconfig.json --noEmit || fail "tsc found type errors"
+step "Checking for import cycles"
+npx madge --circular --extensions ts --ts-config tsconfig.json src || fail "import cycles"
+if [ $# -gt 0 ]; then
+  files=("$@")
+else
+  mapfile -t files < <(find test/unit test/integration -name '*.test.ts' | sort)
+fi
+step "Running ${#files[@]} test files"
+# Integration tests share one Docker engine and two cores: two files at a time.
+exec npx tsx --test --test-concurrency=2 --test-timeout=900000 "${files[@]}"

@@ -1,0 +1,42 @@
+#!/usr/bin/env node
+// `slipway`: the CLI over the REST API (commander). Each command is a thin call; the server
+// does the work. `slipway server` runs the server itself.
+import { Command } from 'commander';
+import { ApiClient, ApiError, loadCredentials, saveCredentials } from './client.js';
+import { registerAppCommands } from './app-commands.js';
+import { registerDeployCommands } from './deploy-commands.js';
+
+const program = new Command();
+program.name('slipway').description('Self-hosted git-push deploys: build, release, blue-green, logs, rollback.');
+program.showHelpAfterError();
+
+const client = () => new ApiClient(loadCredentials());
+
+program
+  .command('login')
+  .description('save the API URL and token for later commands')
+  .requiredOption('--url <url>', 'Slipway API URL, e.g. http://127.0.0.1:7100')
+  .requiredOption('--token <token>', 'an API token (the admin token is DATA/admin-token)')
+  .action(async (opts: { url: string; token: string }) => {
+    const c = new ApiClient({ url: opts.url.replace(/\/+$/, ''), token: opts.token });
+    await c.get('/api/apps');
+    const file = saveCredentials({ url: opts.url.replace(/\/+$/, ''), token: opts.token });
+    console.log(`Logged in to ${opts.url} (saved in ${file})`);
+  });
+
+program
+  .command('server')
+  .description('run the Slipway server in the foreground')
+  .action(async () => {
+    const { runServerCommand } = await import('./server-command.js');
+    await runServerCommand();
+  });
+
+registerAppCommands(program, client);
+registerDeployCommands(program, client);
+
+program.parseAsync(process.argv).catch((e: unknown) => {
+  const msg = e instanceof ApiError || e instanceof Error ? e.message : String(e);
+  console.error(` !     ${msg}`);
+  process.exit(1);
+});

@@ -1,0 +1,19 @@
+// `slipway server`: loads the config, starts the server, stops cleanly on SIGTERM/SIGINT.
+import { loadConfig } from '../config.js';
+import { createLogger } from '../log.js';
+import { startServer } from '../server.js';
+
+export async function runServerCommand(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel);
+  const server = await startServer(config, logger);
+  const stop = (signal: string) => {
+    logger.info('stopping', { signal });
+    server.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}

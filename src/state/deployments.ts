@@ -1,0 +1,112 @@
+// Deployments: each attempt to change what an app runs (push, webhook, rollback, config, scale),
+// with its trigger and outcome. The queue drives their state.
+import type { Trigger } from '../domain.js';
+import { NotFoundError } from '../errors.js';
+import { type Db, now } from './db.js';
+
+export type DeploymentStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'superseded' | 'interrupted';
+
+export interface DeploymentRow {
+  id: number;
+  app: string;
+  appId: number;
+  trigger: Trigger;
+  sha: string | null;
+  ref: string | null;
+  status: DeploymentStatus;
+  releaseVersion: number | null;
+  buildId: number | null;
+  error: string | null;
+  /** Trigger-specific parameters (rollback target, scale, upload path, repo url…). */
+  params: Record<string, unknown>;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+interface Raw {
+  id: number;
+  app: string;
+  app_id: number;
+  trigger: Trigger;
+  sha: string | null;
+  ref: string | null;
+  status: DeploymentStatus;
+  release_version: number | null;
+  build_id: number | null;
+  error: string | null;
+  params: string | null;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+const toDeployment = (r: Raw): DeploymentRow => ({
+  id: r.id,
+  app: r.app,
+  appId: r.app_id,
+  trigger: r.trigger,
+  sha: r.sha,
+  ref: r.ref,
+  status: r.status,
+  releaseVersion: r.release_version,
+  buildId: r.build_id,
+  error: r.error,
+  params: r.params ? (JSON.parse(r.params) as Record<string, unknown>) : {},
+  createdAt: r.created_at,
+  startedAt: r.started_at,
+  finishedAt: r.finished_at,
+});
+
+const SELECT = 'SELECT d.*, a.name AS app FROM deployments d JOIN apps a ON a.id = d.app_id';
+
+export class Deployments {
+  constructor(private readonly db: Db) {}
+
+  create(appId: number, d: { trigger: Trigger; sha?: string | null; ref?: string | null; params?: Record<string, unknown> }): DeploymentRow {
+    const id = Number(
+      this.db
+        .prepare(`INSERT INTO deployments (app_id, trigger, sha, ref, status, params, created_at) VALUES (?, ?, ?, ?, 'queued', ?, ?)`)
+        .run(appId, d.trigger, d.sha ?? null, d.ref ?? null, JSON.stringify(d.params ?? {}), now()).lastInsertRowid,
+    );
+    return this.get(id);
+  }
+
+  get(id: number): DeploymentRow {
+    const r = this.db.prepare(`${SELECT} WHERE d.id = ?`).get(id) as Raw | undefined;
+    if (!r) throw new NotFoundError(`no deployment ${id}`);
+    return toDeployment(r);
+  }
+
+  list(appId: number, limit = 50): DeploymentRow[] {
+    return (this.db.prepare(`${SELECT} WHERE d.app_id = ? ORDER BY d.id DESC LIMIT ?`).all(appId, limit) as Raw[]).map(toDeployment);
+  }
+
+  /** A queued code deploy of the same app newer than `id`, which makes `id` superseded. */
+  newerQueuedCodeDeploy(appId: number, id: number): DeploymentRow | undefined {
+    const r = this.db
+      .prepare(`${SELECT} WHERE d.app_id = ? AND d.id > ? AND d.status = 'queued' AND d.trigger IN ('push', 'webhook', 'cli') ORDER BY d.id DESC LIMIT 1`)
+      .get(appId, id) as Raw | undefined;
+    return r && toDeployment(r);
+  }
+
+  update(id: number, fields: Partial<Pick<DeploymentRow, 'status' | 'releaseVersion' | 'buildId' | 'error' | 'sha'>>): void {
+    const cols: Record<string, string> = { status: 'status', releaseVersion: 'release_version', buildId: 'build_id', error: 'error', sha: 'sha' };
+    for (const [k, v] of Object.entries(fields)) {
+      if (v === undefined) continue;
+      this.db.prepare(`UPDATE deployments SET ${cols[k]} = ? WHERE id = ?`).run(v, id);
+    }
+    if (fields.status === 'running') this.db.prepare('UPDATE deployments SET started_at = ? WHERE id = ?').run(now(), id);
+    if (fields.status && !['queued', 'running'].includes(fields.status))
+      this.db.prepare('UPDATE deployments SET finished_at = ? WHERE id = ?').run(now(), id);
+  }
+
+  /** Deployments a crash left running; they are marked interrupted at start-up. */
+  running(): DeploymentRow[] {
+    return (this.db.prepare(`${SELECT} WHERE d.status = 'running'`).all() as Raw[]).map(toDeployment);
+  }
+
+  queued(): DeploymentRow[] {
+    return (this.db.prepare(`${SELECT} WHERE d.status = 'queued' ORDER BY d.id`).all() as Raw[]).map(toDeployment);
+  }
+}

@@ -1,0 +1,30 @@
+// The state stage's front: one object holding every repository over one database.
+import { Apps } from './apps.js';
+import { Builds } from './builds.js';
+import { type Db, openDb } from './db.js';
+import { Deployments } from './deployments.js';
+import { Releases } from './releases.js';
+import { Tokens } from './tokens.js';
+
+export interface State {
+  db: Db;
+  apps: Apps;
+  releases: Releases;
+  builds: Builds;
+  deployments: Deployments;
+  tokens: Tokens;
+  close(): void;
+}
+
+export function openState(file: string): State {
+  const db = openDb(file);
+  return {
+    db,
+    apps: new Apps(db),
+    releases: new Releases(db),
+    builds: new Builds(db),
+    deployments: new Deployments(db),
+    tokens: new Tokens(db),
+    close: () => db.close(),
+  };
+}

@@ -1,0 +1,103 @@
+// Releases: immutable, numbered per app; only their status and error change after creation.
+import type { AppJson, ImageRef, Release, ReleaseStatus, ServiceSpec } from '../domain.js';
+import { NotFoundError } from '../errors.js';
+import { type Db, now } from './db.js';
+
+interface Raw {
+  app: string;
+  version: number;
+  image: string;
+  sha: string | null;
+  config: string;
+  services: string;
+  scale: string;
+  app_json: string | null;
+  description: string;
+  status: ReleaseStatus;
+  error: string | null;
+  created_at: string;
+}
+
+export type ReleaseRow = Release & { error: string | null };
+
+const toRelease = (r: Raw): ReleaseRow => ({
+  app: r.app,
+  version: r.version,
+  image: JSON.parse(r.image) as ImageRef,
+  sha: r.sha,
+  config: JSON.parse(r.config) as Record<string, string>,
+  services: JSON.parse(r.services) as ServiceSpec[],
+  scale: JSON.parse(r.scale) as Record<string, number>,
+  appJson: r.app_json ? (JSON.parse(r.app_json) as AppJson) : null,
+  description: r.description,
+  status: r.status,
+  error: r.error,
+  createdAt: r.created_at,
+});
+
+const SELECT = 'SELECT r.*, a.name AS app FROM releases r JOIN apps a ON a.id = r.app_id';
+
+export class Releases {
+  constructor(private readonly db: Db) {}
+
+  create(appId: number, r: Omit<Release, 'app' | 'createdAt' | 'status'>): ReleaseRow {
+    this.db
+      .prepare(
+        `INSERT INTO releases (app_id, version, image, sha, config, services, scale, app_json, description, status, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)`,
+      )
+      .run(
+        appId,
+        r.version,
+        JSON.stringify(r.image),
+        r.sha,
+        JSON.stringify(r.config),
+        JSON.stringify(r.services),
+        JSON.stringify(r.scale),
+        r.appJson ? JSON.stringify(r.appJson) : null,
+        r.description,
+        now(),
+      );
+    return this.get(appId, r.version);
+  }
+
+  list(appId: number): ReleaseRow[] {
+    return (this.db.prepare(`${SELECT} WHERE r.app_id = ? ORDER BY r.version DESC`).all(appId) as Raw[]).map(toRelease);
+  }
+
+  find(appId: number, version: number): ReleaseRow | undefined {
+    const r = this.db.prepare(`${SELECT} WHERE r.app_id = ? AND r.version = ?`).get(appId, version) as Raw | undefined;
+    return r && toRelease(r);
+  }
+
+  get(appId: number, version: number): ReleaseRow {
+    const r = this.find(appId, version);
+    if (!r) throw new NotFoundError(`no release v${version}`);
+    return r;
+  }
+
+  /** The release now serving: the newest one marked active. */
+  current(appId: number): ReleaseRow | undefined {
+    const r = this.db
+      .prepare(`${SELECT} WHERE r.app_id = ? AND r.status = 'active' ORDER BY r.version DESC LIMIT 1`)
+      .get(appId) as Raw | undefined;
+    return r && toRelease(r);
+  }
+
+  setStatus(appId: number, version: number, status: ReleaseStatus, error: string | null = null): void {
+    this.db.prepare('UPDATE releases SET status = ?, error = ? WHERE app_id = ? AND version = ?').run(status, error, appId, version);
+  }
+
+  /** Marks `version` active and every other active release of the app superseded. */
+  activate(appId: number, version: number): void {
+    this.db.transaction(() => {
+      this.db.prepare(`UPDATE releases SET status = 'superseded' WHERE app_id = ? AND status = 'active' AND version != ?`).run(appId, version);
+      this.setStatus(appId, version, 'active');
+    })();
+  }
+
+  /** Releases left `deploying` by a crash. */
+  inFlight(): ReleaseRow[] {
+    return (this.db.prepare(`${SELECT} WHERE r.status IN ('pending', 'deploying')`).all() as Raw[]).map(toRelease);
+  }
+}

@@ -1,0 +1,44 @@
+// Config: defaults work, env overrides, and a bad value stops start-up naming the variable.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../../../src/config.js';
+
+const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'cfg-'));
+
+test('defaults work out of the box', () => {
+  const c = loadConfig({ SLIPWAY_DATA: tmp() });
+  assert.equal(c.port, 7100);
+  assert.equal(c.host, '127.0.0.1');
+  assert.equal(c.httpPort, 80);
+  assert.equal(c.appsDomain, 'localhost');
+  assert.equal(c.allowFileRepos, false);
+});
+
+test('environment variables override defaults and are coerced', () => {
+  const c = loadConfig({ SLIPWAY_DATA: tmp(), SLIPWAY_PORT: '8123', SLIPWAY_ALLOW_FILE_REPOS: '1' });
+  assert.equal(c.port, 8123);
+  assert.equal(c.allowFileRepos, true);
+});
+
+test('an invalid value names the variable and the value', () => {
+  assert.throws(() => loadConfig({ SLIPWAY_DATA: tmp(), SLIPWAY_PORT: 'eighty' }), /SLIPWAY_PORT \(port\).*"eighty"/s);
+  assert.throws(() => loadConfig({ SLIPWAY_DATA: tmp(), SLIPWAY_HTTP_PORT: '70000' }), /SLIPWAY_HTTP_PORT/);
+  assert.throws(() => loadConfig({ SLIPWAY_DATA: tmp(), SLIPWAY_LOG_LEVEL: 'loud' }), /SLIPWAY_LOG_LEVEL/);
+});
+
+test('a config file in the data dir is read, and env wins over it', () => {
+  const dir = tmp();
+  writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ appsDomain: 'apps.example.com', port: 9000 }));
+  const c = loadConfig({ SLIPWAY_DATA: dir, SLIPWAY_PORT: '9100' });
+  assert.equal(c.appsDomain, 'apps.example.com');
+  assert.equal(c.port, 9100);
+});
+
+test('a config file that is not JSON is refused with its path', () => {
+  const dir = tmp();
+  writeFileSync(path.join(dir, 'config.json'), '{nope');
+  assert.throws(() => loadConfig({ SLIPWAY_DATA: dir }), /config\.json is not a JSON object/);
+});

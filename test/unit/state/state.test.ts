@@ -1,0 +1,45 @@
+// State: migrations apply once, app names follow the DNS-label rule, release numbers are never
+// reused, tokens are stored hashed.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { openState } from '../../../src/state/index.js';
+import { migrate } from '../../../src/state/db.js';
+import { isValidAppName } from '../../../src/domain.js';
+
+test('migrations are numbered and applied once', () => {
+  const s = openState(':memory:');
+  assert.equal(migrate(s.db), 0);
+  const versions = s.db.prepare('SELECT version FROM schema_migrations ORDER BY version').all() as { version: number }[];
+  assert.deepEqual(versions.map((v) => v.version), versions.map((_, i) => i + 1));
+});
+
+test('app names are DNS labels', () => {
+  for (const ok of ['a', 'demo', 'my-app-2', '0', 'a'.repeat(63)]) assert.ok(isValidAppName(ok), ok);
+  for (const bad of ['', '-a', 'a-', 'A', 'a_b', 'a.b', 'a'.repeat(64), 'ä', 'a b', '../x'])
+    assert.ok(!isValidAppName(bad), bad);
+});
+
+test('release numbers increase per app and are never reused', () => {
+  const s = openState(':memory:');
+  const a = s.apps.create('one');
+  const b = s.apps.create('two');
+  assert.deepEqual([s.apps.nextVersion(a.id), s.apps.nextVersion(a.id), s.apps.nextVersion(b.id)], [1, 2, 1]);
+});
+
+test('tokens are stored as hashes and verified', () => {
+  const s = openState(':memory:');
+  const t = s.tokens.create('admin');
+  const stored = s.db.prepare('SELECT hash FROM tokens').get() as { hash: string };
+  assert.notEqual(stored.hash, t);
+  assert.ok(!stored.hash.includes(t));
+  assert.equal(s.tokens.verify(t), 'admin');
+  assert.equal(s.tokens.verify(t + 'x'), null);
+  assert.equal(s.tokens.verify(''), null);
+});
+
+test('config vars are set and unset together', () => {
+  const s = openState(':memory:');
+  const a = s.apps.create('cfg');
+  s.apps.setConfig(a.id, { A: '1', B: '2' });
+  assert.deepEqual(s.apps.setConfig(a.id, { A: null, C: '3' }), { B: '2', C: '3' });
+});
