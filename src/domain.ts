@@ -123,6 +123,8 @@ export interface Release {
   /** Replicas per service, overriding the spec's. */
   scale: Record<string, number>;
   appJson: AppJson | null;
+  /** Procfile `release` command: runs once in a one-off container before traffic moves. */
+  releaseCommand: string | null;
   description: string;
   status: ReleaseStatus;
   createdAt: string;

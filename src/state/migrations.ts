@@ -39,6 +39,7 @@ export const MIGRATIONS: string[] = [
     services TEXT NOT NULL,
     scale TEXT NOT NULL,
     app_json TEXT,
+    release_command TEXT,
     description TEXT NOT NULL,
     status TEXT NOT NULL,
     error TEXT,

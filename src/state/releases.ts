@@ -12,6 +12,7 @@ interface Raw {
   services: string;
   scale: string;
   app_json: string | null;
+  release_command: string | null;
   description: string;
   status: ReleaseStatus;
   error: string | null;
@@ -29,6 +30,7 @@ const toRelease = (r: Raw): ReleaseRow => ({
   services: JSON.parse(r.services) as ServiceSpec[],
   scale: JSON.parse(r.scale) as Record<string, number>,
   appJson: r.app_json ? (JSON.parse(r.app_json) as AppJson) : null,
+  releaseCommand: r.release_command,
   description: r.description,
   status: r.status,
   error: r.error,
@@ -43,8 +45,8 @@ export class Releases {
   create(appId: number, r: Omit<Release, 'app' | 'createdAt' | 'status'>): ReleaseRow {
     this.db
       .prepare(
-        `INSERT INTO releases (app_id, version, image, sha, config, services, scale, app_json, description, status, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)`,
+        `INSERT INTO releases (app_id, version, image, sha, config, services, scale, app_json, release_command, description, status, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)`,
       )
       .run(
         appId,
@@ -55,6 +57,7 @@ export class Releases {
         JSON.stringify(r.services),
         JSON.stringify(r.scale),
         r.appJson ? JSON.stringify(r.appJson) : null,
+        r.releaseCommand,
         r.description,
         now(),
       );

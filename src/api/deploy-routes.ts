@@ -1,0 +1,196 @@
+// /api/apps/:app/… — deploys (tar upload, also what the git hook sends), releases, rollback,
+// config, scale, builds. Every change becomes a queued deployment; by default the response
+// streams its live output as text lines, ending with a status line (see queue/progress.ts).
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream, existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Transform } from 'node:stream';
+import express, { type Request, type Response } from 'express';
+import type { Trigger } from '../domain.js';
+import { NotFoundError, UserError } from '../errors.js';
+import type { DeployProgress } from '../queue/progress.js';
+import type { State } from '../state/index.js';
+import type { DeploymentRow } from '../state/deployments.js';
+import { body } from './http.js';
+
+export interface DeployRoutesDeps {
+  state: State;
+  progress: DeployProgress;
+  uploadsDir: string;
+  enqueue(d: DeploymentRow): Promise<void>;
+}
+
+type AppReq = Request<{ app: string; id?: string }>;
+
+const MAX_UPLOAD = 1024 * 1024 * 1024;
+const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+export function deployRouter(deps: DeployRoutesDeps): express.Router {
+  const { state, progress } = deps;
+  const r = express.Router({ mergeParams: true });
+  mkdirSync(deps.uploadsDir, { recursive: true });
+
+  /** Queues the deployment; answers with its live output, or 202 JSON when ?wait=0. */
+  async function queueAndAnswer(req: AppReq, res: Response, d: DeploymentRow) {
+    await deps.enqueue(d);
+    if (req.query.wait === '0') {
+      res.status(202).json({ deploymentId: d.id, status: d.status });
+      return;
+    }
+    await streamOutput(req, res, d.id);
+  }
+
+  async function streamOutput(req: AppReq, res: Response, id: number) {
+    res.status(200).type('text/plain; charset=utf-8').setHeader('X-Deployment-Id', String(id));
+    res.setHeader('Cache-Control', 'no-cache');
+    res.flushHeaders();
+    const ac = new AbortController();
+    res.on('close', () => ac.abort());
+    for await (const line of progress.follow(id, ac.signal)) res.write(line + '\n');
+    res.end();
+  }
+
+  r.post('/deploys', async (req: AppReq, res) => {
+    const app = state.apps.get(req.params.app);
+    const trigger: Trigger = req.query.trigger === 'push' ? 'push' : 'cli';
+    const ref = typeof req.query.ref === 'string' ? req.query.ref : 'upload';
+    const claimedSha = typeof req.query.sha === 'string' ? req.query.sha : '';
+    if (claimedSha && !/^[0-9a-f]{40}$/.test(claimedSha)) throw new UserError('sha must be 40 hex digits');
+    const d = state.deployments.create(app.id, { trigger, sha: claimedSha || null, ref, params: {} });
+    const file = path.join(deps.uploadsDir, `${d.id}.tar`);
+    const hash = createHash('sha1');
+    let size = 0;
+    const meter = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        size += chunk.length;
+        if (size > MAX_UPLOAD) return cb(new UserError('upload is larger than 1 GiB', 413));
+        hash.update(chunk);
+        cb(null, chunk);
+      },
+    });
+    try {
+      await pipeline(req, meter, createWriteStream(file));
+    } catch (e) {
+      state.deployments.update(d.id, { status: 'failed', error: `upload failed: ${(e as Error).message}` });
+      throw e instanceof UserError ? e : new UserError(`upload failed: ${(e as Error).message}`);
+    }
+    if (size === 0) {
+      state.deployments.update(d.id, { status: 'failed', error: 'empty upload' });
+      throw new UserError('empty upload: send a tar of the app directory');
+    }
+    const sha = claimedSha || hash.digest('hex');
+    state.db.prepare('UPDATE deployments SET sha = ?, params = ? WHERE id = ?').run(sha, JSON.stringify({ upload: file }), d.id);
+    await queueAndAnswer(req, res, state.deployments.get(d.id));
+  });
+
+  r.get('/deploys', (req: AppReq, res) => {
+    const app = state.apps.get(req.params.app);
+    res.json(state.deployments.list(app.id).map(({ params: _p, appId: _a, ...d }) => d));
+  });
+
+  r.get('/deploys/:id/output', async (req: AppReq, res) => {
+    const app = state.apps.get(req.params.app);
+    const d = state.deployments.get(Number(req.params.id));
+    if (d.appId !== app.id) throw new NotFoundError(`no deployment ${req.params.id} for ${app.name}`);
+    await streamOutput(req, res, d.id);
+  });
+
+  r.get('/releases', (req: AppReq, res) => {
+    const app = state.apps.get(req.params.app);
+    res.json(
+      state.releases.list(app.id).map((rel) => ({
+        version: rel.version,
+        description: rel.description,
+        status: rel.status,
+        sha: rel.sha,
+        image: rel.image.ref,
+        digest: rel.image.digest,
+        createdAt: rel.createdAt,
+        error: rel.error,
+      })),
+    );
+  });
+
+  r.post('/rollback', async (req: AppReq, res) => {
+    const app = state.apps.get(req.params.app);
+    const raw = body(req).version;
+    let version: number | undefined;
+    if (raw !== undefined && raw !== null) {
+      version = Number(String(raw).replace(/^v/, ''));
+      if (!Number.isInteger(version) || version < 1) throw new UserError(`bad release ${JSON.stringify(raw)}: use v3 or 3`, 422);
+      if (!state.releases.find(app.id, version)) throw new NotFoundError(`${app.name} has no release v${version}`);
+    }
+    if (!state.releases.current(app.id)) throw new UserError(`${app.name} has no release yet`, 409);
+    const d = state.deployments.create(app.id, { trigger: 'rollback', params: version ? { version } : {} });
+    await queueAndAnswer(req, res, d);
+  });
+
+  r.get('/config', (req: AppReq, res) => {
+    const app = state.apps.get(req.params.app);
+    res.json(state.apps.config(app.id));
+  });
+
+  r.post('/config', async (req: AppReq, res) => {
+    const app = state.apps.get(req.params.app);
+    const b = body(req);
+    const set = (b.set ?? {}) as Record<string, unknown>;
+    const unset = (b.unset ?? []) as unknown[];
+    if (typeof set !== 'object' || Array.isArray(set) || !Array.isArray(unset)) throw new UserError('send {"set": {KEY: VALUE}, "unset": [KEY]}', 422);
+    const changes: Record<string, string | null> = {};
+    for (const [k, v] of Object.entries(set)) {
+      if (!ENV_KEY.test(k)) throw new UserError(`bad config key ${JSON.stringify(k)}: letters, digits and _ , not starting with a digit`, 422);
+      if (typeof v !== 'string') throw new UserError(`value of ${k} must be a string`, 422);
+      changes[k] = v;
+    }
+    for (const k of unset) {
+      if (typeof k !== 'string' || !ENV_KEY.test(k)) throw new UserError(`bad config key ${JSON.stringify(k)}`, 422);
+      changes[k] = null;
+    }
+    if (Object.keys(changes).length === 0) throw new UserError('nothing to change', 422);
+    state.apps.setConfig(app.id, changes);
+    const words = [
+      Object.keys(set).length ? `Set ${Object.keys(set).join(', ')}` : '',
+      unset.length ? `Unset ${unset.join(', ')}` : '',
+    ].filter(Boolean);
+    if (!state.releases.current(app.id)) {
+      res.json({ config: state.apps.config(app.id), message: 'saved; it applies to the first deploy' });
+      return;
+    }
+    const d = state.deployments.create(app.id, { trigger: 'config', params: { description: words.join('; ') } });
+    await queueAndAnswer(req, res, d);
+  });
+
+  r.post('/scale', async (req: AppReq, res) => {
+    const app = state.apps.get(req.params.app);
+    const current = state.releases.current(app.id);
+    if (!current) throw new UserError(`${app.name} has no release yet: push code first`, 409);
+    const scale: Record<string, number> = {};
+    for (const [k, v] of Object.entries(body(req))) {
+      if (!current.services.some((s) => s.name === k))
+        throw new UserError(`${app.name} has no service ${k} (services: ${current.services.map((s) => s.name).join(', ')})`, 422);
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0 || n > 100) throw new UserError(`${k}=${String(v)}: replicas must be 0–100`, 422);
+      scale[k] = n;
+    }
+    if (Object.keys(scale).length === 0) throw new UserError('nothing to scale: send {"web": 3}', 422);
+    const d = state.deployments.create(app.id, { trigger: 'scale', params: { scale } });
+    await queueAndAnswer(req, res, d);
+  });
+
+  r.get('/builds', (req: AppReq, res) => {
+    const app = state.apps.get(req.params.app);
+    res.json(state.builds.list(app.id).map(({ logPath: _l, ...b }) => b));
+  });
+
+  r.get('/builds/:id/log', (req: AppReq, res) => {
+    const app = state.apps.get(req.params.app);
+    const b = state.builds.find(app.id, Number(req.params.id));
+    if (!b) throw new NotFoundError(`${app.name} has no build ${req.params.id}`);
+    if (!existsSync(b.logPath)) throw new NotFoundError(`the output of build ${b.id} is gone`);
+    res.type('text/plain; charset=utf-8');
+    createReadStream(b.logPath).pipe(res);
+  });
+
+  return r;
+}

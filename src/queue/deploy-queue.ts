@@ -1,0 +1,139 @@
+// The deploy queue (BullMQ on Redis): every deploy — push, webhook, CLI upload, rollback,
+// config or scale change — is a job naming a deployment row. Jobs survive restarts of Slipway
+// and Redis; transient failures retry with backoff, user errors never; one pipeline per app
+// at a time, and a queued code deploy superseded by a newer one is skipped.
+import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { Redis } from 'ioredis';
+import { TransientError, UserError, errorMessage } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { DeploymentRow, Deployments } from '../state/deployments.js';
+import type { DeployProgress, Outcome } from './progress.js';
+
+export interface DeployJob {
+  deploymentId: number;
+}
+
+/** Runs one deployment to its end; throws UserError or TransientError on failure. */
+export type RunDeployment = (d: DeploymentRow, progress: (line: string) => void) => Promise<{ release?: number }>;
+
+export interface DeployQueueDeps {
+  redisUrl: string;
+  prefix: string;
+  deployments: Deployments;
+  progress: DeployProgress;
+  run: RunDeployment;
+  logger: Logger;
+  concurrency?: number;
+}
+
+const QUEUE = 'deploys';
+
+export class DeployQueue {
+  private readonly connection: Redis;
+  private readonly queue: Queue<DeployJob>;
+  private worker?: Worker<DeployJob>;
+  /** Per-app chains: a deployment starts when the app's previous one has settled. */
+  private readonly appLocks = new Map<number, Promise<void>>();
+
+  constructor(private readonly deps: DeployQueueDeps) {
+    this.connection = new Redis(deps.redisUrl, { maxRetriesPerRequest: null, lazyConnect: false });
+    this.connection.on('error', (e) => deps.logger.warn('redis connection error', { error: e.message }));
+    this.queue = new Queue<DeployJob>(QUEUE, { connection: this.connection, prefix: deps.prefix });
+  }
+
+  async enqueue(d: DeploymentRow): Promise<void> {
+    // jobId makes enqueueing idempotent: re-adding after a restart never duplicates a deploy.
+    await this.queue.add(
+      'deploy',
+      { deploymentId: d.id },
+      {
+        jobId: `deployment-${d.id}`,
+        attempts: 4,
+        backoff: { type: 'exponential', delay: 2000 },
+        removeOnComplete: 1000,
+        removeOnFail: 1000,
+      },
+    );
+  }
+
+  start(): void {
+    this.worker = new Worker<DeployJob>(QUEUE, (job) => this.process(job), {
+      connection: this.connection.duplicate(),
+      prefix: this.deps.prefix,
+      concurrency: this.deps.concurrency ?? 8,
+      // A job that was active when Slipway died is not re-run blindly: start-up reconciliation
+      // marks its deployment interrupted, and the stalled job fails.
+      maxStalledCount: 0,
+      stalledInterval: 15_000,
+    });
+    this.worker.on('error', (e) => this.deps.logger.warn('deploy worker error', { error: errorMessage(e) }));
+  }
+
+  /** Re-enqueues deployments still queued in the state DB (e.g. Redis lost its data). */
+  async resumeQueued(): Promise<number> {
+    const queued = this.deps.deployments.queued();
+    for (const d of queued) await this.enqueue(d);
+    return queued.length;
+  }
+
+  async close(): Promise<void> {
+    await this.worker?.close();
+    await this.queue.close();
+    this.connection.disconnect();
+  }
+
+  private async process(job: Job<DeployJob>): Promise<void> {
+    const { deployments } = this.deps;
+    const first = deployments.get(job.data.deploymentId);
+    if (first.status !== 'queued') return; // already handled (redelivered or reconciled)
+    const prev = this.appLocks.get(first.appId) ?? Promise.resolve();
+    let release!: () => void;
+    const mine = new Promise<void>((r) => (release = r));
+    const chained = prev.then(() => mine);
+    this.appLocks.set(first.appId, chained);
+    await prev;
+    try {
+      await this.runLocked(job);
+    } finally {
+      release();
+      if (this.appLocks.get(first.appId) === chained) this.appLocks.delete(first.appId);
+    }
+  }
+
+  private async runLocked(job: Job<DeployJob>): Promise<void> {
+    const { deployments, progress, logger } = this.deps;
+    const d = deployments.get(job.data.deploymentId);
+    if (d.status !== 'queued') return;
+    const out = progress.writer(d.id);
+    const done = (o: Outcome) => progress.finish(d.id, o);
+    if (['push', 'webhook', 'cli'].includes(d.trigger)) {
+      const newer = deployments.newerQueuedCodeDeploy(d.appId, d.id);
+      if (newer) {
+        deployments.update(d.id, { status: 'superseded', error: `superseded by deployment ${newer.id}` });
+        out(`-----> Skipped: a newer push (deployment ${newer.id}, ${newer.sha?.slice(0, 7) ?? ''}) is queued`);
+        done({ status: 'superseded' });
+        return;
+      }
+    }
+    deployments.update(d.id, { status: 'running' });
+    try {
+      const result = await this.deps.run(d, out);
+      deployments.update(d.id, { status: 'succeeded', releaseVersion: result.release ?? null });
+      done({ status: 'succeeded', release: result.release });
+    } catch (e) {
+      const message = errorMessage(e);
+      const retriable = !(e instanceof UserError) && job.attemptsMade + 1 < (job.opts.attempts ?? 1);
+      if (retriable) {
+        logger.warn('deploy failed, will retry', { deployment: d.id, error: message });
+        out(` !     ${message} — retrying`);
+        deployments.update(d.id, { status: 'queued' });
+        throw e instanceof TransientError ? e : new TransientError(message);
+      }
+      deployments.update(d.id, { status: 'failed', error: message });
+      for (const line of message.split('\n')) out(` !     ${line}`);
+      done({ status: 'failed', error: message });
+      if (e instanceof UserError) throw new UnrecoverableError(message);
+      throw e;
+    }
+  }
+}

@@ -1,0 +1,165 @@
+// The deploy pipeline, as DESIGN.md's flow reads: a deployment becomes a SourceRevision
+// (upload or remote fetch), a BuiltImage, an ImageRef in the registry, and a Release rolled
+// out blue-green. Rollback, config and scale changes skip straight to a new Release.
+import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import type { Progress, Release, SourceRevision } from '../domain.js';
+import { UserError } from '../errors.js';
+import type { DeploymentRow } from '../state/deployments.js';
+import type { State } from '../state/index.js';
+import type { AppRow } from '../state/apps.js';
+import type { ReleaseRow } from '../state/releases.js';
+import type { RunDeployment } from './deploy-queue.js';
+
+/** What the pipeline needs from the stages; the composition root wires the real ones. */
+export interface PipelineStages {
+  /** source: the revision a code deployment names (an upload, or a fetch from the app's repo). */
+  revision(d: DeploymentRow, app: AppRow, progress: Progress): Promise<SourceRevision>;
+  /** build + registry: image built from the revision and pushed as vN. */
+  buildAndPush(
+    rev: SourceRevision,
+    app: AppRow,
+    version: number,
+    progress: Progress,
+  ): Promise<Pick<Release, 'image' | 'services' | 'appJson' | 'releaseCommand'>>;
+  /** deploy: rolls the release out; throws UserError when it fails (old release keeps serving). */
+  rollout(release: Release, previous: Release | null, progress: Progress): Promise<void>;
+}
+
+export interface PipelineDeps {
+  state: State;
+  stages: PipelineStages;
+  /** Where build output is stored, one file per build. */
+  buildsDir: string;
+  /** Extra sink for every pipeline line (the log store's `build`/`deploy` service). */
+  logLine?: (app: string, service: 'build' | 'deploy', line: string) => void;
+}
+
+export function createPipeline(deps: PipelineDeps): RunDeployment {
+  const { state } = deps;
+  mkdirSync(deps.buildsDir, { recursive: true });
+
+  async function codeDeploy(d: DeploymentRow, app: AppRow, out: Progress) {
+    const rev = await deps.stages.revision(d, app, out);
+    try {
+      const build = state.builds.start(app.id, rev.sha, rev.ref, (id) => path.join(deps.buildsDir, `${id}.log`));
+      state.deployments.update(d.id, { buildId: build.id, sha: rev.sha });
+      const buildLog = createWriteStream(build.logPath);
+      const buildOut: Progress = (line) => {
+        buildLog.write(line + '\n');
+        deps.logLine?.(app.name, 'build', line);
+        out(line);
+      };
+      const version = state.apps.nextVersion(app.id);
+      let built;
+      try {
+        built = await deps.stages.buildAndPush(rev, app, version, buildOut);
+        state.builds.finish(build.id, { status: 'succeeded', imageId: built.image.digest });
+      } catch (e) {
+        buildOut(` !     build failed: ${(e as Error).message.split('\n')[0]}`);
+        state.builds.finish(build.id, { status: 'failed', error: (e as Error).message });
+        throw e;
+      } finally {
+        buildLog.end();
+      }
+      const previous = state.releases.current(app.id) ?? null;
+      const release = state.releases.create(app.id, {
+        version,
+        image: built.image,
+        sha: rev.sha,
+        config: state.apps.config(app.id),
+        services: built.services,
+        scale: keepScale(previous, built.services.map((s) => s.name)),
+        appJson: built.appJson,
+        releaseCommand: built.releaseCommand,
+        description: `Deploy ${rev.sha.slice(0, 7)}`,
+      });
+      await rollout(app, release, previous, out);
+      return { release: version };
+    } finally {
+      rmSync(rev.dir, { recursive: true, force: true });
+    }
+  }
+
+  /** A new release from an existing one: rollback, config change, scale change. */
+  async function rerelease(d: DeploymentRow, app: AppRow, out: Progress) {
+    const current = state.releases.current(app.id);
+    let base: ReleaseRow | undefined = current;
+    let description: string;
+    let config = state.apps.config(app.id);
+    let scale = current?.scale ?? {};
+    if (d.trigger === 'rollback') {
+      const target = typeof d.params.version === 'number' ? d.params.version : previousVersion(app.id, current?.version);
+      base = state.releases.find(app.id, target);
+      if (!base) throw new UserError(`no release v${target} to roll back to (see: slipway releases ${app.name})`, 404);
+      description = `Rollback to v${base.version}`;
+      // Heroku semantics: a rollback restores the target's config vars too.
+      config = state.apps.setConfig(app.id, diffConfig(state.apps.config(app.id), base.config));
+      scale = base.scale;
+    } else if (d.trigger === 'scale') {
+      scale = { ...scale, ...(d.params.scale as Record<string, number>) };
+      description = `Scale ${Object.entries(d.params.scale as Record<string, number>).map(([k, v]) => `${k}=${v}`).join(' ')}`;
+    } else {
+      description = String(d.params.description ?? 'Config change');
+    }
+    if (!base) throw new UserError(`${app.name} has no release yet: push code first`, 409);
+    const version = state.apps.nextVersion(app.id);
+    const release = state.releases.create(app.id, {
+      version,
+      image: base.image,
+      sha: base.sha,
+      config,
+      services: base.services,
+      scale,
+      appJson: base.appJson,
+      releaseCommand: d.trigger === 'rollback' ? null : base.releaseCommand,
+      description,
+    });
+    out(`-----> ${description}: release v${version} (image ${base.image.tags[0] ?? base.image.digest.slice(0, 19)}, no build)`);
+    await rollout(app, release, current ?? null, out);
+    return { release: version };
+  }
+
+  async function rollout(app: AppRow, release: ReleaseRow, previous: Release | null, out: Progress) {
+    const deployOut: Progress = (line) => {
+      deps.logLine?.(app.name, 'deploy', line);
+      out(line);
+    };
+    state.releases.setStatus(app.id, release.version, 'deploying');
+    try {
+      await deps.stages.rollout(release, previous, deployOut);
+    } catch (e) {
+      state.releases.setStatus(app.id, release.version, 'failed', (e as Error).message);
+      throw e;
+    }
+    state.releases.activate(app.id, release.version);
+    state.apps.event(app.id, 'release', `v${release.version} ${release.description}`);
+  }
+
+  function previousVersion(appId: number, current: number | undefined): number {
+    const older = state.releases
+      .list(appId)
+      .find((r) => r.version < (current ?? Infinity) && (r.status === 'superseded' || r.status === 'active'));
+    if (!older) throw new UserError('there is no earlier release to roll back to', 409);
+    return older.version;
+  }
+
+  return async (d, out) => {
+    const app = state.apps.byId(d.appId);
+    if (d.trigger === 'push' || d.trigger === 'cli' || d.trigger === 'webhook') return codeDeploy(d, app, out);
+    return rerelease(d, app, out);
+  };
+}
+
+/** Keeps the user's `slipway scale` choices for services that still exist. */
+function keepScale(previous: Release | null, services: string[]): Record<string, number> {
+  const scale: Record<string, number> = {};
+  for (const [k, v] of Object.entries(previous?.scale ?? {})) if (services.includes(k)) scale[k] = v;
+  return scale;
+}
+
+function diffConfig(current: Record<string, string>, target: Record<string, string>): Record<string, string | null> {
+  const changes: Record<string, string | null> = { ...target };
+  for (const k of Object.keys(current)) if (!(k in target)) changes[k] = null;
+  return changes;
+}

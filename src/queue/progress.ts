@@ -1,0 +1,97 @@
+// Live, replayable output of each deployment: lines are appended to DATA/deploys/ID.log and
+// pushed to whoever follows (git push, CLI, API) — a follower that joins late replays the file
+// first. The last line a follower gets is the outcome, in a machine-readable status line.
+import { closeSync, createReadStream, existsSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { EventEmitter, on } from 'node:events';
+import path from 'node:path';
+import readline from 'node:readline';
+
+/** Marks the final line of a deploy stream; clients strip it and read the outcome. */
+export const STATUS_PREFIX = '\u001fslipway-status ';
+
+export interface Outcome {
+  status: 'succeeded' | 'failed' | 'superseded' | 'interrupted';
+  release?: number;
+  error?: string;
+}
+
+export function statusLine(o: Outcome): string {
+  return STATUS_PREFIX + JSON.stringify(o);
+}
+
+export class DeployProgress {
+  private readonly bus = new EventEmitter();
+  /** Open deployments: file descriptor and lines written so far (the next line's number). */
+  private readonly open = new Map<number, { fd: number; seq: number }>();
+
+  constructor(private readonly dir: string) {
+    mkdirSync(dir, { recursive: true });
+    this.bus.setMaxListeners(0);
+  }
+
+  file(id: number): string {
+    return path.join(this.dir, `${id}.log`);
+  }
+
+  private handle(id: number) {
+    let h = this.open.get(id);
+    if (!h) {
+      // Synchronous appends keep the file exactly as far along as the live feed, so a
+      // follower can replay it and then skip the live lines it has already seen.
+      const file = this.file(id);
+      const seq = existsSync(file) ? readFileSync(file, 'utf8').split('\n').length - 1 : 0;
+      h = { fd: openSync(file, 'a'), seq };
+      this.open.set(id, h);
+    }
+    return h;
+  }
+
+  private emit(id: number, line: string) {
+    const h = this.handle(id);
+    writeSync(h.fd, line + '\n');
+    this.bus.emit(`line:${id}`, h.seq++, line);
+  }
+
+  /** A writer for deployment `id`'s output; each call is one or more lines. */
+  writer(id: number): (line: string) => void {
+    return (text: string) => {
+      for (const l of text.replace(/\r?\n$/, '').split(/\r?\n/)) this.emit(id, l);
+    };
+  }
+
+  finish(id: number, outcome: Outcome): void {
+    this.emit(id, statusLine(outcome));
+    const h = this.open.get(id);
+    if (h) closeSync(h.fd);
+    this.open.delete(id);
+  }
+
+  /** Yields every line of the deployment so far, then live lines; ends after the status line. */
+  async *follow(id: number, signal?: AbortSignal): AsyncGenerator<string> {
+    const ac = new AbortController();
+    const onAbort = () => ac.abort();
+    signal?.addEventListener('abort', onAbort);
+    // Subscribe before replaying so no line falls between the file and the live feed.
+    const live = on(this.bus, `line:${id}`, { signal: ac.signal }) as AsyncIterableIterator<[number, string]>;
+    try {
+      let replayed = 0;
+      if (existsSync(this.file(id))) {
+        for await (const line of readline.createInterface({ input: createReadStream(this.file(id)) })) {
+          replayed++;
+          yield line;
+          if (line.startsWith(STATUS_PREFIX)) return;
+        }
+      }
+      for await (const [seq, line] of live) {
+        if (seq < replayed) continue;
+        yield line;
+        if (line.startsWith(STATUS_PREFIX)) return;
+      }
+    } catch (e) {
+      if ((e as Error).name !== 'AbortError') throw e;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      ac.abort();
+    }
+  }
+}
