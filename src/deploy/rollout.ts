@@ -1,0 +1,140 @@
+// Blue-green rollout of a release: start the new color beside the old one, wait until every
+// replica is healthy, switch the proxy (new color ready, old color drain — no reload), keep the
+// old color for the drain period, then stop it. A failure before the switch removes what was
+// started and leaves the old release serving untouched.
+import type { Progress, Release, ServiceSpec } from '../domain.js';
+import { UserError } from '../errors.js';
+import { startOrder } from './services.js';
+
+export type Color = 'blue' | 'green';
+
+export interface RunningContainer {
+  id: string;
+  name: string;
+  ip: string;
+  service: string;
+  release: number;
+  color: Color | null;
+}
+
+/** The outside world the rollout drives; the composition root adapts Docker and HAProxy. */
+export interface RolloutPorts {
+  prepare(release: Release): Promise<void>;
+  start(release: Release, service: ServiceSpec, color: Color | null, index: number): Promise<RunningContainer>;
+  waitHealthy(c: RunningContainer, service: ServiceSpec, progress: Progress): Promise<void>;
+  /** Runs a one-off command in the release's image; resolves to its exit code. */
+  runOneOff(release: Release, kind: 'release' | 'predeploy' | 'postdeploy', command: string, progress: Progress): Promise<number>;
+  list(app: string): Promise<RunningContainer[]>;
+  remove(c: RunningContainer, graceSeconds: number): Promise<void>;
+  proxy: {
+    /** Declares the app's web backends and its route (may reload HAProxy, seamlessly). */
+    prepare(app: string, web: { service: string; replicas: number }[]): Promise<void>;
+    switchTo(app: string, service: string, color: Color, servers: { addr: string; port: number }[]): Promise<void>;
+    /** Takes the color out of rotation (maint) once drained. */
+    disable(app: string, service: string, color: Color): Promise<void>;
+  };
+  drainSeconds: number;
+  sleep(ms: number): Promise<void>;
+}
+
+export const replicasOf = (release: Release, s: ServiceSpec) => release.scale[s.name] ?? s.replicas;
+
+/** The color a web service's new replicas take: the one not serving now. */
+export function nextColor(current: RunningContainer[], service: string, previousRelease: number | null): Color {
+  const serving = current.find((c) => c.service === service && c.release === previousRelease && c.color);
+  return serving?.color === 'blue' ? 'green' : 'blue';
+}
+
+export async function rollout(release: Release, previous: Release | null, ports: RolloutPorts, progress: Progress): Promise<void> {
+  const t0 = Date.now();
+  const say = (s: string) => progress(`-----> ${s}`);
+  const existing = await ports.list(release.app);
+  const prevVersion = previous?.version ?? null;
+  const started: RunningContainer[] = [];
+  const colors = new Map<string, Color>();
+  const byName = new Map(release.services.map((s) => [s.name, s]));
+  await ports.prepare(release);
+
+  try {
+    if (release.releaseCommand) await oneOff(ports, release, 'release', release.releaseCommand, progress);
+    const pre = release.appJson?.scripts.predeploy;
+    if (pre) await oneOff(ports, release, 'predeploy', pre, progress);
+
+    const web = release.services.filter((s) => s.role === 'web');
+    await ports.proxy.prepare(release.app, web.map((s) => ({ service: s.name, replicas: replicasOf(release, s) })));
+
+    for (const layer of startOrder(release.services)) {
+      await Promise.all(
+        layer.map(async (name) => {
+          const service = byName.get(name)!;
+          const n = replicasOf(release, service);
+          const color = service.role === 'web' ? nextColor(existing, name, prevVersion) : null;
+          if (color) colors.set(name, color);
+          // Leftovers of this color from a crashed or failed attempt would collide by name.
+          for (const c of existing.filter((c) => c.service === name && c.color === color && c.release !== prevVersion && color))
+            await ports.remove(c, 0);
+          const label = color ? `${name} ${color}` : name;
+          say(`v${release.version}: starting ${label} × ${n}`);
+          const mine = await Promise.all(Array.from({ length: n }, (_, i) => ports.start(release, service, color, i + 1)));
+          started.push(...mine);
+          await Promise.all(mine.map((c) => ports.waitHealthy(c, service, progress)));
+          say(`v${release.version}: ${label} ${n}/${n} healthy`);
+        }),
+      );
+    }
+  } catch (e) {
+    say(`v${release.version} failed; removing its containers — v${prevVersion ?? '-'} keeps serving`);
+    await Promise.all(started.map((c) => ports.remove(c, 0).catch(() => undefined)));
+    throw e instanceof UserError ? e : new UserError(`deploy of v${release.version} failed: ${(e as Error).message}`);
+  }
+
+  // Every replica is healthy: move traffic, then let the old color finish its requests.
+  for (const [service, color] of colors) {
+    const port = byName.get(service)!.port ?? 5000;
+    const servers = started.filter((c) => c.service === service).map((c) => ({ addr: c.ip, port }));
+    await ports.proxy.switchTo(release.app, service, color, servers);
+    say(`v${release.version}: ${service} switched to ${color}`);
+  }
+
+  const post = release.appJson?.scripts.postdeploy;
+  if (post) {
+    try {
+      await oneOff(ports, release, 'postdeploy', post, progress);
+    } catch (e) {
+      // The old color is still running: put it back before failing.
+      for (const [service, color] of colors) {
+        const old = existing.filter((c) => c.service === service && c.release === prevVersion);
+        const port = previous?.services.find((s) => s.name === service)?.port ?? 5000;
+        if (old.length) await ports.proxy.switchTo(release.app, service, other(color), old.map((c) => ({ addr: c.ip, port })));
+      }
+      await Promise.all(started.map((c) => ports.remove(c, 0).catch(() => undefined)));
+      throw e;
+    }
+  }
+
+  const old = existing.filter((c) => !started.some((s) => s.id === c.id));
+  if (old.length) {
+    if (colors.size && ports.drainSeconds > 0) {
+      say(`draining v${prevVersion ?? '?'} for ${ports.drainSeconds}s`);
+      await ports.sleep(ports.drainSeconds * 1000);
+    }
+    await Promise.all(
+      old.map((c) => ports.remove(c, (previous?.services.find((s) => s.name === c.service) ?? byName.get(c.service))?.stopGraceSeconds ?? 10)),
+    );
+    for (const [service, color] of colors) await ports.proxy.disable(release.app, service, other(color));
+  }
+  const secs = ((Date.now() - t0) / 1000).toFixed(1);
+  say(`v${release.version}: ${describe(release)} (${secs} s)`);
+}
+
+const other = (c: Color): Color => (c === 'blue' ? 'green' : 'blue');
+
+function describe(release: Release): string {
+  return release.services.map((s) => `${s.name} ${replicasOf(release, s)}/${replicasOf(release, s)}`).join(', ') + ' running';
+}
+
+async function oneOff(ports: RolloutPorts, release: Release, kind: 'release' | 'predeploy' | 'postdeploy', cmd: string, progress: Progress) {
+  progress(`-----> Running ${kind} command: ${cmd}`);
+  const code = await ports.runOneOff(release, kind, cmd, (l) => progress(`       ${l}`));
+  if (code !== 0) throw new UserError(`${kind} command failed with exit code ${code}: ${cmd}`);
+}
