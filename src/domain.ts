@@ -108,6 +108,12 @@ export interface ServiceSpec {
   stopGraceSeconds: number;
   /** Globs of log files inside the container to ship (label `slipway.logs.files`). */
   logFiles: string[];
+  /** compose `working_dir` and `user`. */
+  workingDir?: string;
+  user?: string;
+  /** Host-level access from compose (`privileged`, `cap_add`, `pid: host`, `network_mode: host`);
+   *  present only when the operator set SLIPWAY_ALLOW_PRIVILEGED. */
+  hostAccess?: { privileged: boolean; capAdd: string[]; pidHost: boolean; networkHost: boolean };
 }
 
 export type ReleaseStatus = 'pending' | 'deploying' | 'active' | 'superseded' | 'failed' | 'interrupted';

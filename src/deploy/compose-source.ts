@@ -1,0 +1,141 @@
+// A compose file as text with positions: YAML parsed with a LineCounter, values interpolated in
+// place (so every node keeps its line), and a list of problems that each name a key path and
+// are reported as `file:line:col: path: message`, all at once.
+import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument, type Document, type Node } from 'yaml';
+import { UserError } from '../errors.js';
+import { interpolate } from './compose-values.js';
+
+export type KeyPath = (string | number)[];
+
+/** `services.web.ports[0]` */
+export function formatPath(path: KeyPath): string {
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
+}
+
+export interface ComposeSource {
+  file: string;
+  /** The document as plain data, after interpolation, aliases and `<<` merges resolved. */
+  data: unknown;
+  /** `file:line:col` of the key (or list item) at `path`, or of its nearest ancestor in the text. */
+  at(path: KeyPath): string;
+}
+
+/** Problems collected over a whole file, so the user fixes them in one round, not one per push. */
+export class Problems {
+  private readonly list: { path: KeyPath; message: string }[] = [];
+
+  add(path: KeyPath, message: string): void {
+    // One message per spot: a later check on a value the schema already faulted adds nothing.
+    const key = formatPath(path);
+    if (this.list.some((p) => key === formatPath(p.path) || key.startsWith(formatPath(p.path) + '.') || key.startsWith(formatPath(p.path) + '['))) return;
+    this.list.push({ path, message });
+  }
+
+  get size(): number {
+    return this.list.length;
+  }
+
+  /** Throws one UserError listing every problem, in file order, one per line. */
+  throwIfAny(source: Pick<ComposeSource, 'file' | 'at'>): void {
+    if (!this.list.length) return;
+    const lines = this.list
+      .map((p) => ({ at: source.at(p.path), text: `${formatPath(p.path)}: ${p.message}` }))
+      .map((p) => ({ ...p, order: p.at.split(':').slice(-2).map(Number) as [number, number] }))
+      .sort((a, b) => a.order[0] - b.order[0] || a.order[1] - b.order[1])
+      .map((p) => `${p.at}: ${p.text}`);
+    const n = lines.length;
+    throw new UserError(`${source.file}: ${n} problem${n === 1 ? '' : 's'} to fix before Slipway can deploy it:\n${lines.join('\n')}`);
+  }
+}
+
+/**
+ * Parses the YAML (throwing a UserError with each syntax error's line) and interpolates
+ * `${VAR}` in every string value from `vars`; interpolation errors go to `problems`.
+ */
+export function readComposeSource(
+  text: string,
+  file: string,
+  vars: Record<string, string>,
+  problems: Problems,
+  warn: (line: string) => void,
+): ComposeSource {
+  const lineCounter = new LineCounter();
+  // Compose files use `<<: *defaults` merge keys (go-yaml supports them); YAML 1.2 needs them enabled.
+  const doc = parseDocument(text, { lineCounter, merge: true, prettyErrors: false });
+  if (doc.errors.length) {
+    const lines = doc.errors.map((e) => {
+      const pos = e.linePos?.[0];
+      const where = pos ? `${file}:${pos.line}:${pos.col}` : file;
+      return `${where}: YAML syntax: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`;
+    });
+    throw new UserError(`${file} is not valid YAML:\n${lines.join('\n')}`);
+  }
+  const at = (path: KeyPath) => {
+    const pos = lineCounter.linePos(offsetOf(doc, path));
+    return `${file}:${pos.line}:${pos.col}`;
+  };
+  const unset = new Set<string>();
+  interpolateNode(doc.contents, [], vars, problems, unset);
+  for (const name of unset) warn(`${file}: ${name} is not set in the app's config; using an empty string`);
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    throw new UserError(`${file}: ${(e as Error).message}`);
+  }
+  return { file, data, at };
+}
+
+function interpolateNode(node: unknown, path: KeyPath, vars: Record<string, string>, problems: Problems, unset: Set<string>): void {
+  if (isMap(node)) {
+    for (const pair of node.items) {
+      const key = isScalar(pair.key) ? String(pair.key.value) : '?';
+      interpolateNode(pair.value, [...path, key], vars, problems, unset);
+    }
+  } else if (isSeq(node)) {
+    node.items.forEach((item, i) => interpolateNode(item, [...path, i], vars, problems, unset));
+  } else if (isScalar(node) && typeof node.value === 'string') {
+    try {
+      node.value = interpolate(node.value, vars, (name) => unset.add(name));
+    } catch (e) {
+      problems.add(path, (e as Error).message);
+    }
+  }
+  // An alias shares its anchor's node, which is interpolated where it is defined.
+}
+
+/** Source offset of the node at `path`: a map key's own position, through aliases and merges. */
+function offsetOf(doc: Document, path: KeyPath): number {
+  let node: unknown = doc.contents;
+  let offset = (doc.contents as Node | null)?.range?.[0] ?? 0;
+  for (const segment of path) {
+    if (isAlias(node)) node = node.resolve(doc);
+    const found = child(doc, node, segment);
+    if (!found) break;
+    offset = found.offset;
+    node = found.node;
+  }
+  return offset;
+}
+
+function child(doc: Document, node: unknown, segment: string | number): { node: unknown; offset: number } | null {
+  if (isSeq(node) && typeof segment === 'number') {
+    const item = node.items[segment] as Node | undefined;
+    return item?.range ? { node: item, offset: item.range[0] } : null;
+  }
+  if (!isMap(node)) return null;
+  for (const pair of node.items) {
+    if (isScalar(pair.key) && String(pair.key.value) === String(segment) && pair.key.range)
+      return { node: pair.value, offset: pair.key.range[0] };
+  }
+  // Not written here: look in what `<<: *anchor` (or a list of anchors) merges in.
+  for (const pair of node.items) {
+    if (!isScalar(pair.key) || pair.key.value !== '<<') continue;
+    const sources = isSeq(pair.value) ? pair.value.items : [pair.value];
+    for (const s of sources) {
+      const found = child(doc, isAlias(s) ? s.resolve(doc) : s, segment);
+      if (found) return found;
+    }
+  }
+  return null;
+}

@@ -1,0 +1,111 @@
+// What a repo says to run → the services of a release: from its compose file when it has one,
+// else one service per Procfile process type, else a single `web` running the image's command.
+import type { BuiltImage, HealthCheck, ServiceSpec } from '../domain.js';
+import { UserError } from '../errors.js';
+import { parseCompose, type ComposeApp } from './compose.js';
+
+export { startOrder } from './services-order.js';
+
+/** The port a web service listens on when nothing says otherwise (Heroku's and Dokku's default). */
+export const DEFAULT_PORT = 5000;
+
+export type ServiceInputs = Pick<BuiltImage, 'processes' | 'appJson' | 'compose' | 'exposedPort'>;
+
+export interface ServiceOptions {
+  allowHostBinds: boolean;
+  allowPrivileged: boolean;
+  /** Lines worth showing in the deploy output (ignored host ports, unset variables…). */
+  warn?: (line: string) => void;
+}
+
+/**
+ * The services to run for a build. Throws a UserError listing every problem of the compose file
+ * (file:line:col: key: message). `appConfig` feeds compose `${VAR}` interpolation.
+ */
+export function servicesFor(built: ServiceInputs, appConfig: Record<string, string>, opts: ServiceOptions): ServiceSpec[] {
+  if (built.compose) {
+    const app = parseCompose(built.compose.text, built.compose.file, { ...opts, vars: appConfig });
+    for (const w of app.warnings) opts.warn?.(w);
+    if (Object.keys(built.processes).some((k) => k !== 'release'))
+      opts.warn?.(`Procfile: process types are not run because ${built.compose.file} declares the services (a release command still runs)`);
+    return composeSpecs(app, built);
+  }
+  const types = Object.entries(built.processes).filter(([name]) => name !== 'release');
+  if (!types.length) return [processSpec('web', null, built)];
+  return types.map(([name, command]) => processSpec(name, command, built));
+}
+
+/** The Procfile's `release` command, run once per release before traffic moves; not a service. */
+export function releaseCommand(processes: Record<string, string>): string | null {
+  return processes.release?.trim() || null;
+}
+
+/** A parsed compose app → service specs, choosing health and port with what the build found. */
+export function composeSpecs(app: ComposeApp, built: Pick<ServiceInputs, 'appJson' | 'exposedPort'>): ServiceSpec[] {
+  const specs = app.services.map((s): ServiceSpec => {
+    const { at: _at, ports, healthcheck, restartDeclared: _declared, dependsOn, ...rest } = s;
+    const spec: ServiceSpec = {
+      ...rest,
+      health: healthcheck ?? fallbackHealth(s.name, s.role, built),
+      dependsOn: dependsOn.map(({ service, condition }) => ({ service, condition })),
+    };
+    if (s.role === 'web') {
+      // The image's EXPOSE speaks for the app's own image only, not for a compose `image:`.
+      spec.port = ports[0] ?? (s.image ? null : built.exposedPort) ?? DEFAULT_PORT;
+      spec.environment = { PORT: String(spec.port), ...spec.environment };
+    } else if (ports[0] !== undefined) {
+      spec.port = ports[0];
+    }
+    return dropUndefined(spec);
+  });
+  checkHealthyDependencies(app, specs);
+  return specs;
+}
+
+function processSpec(name: string, command: string | null, built: ServiceInputs): ServiceSpec {
+  if (!/^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$/.test(name))
+    throw new UserError(`Procfile: process type "${name}" must be 1–63 characters of a-z, 0-9, "-" and "_" (it names containers)`);
+  const role = name === 'web' ? 'web' : 'worker';
+  const port = role === 'web' ? (built.exposedPort ?? DEFAULT_PORT) : undefined;
+  const spec: ServiceSpec = {
+    name,
+    role,
+    // Through a shell, as Heroku runs Procfile lines, so `$PORT` and `&&` work as users expect.
+    command: command === null ? undefined : ['sh', '-c', command],
+    environment: port === undefined ? {} : { PORT: String(port) },
+    port,
+    replicas: 1,
+    health: fallbackHealth(name, role, built),
+    volumes: [],
+    dependsOn: [],
+    restart: 'unless-stopped',
+    labels: {},
+    stopGraceSeconds: 10,
+    logFiles: [],
+  };
+  return dropUndefined(spec);
+}
+
+/** app.json `healthchecks` for the service, else "the port answers" for web, else nothing. */
+function fallbackHealth(name: string, role: ServiceSpec['role'], built: Pick<ServiceInputs, 'appJson'>): HealthCheck {
+  const checks = built.appJson?.healthchecks[name];
+  if (checks?.length) return { kind: 'http', checks };
+  return role === 'web' ? { kind: 'port' } : { kind: 'none' };
+}
+
+/** `condition: service_healthy` waits for a health check, so the dependency must have one. */
+function checkHealthyDependencies(app: ComposeApp, specs: ServiceSpec[]): void {
+  const health = new Map(specs.map((s) => [s.name, s.health.kind]));
+  const lines = app.services.flatMap((s) =>
+    s.dependsOn
+      .filter((d) => d.condition === 'service_healthy' && health.get(d.service) === 'none')
+      .map((d) => `${d.at}: services.${s.name}.depends_on.${d.service}: condition service_healthy, but ${d.service} has no health check (add a \`healthcheck:\` to ${d.service})`),
+  );
+  if (lines.length) throw new UserError(`${app.file}: ${lines.length} problem${lines.length === 1 ? '' : 's'} to fix before Slipway can deploy it:\n${lines.join('\n')}`);
+}
+
+/** Specs are stored as JSON with releases; absent fields stay absent rather than `undefined`. */
+function dropUndefined<T extends object>(o: T): T {
+  for (const k of Object.keys(o) as (keyof T)[]) if (o[k] === undefined) delete o[k];
+  return o;
+}
