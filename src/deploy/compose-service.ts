@@ -55,14 +55,15 @@ export function composeService(name: string, raw: Record<string, unknown>, ctx: 
   const labels = read(['labels'], () => keyValues(raw.labels, () => '')) ?? {};
   const slipway = slipwayLabels(labels, base, problems);
   const ports: number[] = [];
-  let published = false;
+  let published = -1;
   listOf(raw.ports).forEach((entry, i) => {
     const p = read(['ports', i], () => parsePortEntry(entry));
     if (p) ports.push(p.port);
-    published ||= p?.published ?? false;
+    if (p?.published && published < 0) published = i;
   });
   const declaresPorts = ports.length > 0;
-  if (published) ctx.warn(`${ctx.at([...base, 'ports'])}: services.${name}.ports: host ports are ignored; Slipway routes traffic to the container port itself`);
+  if (published >= 0)
+    ctx.warn(`${ctx.at([...base, 'ports', published])}: services.${name}.ports: host ports are ignored; Slipway routes traffic to the container port itself`);
   listOf(raw.expose).forEach((entry, i) => {
     const p = read(['expose', i], () => parseExposeEntry(entry));
     if (p) ports.push(p);

@@ -39,7 +39,7 @@ export class Problems {
   throwIfAny(source: Pick<ComposeSource, 'file' | 'at'>): void {
     if (!this.list.length) return;
     const lines = this.list
-      .map((p) => ({ at: source.at(p.path), text: `${formatPath(p.path)}: ${p.message}` }))
+      .map((p) => ({ at: source.at(p.path), text: p.path.length ? `${formatPath(p.path)}: ${p.message}` : p.message }))
       .map((p) => ({ ...p, order: p.at.split(':').slice(-2).map(Number) as [number, number] }))
       .sort((a, b) => a.order[0] - b.order[0] || a.order[1] - b.order[1])
       .map((p) => `${p.at}: ${p.text}`);
@@ -64,9 +64,8 @@ export function readComposeSource(
   const doc = parseDocument(text, { lineCounter, merge: true, prettyErrors: false });
   if (doc.errors.length) {
     const lines = doc.errors.map((e) => {
-      const pos = e.linePos?.[0];
-      const where = pos ? `${file}:${pos.line}:${pos.col}` : file;
-      return `${where}: YAML syntax: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`;
+      const pos = lineCounter.linePos(e.pos[0]);
+      return `${file}:${pos.line}:${pos.col}: YAML syntax: ${e.message.split('\n')[0]}`;
     });
     throw new UserError(`${file} is not valid YAML:\n${lines.join('\n')}`);
   }
@@ -130,7 +129,8 @@ function child(doc: Document, node: unknown, segment: string | number): { node: 
   }
   // Not written here: look in what `<<: *anchor` (or a list of anchors) merges in.
   for (const pair of node.items) {
-    if (!isScalar(pair.key) || pair.key.value !== '<<') continue;
+    // With `merge: true` the key's value is a symbol; its source text is still `<<`.
+    if (!isScalar(pair.key) || (pair.key.source !== '<<' && pair.key.value !== '<<')) continue;
     const sources = isSeq(pair.value) ? pair.value.items : [pair.value];
     for (const s of sources) {
       const found = child(doc, isAlias(s) ? s.resolve(doc) : s, segment);
