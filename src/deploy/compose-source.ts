@@ -73,9 +73,9 @@ export function readComposeSource(
     const pos = lineCounter.linePos(offsetOf(doc, path));
     return `${file}:${pos.line}:${pos.col}`;
   };
-  const unset = new Set<string>();
+  const unset = new Map<string, KeyPath>();
   interpolateNode(doc.contents, [], vars, problems, unset);
-  for (const name of unset) warn(`${file}: ${name} is not set in the app's config; using an empty string`);
+  for (const [name, path] of unset) warn(`${at(path)}: ${formatPath(path)}: ${name} is not set in the app's config; using an empty string`);
   let data: unknown;
   try {
     data = doc.toJS({ maxAliasCount: 100 });
@@ -85,7 +85,7 @@ export function readComposeSource(
   return { file, data, at };
 }
 
-function interpolateNode(node: unknown, path: KeyPath, vars: Record<string, string>, problems: Problems, unset: Set<string>): void {
+function interpolateNode(node: unknown, path: KeyPath, vars: Record<string, string>, problems: Problems, unset: Map<string, KeyPath>): void {
   if (isMap(node)) {
     for (const pair of node.items) {
       const key = isScalar(pair.key) ? String(pair.key.value) : '?';
@@ -95,7 +95,7 @@ function interpolateNode(node: unknown, path: KeyPath, vars: Record<string, stri
     node.items.forEach((item, i) => interpolateNode(item, [...path, i], vars, problems, unset));
   } else if (isScalar(node) && typeof node.value === 'string') {
     try {
-      node.value = interpolate(node.value, vars, (name) => unset.add(name));
+      node.value = interpolate(node.value, vars, (name) => unset.has(name) || unset.set(name, path));
     } catch (e) {
       problems.add(path, (e as Error).message);
     }

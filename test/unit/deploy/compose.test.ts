@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseCompose, type ComposeOptions } from '../../../src/deploy/compose.js';
 import { UserError } from '../../../src/errors.js';
+import { REFUSED_SERVICE_KEYS } from '../../../src/deploy/compose-rules.js';
 
 const base: ComposeOptions = { allowHostBinds: false, allowPrivileged: false };
 const parse = (text: string, o: Partial<ComposeOptions> = {}) => parseCompose(text, 'compose.yaml', { ...base, ...o });
@@ -116,6 +117,10 @@ for (const [key, value] of Object.entries(refusedKeys)) {
     assert.match(lines[0]!, new RegExp(`^compose\\.yaml:4:5: services\\.web\\.${key}: not supported by Slipway`));
   });
 }
+
+test('every key with a specific refusal reason is covered above', () => {
+  assert.deepEqual(Object.keys(REFUSED_SERVICE_KEYS).filter((k) => !(k in refusedKeys)), []);
+});
 
 test('an unsupported key without a specific reason lists the supported keys', () => {
   assert.match(problems(web('tty: true'))[0]!, /\(supported keys: build, image, command, .*working_dir, user\)$/);
@@ -233,7 +238,7 @@ test('depends_on with required: false is refused; conditions are kept', () => {
 test('interpolation uses the app config; a required variable missing is refused at its line', () => {
   const app = parse(web('environment:', '  DB: postgres://${DB_HOST:-localhost}/app', '  TAG: ${TAG}'), { vars: { DB_HOST: 'db' } });
   assert.deepEqual(app.services[0]!.environment, { DB: 'postgres://db/app', TAG: '' });
-  assert.deepEqual(app.warnings, ["compose.yaml: TAG is not set in the app's config; using an empty string"]);
+  assert.deepEqual(app.warnings, ["compose.yaml:6:7: services.web.environment.TAG: TAG is not set in the app's config; using an empty string"]);
   assert.deepEqual(problems(web('environment:', '  SECRET: ${SECRET:?run slipway config:set}')), [
     'compose.yaml:5:7: services.web.environment.SECRET: required variable SECRET is not set: run slipway config:set',
   ]);
