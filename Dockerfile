@@ -14,6 +14,7 @@ COPY tsconfig.json ./
 COPY src ./src
 COPY buildpacks ./buildpacks
 COPY templates ./templates
+COPY schemas ./schemas
 COPY bin ./bin
 RUN npx tsc -p tsconfig.json && npm prune --omit=dev
 ENV SLIPWAY_DATA=/var/lib/slipway
