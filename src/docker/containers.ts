@@ -1,0 +1,269 @@
+// The Docker Engine adapter for containers: run a ContainerCreateSpec, stop, remove, list by
+// Slipway labels, inspect health, tail logs, run one-offs with their output streamed live.
+import { PassThrough, type Readable } from 'node:stream';
+import readline from 'node:readline';
+import type Dockerode from 'dockerode';
+import type { Progress } from '../domain.js';
+import { TransientError, UserError } from '../errors.js';
+import type { Color, ContainerCreateSpec } from '../deploy/container-spec.js';
+import type { ContainerState } from '../deploy/health.js';
+import { LABELS } from '../logs/file-mounts.js';
+
+export interface RunningContainer {
+  id: string;
+  name: string;
+  /** Address on the app network (127.0.0.1 with host networking). */
+  ip: string;
+}
+
+export interface ContainerInfo {
+  id: string;
+  name: string;
+  app: string;
+  service: string | null;
+  release: number;
+  color: Color | null;
+  /** `web`/`worker`, or the one-off kind. */
+  kind: string;
+  /** Docker's state: running, exited, created, restarting… */
+  state: string;
+  ip: string | null;
+  health?: 'starting' | 'healthy' | 'unhealthy';
+}
+
+export interface ContainerFilter {
+  app?: string;
+  service?: string;
+  release?: number;
+  color?: Color;
+  /** Include stopped containers. */
+  all?: boolean;
+}
+
+/** How many of a one-off's last output lines its result keeps (all of them went to progress). */
+const ONE_OFF_OUTPUT_LINES = 100;
+
+export class Containers {
+  constructor(private readonly docker: Dockerode) {}
+
+  /** Creates and starts; a leftover of the same name (a crashed attempt) is replaced. */
+  async runContainer(spec: ContainerCreateSpec): Promise<RunningContainer> {
+    const container = await this.create(spec);
+    try {
+      await container.start();
+    } catch (e) {
+      await container.remove({ force: true }).catch(() => undefined);
+      throw engineError(e, `cannot start ${spec.name}`, true);
+    }
+    const network = spec.HostConfig.NetworkMode;
+    const ip = network === 'host' ? '127.0.0.1' : await this.containerIp(container.id, network);
+    return { id: container.id, name: spec.name, ip };
+  }
+
+  async stopContainer(id: string, graceSeconds: number): Promise<void> {
+    try {
+      await this.docker.getContainer(id).stop({ t: Math.max(0, Math.round(graceSeconds)) });
+    } catch (e) {
+      // 304: already stopped; 404: already gone. Both are what the caller wanted.
+      if (status(e) !== 304 && status(e) !== 404) throw engineError(e, `cannot stop ${id}`);
+    }
+  }
+
+  /** Force-removes (a running container is killed) with its anonymous volumes; named ones stay. */
+  async removeContainer(id: string): Promise<void> {
+    try {
+      await this.docker.getContainer(id).remove({ force: true, v: true });
+    } catch (e) {
+      // 409: removal already in progress (a concurrent cleanup).
+      if (status(e) !== 404 && status(e) !== 409) throw engineError(e, `cannot remove ${id}`);
+    }
+  }
+
+  async listContainers(filter: ContainerFilter = {}): Promise<ContainerInfo[]> {
+    const label: string[] = [LABELS.app];
+    if (filter.app !== undefined) label[0] = `${LABELS.app}=${filter.app}`;
+    if (filter.service !== undefined) label.push(`${LABELS.service}=${filter.service}`);
+    if (filter.release !== undefined) label.push(`${LABELS.release}=${filter.release}`);
+    if (filter.color !== undefined) label.push(`${LABELS.color}=${filter.color}`);
+    const list = await this.docker.listContainers({ all: filter.all ?? false, filters: { label } }).catch((e) => {
+      throw engineError(e, 'cannot list containers');
+    });
+    return list.map((c) => {
+      const l = c.Labels;
+      const app = l[LABELS.app] ?? '';
+      const nets = c.NetworkSettings?.Networks ?? {};
+      const net = nets[`slipway-${app}`] ?? Object.values(nets)[0];
+      const color = l[LABELS.color];
+      const health = /\((healthy|unhealthy|health: starting)\)/.exec(c.Status)?.[1];
+      const info: ContainerInfo = {
+        id: c.Id,
+        name: (c.Names[0] ?? '').replace(/^\//, ''),
+        app,
+        service: l[LABELS.service] ?? null,
+        release: Number(l[LABELS.release] ?? NaN),
+        color: color === 'blue' || color === 'green' ? color : null,
+        kind: l[LABELS.kind] ?? '',
+        state: c.State,
+        ip: net?.IPAddress || null,
+      };
+      if (health) info.health = health === 'health: starting' ? 'starting' : (health as 'healthy' | 'unhealthy');
+      return info;
+    });
+  }
+
+  async inspectHealth(id: string): Promise<ContainerState> {
+    const info = await this.docker
+      .getContainer(id)
+      .inspect()
+      .catch((e) => {
+        if (status(e) === 404) throw new UserError(`container ${id.slice(0, 12)} is gone (removed while starting)`);
+        throw engineError(e, `cannot inspect ${id}`);
+      });
+    const s = info.State;
+    const state: ContainerState = { status: s.Status as ContainerState['status'], exitCode: s.ExitCode, restartCount: info.RestartCount };
+    if (s.Health) {
+      state.health = {
+        status: s.Health.Status as NonNullable<ContainerState['health']>['status'],
+        log: (s.Health.Log ?? []).map((r) => ({ exitCode: r.ExitCode, output: r.Output })),
+      };
+    }
+    return state;
+  }
+
+  /** The container's last `lines` lines of stdout and stderr, oldest first. */
+  async logTail(id: string, lines: number): Promise<string[]> {
+    const buf = await this.docker.getContainer(id).logs({ stdout: true, stderr: true, tail: lines, follow: false });
+    return demuxFrames(buf).split('\n').map((l) => l.replace(/\r$/, '')).filter((l, i, all) => l !== '' || i < all.length - 1);
+  }
+
+  /**
+   * Runs a one-off to completion: each output line goes to `progress` as it is written, then the
+   * exit code and the last lines come back. The container is removed afterwards.
+   */
+  async runOneOff(spec: ContainerCreateSpec, progress: Progress): Promise<{ exitCode: number; output: string }> {
+    const container = await this.create(spec);
+    try {
+      await container.start().catch((e) => {
+        throw engineError(e, `cannot start ${spec.name}`, true);
+      });
+      // Follow from the start of the container's log: nothing written before we attach is lost.
+      const stream = (await container.logs({ stdout: true, stderr: true, follow: true })) as Readable;
+      const tail: string[] = [];
+      const streamed = this.eachLine(stream, (line) => {
+        progress(line);
+        tail.push(line);
+        if (tail.length > ONE_OFF_OUTPUT_LINES) tail.shift();
+      });
+      const { StatusCode } = (await container.wait()) as { StatusCode: number };
+      await streamed;
+      return { exitCode: StatusCode, output: tail.join('\n') };
+    } finally {
+      await this.removeContainer(container.id);
+    }
+  }
+
+  async imageExists(ref: string): Promise<boolean> {
+    try {
+      await this.docker.getImage(ref).inspect();
+      return true;
+    } catch (e) {
+      if (status(e) === 404) return false;
+      throw engineError(e, `cannot inspect image ${ref}`);
+    }
+  }
+
+  /** Pulls an image (through the engine's registry mirror), reporting each layer status once. */
+  async pullImage(ref: string, progress: Progress): Promise<void> {
+    const stream = await this.docker.pull(ref).catch((e) => {
+      if (status(e) === 404) throw new UserError(`image ${ref} not found in its registry`);
+      throw engineError(e, `cannot pull ${ref}`);
+    });
+    await new Promise<void>((resolve, reject) => {
+      this.docker.modem.followProgress(
+        stream,
+        (err) => (err ? reject(engineError(err, `cannot pull ${ref}`)) : resolve()),
+        (ev: { status?: string; id?: string; error?: string }) => {
+          if (ev.error) reject(new UserError(`pull ${ref}: ${ev.error}`));
+          else if (ev.status && !ev.status.startsWith('Downloading') && !ev.status.startsWith('Extracting'))
+            progress(`${ev.id ? `${ev.id}: ` : ''}${ev.status}`);
+        },
+      );
+    });
+  }
+
+  async containerIp(id: string, network: string): Promise<string> {
+    const info = await this.docker.getContainer(id).inspect();
+    const ip = info.NetworkSettings.Networks[network]?.IPAddress;
+    if (!ip) throw new Error(`container ${info.Name.replace(/^\//, '')} has no address on network ${network}`);
+    return ip;
+  }
+
+  private async create(spec: ContainerCreateSpec): Promise<Dockerode.Container> {
+    // @types/dockerode marks VolumeOptions.NoCopy and DriverConfig required; the Engine does not.
+    const body = spec as Dockerode.ContainerCreateOptions;
+    try {
+      return await this.docker.createContainer(body);
+    } catch (e) {
+      if (status(e) !== 409) throw engineError(e, `cannot create ${spec.name}`, true);
+    }
+    // 409: the name is taken by a leftover of a crashed or interrupted deploy; it is ours, by name.
+    await this.removeContainer(spec.name);
+    return this.docker.createContainer(body).catch((e) => {
+      throw engineError(e, `cannot create ${spec.name}`, true);
+    });
+  }
+
+  /** Splits a multiplexed log stream into lines (stdout and stderr kept apart so lines don't mix). */
+  private eachLine(stream: Readable, onLine: (line: string) => void): Promise<void> {
+    const out = new PassThrough();
+    const err = new PassThrough();
+    this.docker.modem.demuxStream(stream, out, err);
+    const done = new Promise<void>((resolve) => {
+      const end = () => {
+        out.end();
+        err.end();
+      };
+      stream.once('end', end);
+      stream.once('close', end);
+      stream.once('error', end);
+      let open = 2;
+      for (const s of [out, err]) {
+        readline.createInterface({ input: s, crlfDelay: Infinity }).on('line', onLine).once('close', () => --open || resolve());
+      }
+    });
+    return done;
+  }
+}
+
+/** Joins the payloads of Docker's multiplexed frames (8-byte header: stream, 0,0,0, size BE). */
+export function demuxFrames(buf: Buffer): string {
+  const parts: Buffer[] = [];
+  let at = 0;
+  while (at + 8 <= buf.length) {
+    const kind = buf[at]!;
+    if (kind > 2) return buf.toString('utf8'); // a TTY container's log is not framed
+    const size = buf.readUInt32BE(at + 4);
+    parts.push(buf.subarray(at + 8, at + 8 + size));
+    at += 8 + size;
+  }
+  return Buffer.concat(parts).toString('utf8');
+}
+
+const status = (e: unknown): number | undefined => (e as { statusCode?: number }).statusCode;
+
+/**
+ * Engine errors as the pipeline needs them: an unreachable engine may pass on retry; what the
+ * engine refuses about the user's image or command (no such image, exec failed) is the user's.
+ */
+export function engineError(e: unknown, what: string, userInput = false): Error {
+  const err = e as Error & { code?: string; json?: { message?: string } };
+  const detail = err.json?.message ?? err.message;
+  if (err.code === 'ECONNREFUSED' || err.code === 'ENOENT' || err.code === 'EPIPE' || err.code === 'ECONNRESET')
+    return new TransientError(`${what}: Docker Engine unreachable (${err.code})`);
+  const code = status(e);
+  if (userInput && code !== undefined && code >= 400 && code < 500) return new UserError(`${what}: ${detail}`);
+  // The OCI runtime reports a missing executable or bad working dir as a 500 on start.
+  if (userInput && /executable file not found|no such file or directory|permission denied/.test(detail ?? ''))
+    return new UserError(`${what}: ${detail}`);
+  return e instanceof Error ? new Error(`${what}: ${detail}`, { cause: e }) : new Error(`${what}: ${String(e)}`);
+}

@@ -1,0 +1,65 @@
+// The Docker Engine adapter for what an app's containers share: its bridge network and its
+// named volumes. Every call is idempotent, so a retried or resumed deploy can repeat it.
+import type Dockerode from 'dockerode';
+import { LABELS } from '../logs/file-mounts.js';
+import { engineError } from './containers.js';
+
+const status = (e: unknown): number | undefined => (e as { statusCode?: number }).statusCode;
+
+export class Networks {
+  constructor(private readonly docker: Dockerode) {}
+
+  async ensureNetwork(name: string, labels: Record<string, string> = {}): Promise<void> {
+    try {
+      await this.docker.getNetwork(name).inspect();
+      return;
+    } catch (e) {
+      if (status(e) !== 404) throw engineError(e, `cannot inspect network ${name}`);
+    }
+    try {
+      // Without CheckDuplicate the engine happily creates a second network of the same name.
+      await this.docker.createNetwork({ Name: name, Driver: 'bridge', CheckDuplicate: true, Labels: labels });
+    } catch (e) {
+      if (status(e) !== 409) throw engineError(e, `cannot create network ${name}`);
+    }
+  }
+
+  /** Removes the network; its containers must be gone first (the engine refuses otherwise). */
+  async removeNetwork(name: string): Promise<void> {
+    try {
+      await this.docker.getNetwork(name).remove();
+    } catch (e) {
+      if (status(e) !== 404) throw engineError(e, `cannot remove network ${name}`);
+    }
+  }
+
+  async ensureVolume(name: string, labels: Record<string, string> = {}): Promise<void> {
+    try {
+      await this.docker.getVolume(name).inspect();
+      return;
+    } catch (e) {
+      if (status(e) !== 404) throw engineError(e, `cannot inspect volume ${name}`);
+    }
+    // Creating an existing volume is a no-op for the local driver, so a race here is harmless.
+    await this.docker.createVolume({ Name: name, Driver: 'local', Labels: labels }).catch((e) => {
+      throw engineError(e, `cannot create volume ${name}`);
+    });
+  }
+
+  /** Removes every volume labelled as the app's (its data and its log-file volumes); returns their names. */
+  async removeVolumes(app: string): Promise<string[]> {
+    const { Volumes } = await this.docker.listVolumes({ filters: { label: [`${LABELS.app}=${app}`] } }).catch((e) => {
+      throw engineError(e, `cannot list volumes of ${app}`);
+    });
+    const names = (Volumes ?? []).map((v) => v.Name);
+    for (const name of names) {
+      await this.docker
+        .getVolume(name)
+        .remove()
+        .catch((e) => {
+          if (status(e) !== 404) throw engineError(e, `cannot remove volume ${name} (is a container of ${app} still using it?)`);
+        });
+    }
+    return names;
+  }
+}
