@@ -1,0 +1,231 @@
+// What Docker is asked to run for a replica or a one-off: names, env, labels, limits, mounts,
+// health and log rotation, as data.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ServiceSpec } from '../../../src/domain.js';
+import {
+  appNetworkName,
+  containerCreateOptions,
+  containerName,
+  oneOffCreateOptions,
+  volumeName,
+  type ServiceContainerInput,
+} from '../../../src/deploy/container-spec.js';
+
+const release = { version: 7, imageRef: '127.0.0.1:5000/demo@sha256:abc', config: { DATABASE_URL: 'postgres://db/x', SHARED: 'from-config' } };
+
+function service(over: Partial<ServiceSpec> = {}): ServiceSpec {
+  return {
+    name: 'web',
+    role: 'web',
+    environment: {},
+    port: 3000,
+    replicas: 1,
+    health: { kind: 'port' },
+    volumes: [],
+    dependsOn: [],
+    restart: 'unless-stopped',
+    labels: {},
+    stopGraceSeconds: 10,
+    logFiles: [],
+    ...over,
+  };
+}
+
+const input = (over: Partial<ServiceContainerInput> = {}): ServiceContainerInput => ({ app: 'demo', release, service: service(), color: 'blue', index: 1, ...over });
+const envOf = (list: string[]) => Object.fromEntries(list.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
+
+test('container, network and volume names are scoped to the app', () => {
+  assert.equal(containerName('demo', 'web', 'blue', 1), 'slipway-demo-web-blue-1');
+  assert.equal(containerName('demo', 'web', 'green', 2), 'slipway-demo-web-green-2');
+  assert.equal(containerName('demo', 'worker', 7, 1), 'slipway-demo-worker-v7-1');
+  assert.equal(appNetworkName('demo'), 'slipway-demo');
+  assert.equal(volumeName('demo', 'data'), 'slipway-demo-data');
+});
+
+test('a web replica runs the release image, named by color and index', () => {
+  const o = containerCreateOptions(input({ color: 'green', index: 2 }));
+  assert.equal(o.name, 'slipway-demo-web-green-2');
+  assert.equal(o.Image, release.imageRef);
+  assert.equal(o.Cmd, undefined);
+  assert.equal(o.Entrypoint, undefined);
+});
+
+test('a worker is named after its release and carries no color', () => {
+  const o = containerCreateOptions(input({ service: service({ name: 'worker', role: 'worker', port: undefined, health: { kind: 'none' } }), color: null }));
+  assert.equal(o.name, 'slipway-demo-worker-v7-1');
+  assert.equal(o.Labels['slipway.color'], undefined);
+  assert.equal(o.Labels['slipway.kind'], 'worker');
+  assert.equal(envOf(o.Env).PORT, undefined);
+});
+
+test('a compose image: runs instead of the release image', () => {
+  assert.equal(containerCreateOptions(input({ service: service({ image: 'redis:7' }) })).Image, 'redis:7');
+});
+
+test('env: app config, then PORT, then the service environment, then Slipway facts', () => {
+  const o = containerCreateOptions(input({ service: service({ environment: { SHARED: 'from-service', NODE_ENV: 'production' } }), index: 3 }));
+  const env = envOf(o.Env);
+  assert.equal(env.DATABASE_URL, 'postgres://db/x');
+  assert.equal(env.SHARED, 'from-service');
+  assert.equal(env.NODE_ENV, 'production');
+  assert.equal(env.PORT, '3000');
+  assert.equal(env.SLIPWAY_RELEASE, 'v7');
+  assert.equal(env.SLIPWAY_SERVICE, 'web');
+  assert.equal(env.SLIPWAY_CONTAINER, 'web.3');
+  assert.equal(env.SLIPWAY_APP, 'demo');
+});
+
+test('a web service without a port gets PORT=5000; a compose PORT wins over the default', () => {
+  assert.equal(envOf(containerCreateOptions(input({ service: service({ port: undefined }) })).Env).PORT, '5000');
+  assert.equal(envOf(containerCreateOptions(input({ service: service({ environment: { PORT: '8080' } }) })).Env).PORT, '8080');
+});
+
+test('extraEnv is applied last', () => {
+  const env = envOf(containerCreateOptions(input({ extraEnv: { SLIPWAY_RELEASE: 'x', EXTRA: '1' } })).Env);
+  assert.equal(env.SLIPWAY_RELEASE, 'x');
+  assert.equal(env.EXTRA, '1');
+});
+
+test('values with = and newlines survive in Env', () => {
+  const o = containerCreateOptions(input({ release: { ...release, config: { Q: 'a=b=c', M: 'l1\nl2' } } }));
+  assert.ok(o.Env.includes('Q=a=b=c'));
+  assert.ok(o.Env.includes('M=l1\nl2'));
+});
+
+test('labels: Slipway labels identify the container and cannot be overridden by the service', () => {
+  const o = containerCreateOptions(input({ service: service({ labels: { 'com.example.team': 'shop', 'slipway.app': 'other', 'slipway.release': '1' } }) }));
+  assert.deepEqual(o.Labels, {
+    'com.example.team': 'shop',
+    'slipway.app': 'demo',
+    'slipway.service': 'web',
+    'slipway.release': '7',
+    'slipway.role': 'web',
+    'slipway.kind': 'web',
+    'slipway.color': 'blue',
+  });
+});
+
+test('declared log files get a volume per directory and a label the shipper reads', () => {
+  const o = containerCreateOptions(input({ service: service({ logFiles: ['/app/log/*.log', '/app/log/*.txt', '/var/log/x/*.log'] }) }));
+  const mounts = JSON.parse(o.Labels['slipway.logs.files']!) as { volume: string; target: string; pattern: string }[];
+  assert.deepEqual(mounts, [
+    { volume: 'slipway-demo-web-blue-1-logs0', target: '/app/log', pattern: '*.log,*.txt' },
+    { volume: 'slipway-demo-web-blue-1-logs1', target: '/var/log/x', pattern: '*.log' },
+  ]);
+  const logMounts = o.HostConfig.Mounts.filter((m) => m.Source.includes('-logs'));
+  assert.deepEqual(
+    logMounts.map((m) => [m.Type, m.Source, m.Target, m.ReadOnly, m.VolumeOptions?.Labels['slipway.app']]),
+    [
+      ['volume', 'slipway-demo-web-blue-1-logs0', '/app/log', false, 'demo'],
+      ['volume', 'slipway-demo-web-blue-1-logs1', '/var/log/x', false, 'demo'],
+    ],
+  );
+});
+
+test('no log files, no logs label', () => {
+  assert.equal(containerCreateOptions(input()).Labels['slipway.logs.files'], undefined);
+});
+
+test('named volumes are scoped to the app; binds pass through as declared', () => {
+  const o = containerCreateOptions(
+    input({
+      service: service({
+        volumes: [
+          { source: 'data', target: '/data', readOnly: false, bind: false },
+          { source: '/srv/shared', target: '/shared', readOnly: true, bind: true },
+        ],
+      }),
+    }),
+  );
+  assert.deepEqual(o.HostConfig.Mounts, [
+    { Type: 'volume', Source: 'slipway-demo-data', Target: '/data', ReadOnly: false, VolumeOptions: { Labels: { 'slipway.app': 'demo' } } },
+    { Type: 'bind', Source: '/srv/shared', Target: '/shared', ReadOnly: true },
+  ]);
+});
+
+test('the app network, with the service name as an alias, as compose does', () => {
+  const o = containerCreateOptions(input({ service: service({ name: 'api' }) }));
+  assert.equal(o.HostConfig.NetworkMode, 'slipway-demo');
+  assert.deepEqual(o.NetworkingConfig, { EndpointsConfig: { 'slipway-demo': { Aliases: ['api'] } } });
+});
+
+test('restart policy, limits, stop grace, command, entrypoint, workdir and user come from the spec', () => {
+  const o = containerCreateOptions(
+    input({
+      service: service({
+        restart: 'on-failure',
+        memoryBytes: 256 * 1024 * 1024,
+        nanoCpus: 500_000_000,
+        cpuShares: 512,
+        stopGraceSeconds: 25,
+        command: ['node', 'server.js'],
+        entrypoint: ['/entry.sh'],
+        workingDir: '/app',
+        user: '1000:1000',
+      }),
+    }),
+  );
+  assert.deepEqual(o.HostConfig.RestartPolicy, { Name: 'on-failure' });
+  assert.equal(o.HostConfig.Memory, 268435456);
+  assert.equal(o.HostConfig.NanoCpus, 500_000_000);
+  assert.equal(o.HostConfig.CpuShares, 512);
+  assert.equal(o.StopTimeout, 25);
+  assert.deepEqual(o.Cmd, ['node', 'server.js']);
+  assert.deepEqual(o.Entrypoint, ['/entry.sh']);
+  assert.equal(o.WorkingDir, '/app');
+  assert.equal(o.User, '1000:1000');
+});
+
+test('restart: no becomes the engine\'s empty policy name; unset limits stay unset', () => {
+  const o = containerCreateOptions(input({ service: service({ restart: 'no' }) }));
+  assert.deepEqual(o.HostConfig.RestartPolicy, { Name: '' });
+  assert.equal('Memory' in o.HostConfig, false);
+  assert.equal('NanoCpus' in o.HostConfig, false);
+  assert.equal('Privileged' in o.HostConfig, false);
+});
+
+test('a docker healthcheck is sent in nanoseconds; other health kinds send none', () => {
+  const o = containerCreateOptions(
+    input({ service: service({ health: { kind: 'docker', test: ['CMD-SHELL', 'curl -f localhost'], interval: 2, timeout: 1.5, retries: 4, startPeriod: 10 } }) }),
+  );
+  assert.deepEqual(o.Healthcheck, { Test: ['CMD-SHELL', 'curl -f localhost'], Interval: 2e9, Timeout: 1.5e9, Retries: 4, StartPeriod: 1e10 });
+  assert.equal(containerCreateOptions(input()).Healthcheck, undefined);
+  assert.equal(containerCreateOptions(input({ service: service({ health: { kind: 'http', checks: [] } }) })).Healthcheck, undefined);
+});
+
+test('logs rotate (json-file, 10m × 3) so a chatty app cannot fill the disk', () => {
+  assert.deepEqual(containerCreateOptions(input()).HostConfig.LogConfig, { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } });
+});
+
+test('host access, when allowed upstream, maps to privileged, caps, pid and host network', () => {
+  const o = containerCreateOptions(input({ service: service({ hostAccess: { privileged: true, capAdd: ['NET_ADMIN'], pidHost: true, networkHost: true } }) }));
+  assert.equal(o.HostConfig.Privileged, true);
+  assert.deepEqual(o.HostConfig.CapAdd, ['NET_ADMIN']);
+  assert.equal(o.HostConfig.PidMode, 'host');
+  assert.equal(o.HostConfig.NetworkMode, 'host');
+  assert.equal(o.NetworkingConfig, undefined);
+});
+
+test('a one-off runs `sh -c command` in the release image on the app network, kept after exit', () => {
+  const o = oneOffCreateOptions({ app: 'demo', release, command: 'npm run migrate && echo done', kind: 'release' });
+  assert.equal(o.name, 'slipway-demo-release-v7');
+  assert.equal(o.Image, release.imageRef);
+  assert.deepEqual(o.Cmd, ['sh', '-c', 'npm run migrate && echo done']);
+  assert.equal(o.Entrypoint, undefined);
+  assert.equal(o.HostConfig.NetworkMode, 'slipway-demo');
+  assert.equal(o.HostConfig.AutoRemove, false);
+  assert.deepEqual(o.HostConfig.RestartPolicy, { Name: '' });
+  assert.deepEqual(o.Labels, { 'slipway.app': 'demo', 'slipway.release': '7', 'slipway.kind': 'release' });
+  const env = envOf(o.Env);
+  assert.equal(env.DATABASE_URL, 'postgres://db/x');
+  assert.equal(env.SLIPWAY_RELEASE, 'v7');
+  assert.equal(env.SLIPWAY_CONTAINER, 'release');
+  assert.equal(env.PORT, undefined);
+});
+
+test('one-off kinds and suffixes give distinct names', () => {
+  const names = (['release', 'predeploy', 'postdeploy', 'run'] as const).map((kind) => oneOffCreateOptions({ app: 'demo', release, command: 'true', kind }).name);
+  assert.equal(new Set(names).size, 4);
+  assert.equal(oneOffCreateOptions({ app: 'demo', release, command: 'true', kind: 'run', suffix: 'k3j' }).name, 'slipway-demo-run-v7-k3j');
+});
