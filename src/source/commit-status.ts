@@ -53,7 +53,7 @@ export function statusRequest(r: Omit<StatusReport, 'logger'>): StatusRequest {
   if (!/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(r.sha)) throw new Error(`commit ${r.sha.slice(0, 80)} is not a hex sha`);
   const context = r.context ?? 'slipway';
   const description = r.description.slice(0, 140); // GitHub's limit; longer is refused with 422
-  const target = r.targetUrl ? { target_url: r.targetUrl } : {};
+  const target: Record<string, string> = r.targetUrl ? { target_url: r.targetUrl } : {};
   const json = { 'content-type': 'application/json', 'user-agent': 'slipway' };
   if (r.provider === 'gitlab') {
     // GitLab names states differently and takes the project as its url-encoded path.
