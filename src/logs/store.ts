@@ -1,0 +1,200 @@
+// The embedded log store: its own SQLite file (not the state DB), lines indexed by app and
+// time, FTS5 trigram index for substring grep, and the shippers' checkpoints written in the
+// same transaction as the lines they cover — so a crash loses or repeats nothing.
+import Database from 'better-sqlite3';
+import type { ContainerCheckpoint, FileCheckpoint, LogEntry, LogFilters, LogSink } from './entry.js';
+import { isoNano } from './entry.js';
+
+/** What one transaction commits: lines, then where each source stood after them. */
+export interface Commit {
+  entries: LogEntry[];
+  containers: ContainerCheckpoint[];
+  files: FileCheckpoint[];
+  /** Files gone from their volume: their checkpoints go, so a reused inode starts at 0. */
+  filesGone: { volume: string; inode: string }[];
+}
+
+export interface StoredEntry extends LogEntry {
+  id: number;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS lines (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  ts TEXT NOT NULL, app TEXT NOT NULL, service TEXT NOT NULL, container TEXT NOT NULL,
+  stream TEXT NOT NULL, release INTEGER, line TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS lines_app_ts ON lines(app, ts);
+CREATE INDEX IF NOT EXISTS lines_ts ON lines(ts);
+CREATE VIRTUAL TABLE IF NOT EXISTS lines_fts USING fts5(line, content='lines', content_rowid='id', tokenize='trigram');
+CREATE TRIGGER IF NOT EXISTS lines_ai AFTER INSERT ON lines BEGIN
+  INSERT INTO lines_fts(rowid, line) VALUES (new.id, new.line);
+END;
+CREATE TRIGGER IF NOT EXISTS lines_ad AFTER DELETE ON lines BEGIN
+  INSERT INTO lines_fts(lines_fts, rowid, line) VALUES ('delete', old.id, old.line);
+END;
+CREATE TABLE IF NOT EXISTS container_checkpoints (
+  container TEXT PRIMARY KEY, ts TEXT NOT NULL, count INTEGER NOT NULL,
+  pending_stdout BLOB, pending_stderr BLOB, done INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS file_checkpoints (
+  volume TEXT NOT NULL, inode TEXT NOT NULL, path TEXT NOT NULL, offset INTEGER NOT NULL,
+  PRIMARY KEY (volume, inode)
+);
+CREATE TABLE IF NOT EXISTS cursors (name TEXT PRIMARY KEY, id INTEGER NOT NULL);
+`;
+
+const COLUMNS = 'id, ts, app, service, container, stream, release, line';
+
+export class LogStore {
+  private readonly db: Database.Database;
+  private readonly insertLine: Database.Statement;
+  private readonly saveContainer: Database.Statement;
+  private readonly saveFile: Database.Statement;
+  private readonly dropFile: Database.Statement;
+  private readonly commitTx: (c: Commit) => void;
+
+  constructor(file: string) {
+    this.db = new Database(file);
+    // Must precede the first table so deleted pages can be given back (retention by size).
+    this.db.pragma('auto_vacuum = INCREMENTAL');
+    this.db.pragma('journal_mode = WAL');
+    // WAL + NORMAL survives a process kill; a power cut may drop the last transactions, but
+    // lines and checkpoints together, so shipping repeats them exactly once.
+    this.db.pragma('synchronous = NORMAL');
+    this.db.exec(SCHEMA);
+    this.insertLine = this.db.prepare(
+      'INSERT INTO lines (ts, app, service, container, stream, release, line) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    );
+    this.saveContainer = this.db.prepare(
+      `INSERT INTO container_checkpoints (container, ts, count, pending_stdout, pending_stderr, done) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT(container) DO UPDATE SET ts = excluded.ts, count = excluded.count,
+         pending_stdout = excluded.pending_stdout, pending_stderr = excluded.pending_stderr, done = excluded.done`,
+    );
+    this.saveFile = this.db.prepare(
+      `INSERT INTO file_checkpoints (volume, inode, path, offset) VALUES (?, ?, ?, ?)
+       ON CONFLICT(volume, inode) DO UPDATE SET offset = excluded.offset`,
+    );
+    this.dropFile = this.db.prepare('DELETE FROM file_checkpoints WHERE volume = ? AND inode = ?');
+    this.commitTx = this.db.transaction((c: Commit) => {
+      for (const e of c.entries) this.insertLine.run(e.ts, e.app, e.service, e.container, e.stream, e.release, e.line);
+      for (const k of c.containers) {
+        this.saveContainer.run(k.container, k.ts, k.count, k.pending.stdout, k.pending.stderr, k.done ? 1 : 0);
+      }
+      for (const g of c.filesGone) this.dropFile.run(g.volume, g.inode);
+      for (const f of c.files) this.saveFile.run(f.volume, f.inode, f.path, f.offset);
+    });
+  }
+
+  commit(c: Commit): void {
+    this.commitTx(c);
+  }
+
+  containerCheckpoint(container: string): ContainerCheckpoint | null {
+    const r = this.db.prepare('SELECT * FROM container_checkpoints WHERE container = ?').get(container) as
+      | { container: string; ts: string; count: number; pending_stdout: Buffer | null; pending_stderr: Buffer | null; done: number }
+      | undefined;
+    if (!r) return null;
+    return { container: r.container, ts: r.ts, count: r.count, pending: { stdout: r.pending_stdout, stderr: r.pending_stderr }, done: r.done === 1 };
+  }
+
+  fileCheckpoints(volume: string): FileCheckpoint[] {
+    return this.db.prepare('SELECT volume, inode, path, offset FROM file_checkpoints WHERE volume = ?').all(volume) as FileCheckpoint[];
+  }
+
+  /** The last `limit` matching lines, oldest first. */
+  query(f: LogFilters): StoredEntry[] {
+    const { where, params } = whereClause(f);
+    const rows = this.db
+      .prepare(`SELECT ${COLUMNS} FROM lines WHERE ${where} ORDER BY ts DESC, id DESC LIMIT ?`)
+      .all(...params, f.limit ?? 100) as StoredEntry[];
+    return rows.reverse();
+  }
+
+  /** Matching lines stored after row `after`, in store order (for follow and forwarding). */
+  after(after: number, f: LogFilters | null, limit: number): StoredEntry[] {
+    const { where, params } = f ? whereClause(f) : { where: '1', params: [] };
+    return this.db
+      .prepare(`SELECT ${COLUMNS} FROM lines WHERE id > ? AND ${where} ORDER BY id LIMIT ?`)
+      .all(after, ...params, limit) as StoredEntry[];
+  }
+
+  lastId(): number {
+    return (this.db.prepare('SELECT max(id) AS id FROM lines').get() as { id: number | null }).id ?? 0;
+  }
+
+  cursor(name: string): number {
+    return (this.db.prepare('SELECT id FROM cursors WHERE name = ?').get(name) as { id: number } | undefined)?.id ?? 0;
+  }
+
+  setCursor(name: string, id: number): void {
+    this.db.prepare('INSERT INTO cursors (name, id) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET id = excluded.id').run(name, id);
+  }
+
+  /** Bytes the database uses (pages in use, not the freelist). */
+  usedBytes(): number {
+    const pages = this.db.pragma('page_count', { simple: true }) as number;
+    const free = this.db.pragma('freelist_count', { simple: true }) as number;
+    return (pages - free) * (this.db.pragma('page_size', { simple: true }) as number);
+  }
+
+  /**
+   * Retention: drops lines older than `maxAgeDays`, then the oldest lines until the store is
+   * under `maxBytes`. Works in small transactions so shipping is never blocked for long.
+   * Returns the number of lines removed.
+   */
+  prune(now: Date, maxAgeDays: number, maxBytes: number): number {
+    let removed = 0;
+    const chunk = 5000;
+    if (maxAgeDays > 0) {
+      const cutoff = isoNano(new Date(now.getTime() - maxAgeDays * 86_400_000));
+      const del = this.db.prepare('DELETE FROM lines WHERE id IN (SELECT id FROM lines WHERE ts < ? LIMIT ?)');
+      for (let n = chunk; n === chunk; removed += n) n = del.run(cutoff, chunk).changes;
+    }
+    const oldest = this.db.prepare('DELETE FROM lines WHERE id IN (SELECT id FROM lines ORDER BY id LIMIT ?)');
+    while (this.usedBytes() > maxBytes) {
+      const n = oldest.run(chunk).changes;
+      if (n === 0) break;
+      removed += n;
+    }
+    if (removed) this.db.pragma('incremental_vacuum');
+    return removed;
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
+
+/** The SQLite store as a plain sink (no checkpoints), for the sink contract and `append`. */
+export class SqliteSink implements LogSink {
+  constructor(readonly store: LogStore) {}
+  async push(entries: readonly LogEntry[]): Promise<void> {
+    if (entries.length) this.store.commit({ entries: [...entries], containers: [], files: [], filesGone: [] });
+  }
+  async close(): Promise<void> {
+    this.store.close();
+  }
+}
+
+function whereClause(f: LogFilters): { where: string; params: unknown[] } {
+  const w = ['app = ?'];
+  const p: unknown[] = [f.app];
+  if (f.service !== undefined) (w.push('service = ?'), p.push(f.service));
+  if (f.stream === 'file') w.push("stream LIKE 'file:%'");
+  else if (f.stream !== undefined) (w.push('stream = ?'), p.push(f.stream));
+  if (f.release !== undefined) (w.push('release = ?'), p.push(f.release));
+  if (f.since) (w.push('ts >= ?'), p.push(isoNano(f.since)));
+  if (f.until) (w.push('ts <= ?'), p.push(isoNano(f.until)));
+  if (f.grep) {
+    if ([...f.grep].length >= 3) {
+      // Trigram FTS answers case-insensitive substring search from the index.
+      w.push('id IN (SELECT rowid FROM lines_fts WHERE lines_fts MATCH ?)');
+      p.push(`"${f.grep.replaceAll('"', '""')}"`);
+    } else {
+      w.push('instr(lower(line), lower(?)) > 0');
+      p.push(f.grep);
+    }
+  }
+  return { where: w.join(' AND '), params: p };
+}
