@@ -22,11 +22,10 @@ function refuse(url: string, why: string): never {
 export function validateRepoUrl(url: unknown, opts: { allowFile: boolean }): string {
   if (typeof url !== 'string' || url.length === 0) throw new UserError(`a repository URL is required: ${ACCEPTED}`, 422);
   if (url.length > 2048) refuse(url, 'longer than 2048 characters');
-  // eslint-disable-next-line no-control-regex
-  if (/[\x00-\x20\x7f]/.test(url)) refuse(url, 'contains spaces, newlines or control characters');
-  if (url.startsWith('-')) refuse(url, 'starts with "-", which git would read as an option');
   // `ext::sh -c …`, `fd::3`: git's remote-helper syntax runs programs; never accepted.
   if (/^[A-Za-z0-9+.-]*::/.test(url)) refuse(url, `"TRANSPORT::ADDRESS" remote helpers are not allowed; ${ACCEPTED}`);
+  if (/[\x00-\x20\x7f]/.test(url)) refuse(url, 'contains spaces, newlines or control characters');
+  if (url.startsWith('-')) refuse(url, 'starts with "-", which git would read as an option');
 
   const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(url)?.[1]?.toLowerCase();
   if (scheme === undefined) return scpLike(url);
@@ -85,10 +84,11 @@ export async function validateBranch(name: unknown): Promise<string> {
   if (typeof name !== 'string' || name.length === 0) throw new UserError('a branch name is required', 422);
   const shown = JSON.stringify(name.slice(0, 200));
   if (name.length > 255) throw new UserError(`branch name ${shown} is longer than 255 characters`, 422);
+  if (/[\x00-\x20\x7f]/.test(name)) throw new UserError(`branch name ${shown} refused: contains spaces or control characters`, 422);
   if (name.startsWith('-')) throw new UserError(`branch name ${shown} refused: starts with "-"`, 422);
   // `--branch` expands `@{-1}` against whatever repository the cwd is in, so that is refused
   // first; it takes no `--`, which is why a leading "-" is refused above.
-  if (name.includes('@{')) throw new UserError(`branch name ${shown} is not a valid branch name`, 422);
+  if (name.includes('@{') || name === '@' || name === 'HEAD') throw new UserError(`branch name ${shown} is not a valid branch name`, 422);
   let out: string;
   try {
     out = (await run('git', ['check-ref-format', '--branch', name], { cwd: os.tmpdir(), env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } })).stdout;
