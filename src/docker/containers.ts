@@ -12,7 +12,7 @@ import { LABELS } from '../logs/file-mounts.js';
 export interface RunningContainer {
   id: string;
   name: string;
-  /** Address on the app network (127.0.0.1 with host networking). */
+  /** Address on the app network (127.0.0.1 with host networking; empty if it already exited). */
   ip: string;
 }
 
@@ -56,8 +56,10 @@ export class Containers {
       throw engineError(e, `cannot start ${spec.name}`, true);
     }
     const network = spec.HostConfig.NetworkMode;
-    const ip = network === 'host' ? '127.0.0.1' : await this.containerIp(container.id, network);
-    return { id: container.id, name: spec.name, ip };
+    if (network === 'host') return { id: container.id, name: spec.name, ip: '127.0.0.1' };
+    // A container that already exited has no address; the health wait then reports why it exited.
+    const info = await container.inspect();
+    return { id: container.id, name: spec.name, ip: info.NetworkSettings.Networks[network]?.IPAddress ?? '' };
   }
 
   async stopContainer(id: string, graceSeconds: number): Promise<void> {
