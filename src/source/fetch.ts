@@ -99,7 +99,7 @@ async function resolve(git: SimpleGit, url: string, branch: string, sha: string 
 }
 
 function gitAt(baseDir: string, req: FetchRequest, env: Record<string, string>): SimpleGit {
-  let lastShown = -1;
+  let lastShown = '';
   const options: Partial<SimpleGitOptions> = {
     baseDir,
     // Only our own protocol whitelist: ext:: (runs programs) and file:// (reads the host) stay
@@ -116,7 +116,8 @@ function gitAt(baseDir: string, req: FetchRequest, env: Record<string, string>):
     unsafe: { allowUnsafeProtocolOverride: true, allowUnsafeConfigEnvCount: true, allowUnsafeSshCommand: true },
     timeout: { block: req.stallTimeoutMs ?? 120_000 },
     progress: ({ stage, progress }) => {
-      const step = Math.floor(progress / 25);
+      // One line per stage and quarter: enough to show life without flooding a git push's output.
+      const step = `${stage}:${Math.floor(progress / 25)}`;
       if (step === lastShown) return;
       lastShown = step;
       req.progress(`git: ${stage} ${progress}%`);

@@ -147,6 +147,15 @@ test('a missing repository is a UserError; an unreachable host is a TransientErr
   assert.deepEqual(readdirSync(r.req().mirrorsDir).filter((f) => f.includes('.git')), []);
 });
 
+test('an SSH deploy key is used for ssh URLs and never appears in errors; an unreachable host is transient', async (t) => {
+  const r = await remote(t);
+  const privateKey = '-----BEGIN OPENSSH PRIVATE KEY-----\nNOTAREALKEYbutSECRETmaterial\n-----END OPENSSH PRIVATE KEY-----';
+  await assert.rejects(
+    fetchRevision(r.req({ repoUrl: 'ssh://git@127.0.0.1:1/acme/demo.git', credential: { type: 'ssh-key', privateKey } })),
+    (e: unknown) => e instanceof TransientError && /Connection refused/.test(e.message) && !e.message.includes('SECRETmaterial'),
+  );
+});
+
 test('a token is refused with a non-https URL rather than sent in clear', async (t) => {
   const r = await remote(t);
   await r.work.commit('only');
