@@ -1,0 +1,143 @@
+// The build stage: a SourceRevision becomes a local image, from the repo's Dockerfile or a
+// buildpack, built by the Docker Engine with the previous build as cache.
+import { readFileSync, realpathSync, statSync } from 'node:fs';
+import path from 'node:path';
+import type Dockerode from 'dockerode';
+import type { Config } from '../config.js';
+import type { AppJson, BuiltImage, Progress, SourceRevision } from '../domain.js';
+import { TransientError, UserError } from '../errors.js';
+import { isTransientMessage } from '../docker/client.js';
+import { buildImage } from '../docker/build.js';
+import { imagesLabelled, inspectImage } from '../docker/images.js';
+import { parseAppJson } from './app-json.js';
+import { BuildLog } from './build-log.js';
+import { DEFAULT_BUILDPACKS_DIR, detectBuildpack } from './buildpacks.js';
+import { buildContext, isInside, type ContextOptions } from './context.js';
+import { declaredArgs } from './dockerfile.js';
+import { parseProcfile } from './procfile.js';
+
+export const COMPOSE_FILES = ['docker-compose.yml', 'docker-compose.yaml', 'compose.yaml', 'compose.yml'];
+/** Names Slipway gives its own files in the build context. */
+export const GENERATED_DOCKERFILE = 'Dockerfile.slipway';
+export const CA_FILE = 'slipway-ca.crt';
+/** Build arg offered to a user Dockerfile that declares it when a CA bundle is configured. */
+export const CA_BUILD_ARG = 'SLIPWAY_CA_FILE';
+/** How many of the app's earlier builds are offered as cache. */
+const CACHE_IMAGES = 3;
+
+export const LABELS = { app: 'slipway.app', sha: 'slipway.sha', release: 'slipway.release' } as const;
+
+export interface BuildOptions {
+  docker: Dockerode;
+  config: Pick<Config, 'buildCaFile'>;
+  /** The app's config vars; passed as build args only for the ARGs the Dockerfile declares. */
+  appConfig: Record<string, string>;
+  /** Dockerfile path relative to the repo root (default `Dockerfile`). */
+  dockerfilePath?: string;
+  release?: number;
+  progress: Progress;
+  signal?: AbortSignal;
+  buildpacksDir?: string;
+}
+
+/** `slipway/demo:build-0123456789ab`: the local tag of a revision's build. */
+export function buildTag(app: string, sha: string): string {
+  return `slipway/${app}:build-${sha.slice(0, 12)}`;
+}
+
+export async function buildRevision(rev: SourceRevision, opts: BuildOptions): Promise<BuiltImage> {
+  const { dir } = rev;
+  const procfile = readOptional(dir, 'Procfile');
+  const processes = procfile === null ? {} : parseProcfile(procfile);
+  const appJsonText = readOptional(dir, 'app.json');
+  const appJson: AppJson | null = appJsonText === null ? null : parseAppJson(appJsonText);
+  const composeFile = COMPOSE_FILES.find((f) => readOptional(dir, f) !== null);
+  const compose = composeFile ? { file: composeFile, text: readOptional(dir, composeFile) as string } : null;
+
+  const dockerfilePath = safeRelative(opts.dockerfilePath ?? 'Dockerfile');
+  const userDockerfile = readOptional(dir, dockerfilePath);
+  if (userDockerfile === null && opts.dockerfilePath !== undefined && opts.dockerfilePath !== 'Dockerfile') {
+    throw new UserError(`no Dockerfile at ${dockerfilePath} (the app's configured Dockerfile path)`);
+  }
+  const ca = Boolean(opts.config.buildCaFile);
+  const inject: ContextOptions['inject'] = {};
+  if (opts.config.buildCaFile) inject[CA_FILE] = { file: opts.config.buildCaFile };
+
+  let buildpack: string | null = null;
+  let dockerfile: string;
+  let dockerfileText: string;
+  if (userDockerfile !== null) {
+    dockerfile = dockerfilePath;
+    dockerfileText = userDockerfile;
+  } else {
+    const bp = detectBuildpack(dir, opts.buildpacksDir ?? DEFAULT_BUILDPACKS_DIR, { processes, ca, dockerfilePath });
+    buildpack = bp.name;
+    dockerfile = GENERATED_DOCKERFILE;
+    dockerfileText = bp.dockerfile;
+    inject[GENERATED_DOCKERFILE] = bp.dockerfile;
+    for (const [name, file] of Object.entries(bp.files)) inject[name] = { file };
+  }
+
+  const declared = declaredArgs(dockerfileText);
+  const buildargs = Object.fromEntries(Object.entries(opts.appConfig).filter(([k]) => declared.has(k)));
+  if (ca && declared.has(CA_BUILD_ARG)) buildargs[CA_BUILD_ARG] = CA_FILE;
+
+  const short = rev.sha.slice(0, 7);
+  const how = buildpack ? `buildpack ${buildpack}` : dockerfile === 'Dockerfile' ? 'Dockerfile' : `Dockerfile (${dockerfile})`;
+  opts.progress(`-----> Building ${rev.app} (${short}) with ${how}`);
+
+  const tag = buildTag(rev.app, rev.sha);
+  const labels: Record<string, string> = { [LABELS.app]: rev.app, [LABELS.sha]: rev.sha };
+  if (opts.release !== undefined) labels[LABELS.release] = String(opts.release);
+  const cachefrom = (await imagesLabelled(opts.docker, LABELS.app, rev.app)).slice(0, CACHE_IMAGES);
+
+  const context = buildContext(dir, { dockerfile, inject });
+  const log = new BuildLog(opts.progress);
+  try {
+    const messages = buildImage(opts.docker, context, { tag, dockerfile, labels, buildargs, cachefrom, ...(opts.signal ? { signal: opts.signal } : {}) });
+    for await (const m of messages) log.push(m);
+  } finally {
+    context.destroy();
+  }
+  log.end();
+  if (log.error !== null) {
+    const message = log.failureMessage();
+    throw isTransientMessage(log.error) ? new TransientError(message) : new UserError(message);
+  }
+  const info = await inspectImage(opts.docker, tag);
+  if (!info) throw new TransientError(`build of ${rev.app} (${short}) finished but ${tag} is missing`);
+  opts.progress(`-----> Built ${tag} (${info.id.replace(/^sha256:/, '').slice(0, 12)})`);
+  return {
+    app: rev.app,
+    sha: rev.sha,
+    imageId: info.id,
+    buildpack,
+    processes,
+    appJson,
+    compose,
+    exposedPort: info.exposedPorts[0] ?? null,
+  };
+}
+
+/** A repo-relative path that stays in the repo (the Dockerfile path is app config, i.e. user input). */
+function safeRelative(p: string): string {
+  const normal = path.posix.normalize(p.replace(/\\/g, '/')).replace(/^(\.\/)+/, '');
+  if (path.posix.isAbsolute(normal) || normal === '..' || normal.startsWith('../') || normal === '.' || normal === '') {
+    throw new UserError(`Dockerfile path ${JSON.stringify(p)} must be a file path inside the repository`);
+  }
+  return normal;
+}
+
+/** A small text file in the repo, or null. A symlink is followed only while it stays in the tree. */
+function readOptional(dir: string, rel: string): string | null {
+  const file = path.join(dir, rel);
+  let real: string;
+  try {
+    real = realpathSync(file);
+    if (!statSync(real).isFile()) return null;
+  } catch {
+    return null;
+  }
+  if (!isInside(realpathSync(dir), real)) throw new UserError(`${rel} is a symlink to a file outside the repository`);
+  return readFileSync(real, 'utf8');
+}
