@@ -21,18 +21,86 @@ export function parseAppJson(text: string): AppJson {
 }
 
 function parseJson(text: string): unknown {
+  const body = text.replace(/^\uFEFF/, '');
   try {
-    return JSON.parse(text.replace(/^\uFEFF/, ''));
+    return JSON.parse(body);
   } catch (e) {
-    const message = (e as Error).message;
-    const at = /position (\d+)/.exec(message);
-    if (!at) throw new UserError(`app.json is not valid JSON: ${message}`);
-    const pos = Number(at[1]);
-    const before = text.slice(0, pos).split('\n');
-    const line = before.length;
+    // V8 names the position only for some errors; find it ourselves so every message has one.
+    const pos = jsonErrorPosition(body);
+    const before = body.slice(0, pos).split('\n');
     const column = (before[before.length - 1]?.length ?? 0) + 1;
-    const reason = message.replace(/ in JSON at position \d+.*$/, '');
-    throw new UserError(`app.json line ${line} column ${column}: invalid JSON (${reason})`);
+    const reason = (e as Error).message.replace(/,? ".*" is not valid JSON$/s, '').replace(/ in JSON at position \d+.*$/s, '');
+    throw new UserError(`app.json line ${before.length} column ${column}: invalid JSON (${reason})`);
+  }
+}
+
+/** Offset of the first character a JSON parser rejects (a minimal validating scanner). */
+export function jsonErrorPosition(text: string): number {
+  let i = 0;
+  const ws = () => {
+    while (i < text.length && ' \t\n\r'.includes(text[i] as string)) i++;
+  };
+  const fail = (): never => {
+    throw i;
+  };
+  const literal = (word: string) => (text.startsWith(word, i) ? (i += word.length) : fail());
+  const string = () => {
+    i++;
+    while (i < text.length && text[i] !== '"') {
+      if (text[i] === '\\') i++;
+      else if ((text.charCodeAt(i) ?? 0) < 0x20) fail();
+      i++;
+    }
+    if (i >= text.length) fail();
+    i++;
+  };
+  const value = (): void => {
+    ws();
+    const c = text[i];
+    if (c === '{') {
+      i++;
+      ws();
+      if (text[i] === '}') return void i++;
+      for (;;) {
+        ws();
+        if (text[i] !== '"') fail();
+        string();
+        ws();
+        if (text[i] !== ':') fail();
+        i++;
+        value();
+        ws();
+        if (text[i] === ',') i++;
+        else if (text[i] === '}') return void i++;
+        else fail();
+      }
+    } else if (c === '[') {
+      i++;
+      ws();
+      if (text[i] === ']') return void i++;
+      for (;;) {
+        value();
+        ws();
+        if (text[i] === ',') i++;
+        else if (text[i] === ']') return void i++;
+        else fail();
+      }
+    } else if (c === '"') string();
+    else if (c === 't') literal('true');
+    else if (c === 'f') literal('false');
+    else if (c === 'n') literal('null');
+    else {
+      const m = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i));
+      if (!m || m[0] === '' || m[0] === '-') fail();
+      i += (m as RegExpExecArray)[0].length;
+    }
+  };
+  try {
+    value();
+    ws();
+    return i < text.length ? i : text.length;
+  } catch (pos) {
+    return Math.min(pos as number, text.length);
   }
 }
 

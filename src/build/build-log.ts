@@ -5,6 +5,8 @@ import type { JsonMessage } from '../docker/client.js';
 
 /** Engine bookkeeping that tells the user nothing. */
 const NOISE = [/^ ---> Running in [0-9a-f]+$/, /^Removing intermediate container [0-9a-f]+$/, /^ ---> [0-9a-f]{12}$/, /^Successfully tagged /];
+// Docker colours a RUN step's stderr red (\x1b[91m); the log store and CLI want plain text.
+const ANSI = /\x1b\[[0-9;]*m/g;
 const STEP = /^Step \d+\/\d+ : /;
 export const INDENT = '       ';
 
@@ -50,7 +52,7 @@ export class BuildLog {
 
   private line(raw: string): void {
     // Progress bars redraw with \r: only the last state of the line matters.
-    const line = (raw.split('\r').filter((s) => s !== '').pop() ?? '').trimEnd();
+    const line = (raw.replace(ANSI, '').split('\r').filter((s) => s !== '').pop() ?? '').trimEnd();
     if (line === '' || NOISE.some((re) => re.test(line))) return;
     if (STEP.test(line)) {
       this.step = line;

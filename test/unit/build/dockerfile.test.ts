@@ -1,0 +1,23 @@
+// Which build ARGs a Dockerfile declares (only those get app config as build args).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { declaredArgs } from '../../../src/build/dockerfile.js';
+
+const args = (text: string) => [...declaredArgs(text)].sort();
+
+test('ARG with and without defaults, any case, several per instruction', () => {
+  assert.deepEqual(args('FROM x\nARG A\narg B=1\nARG C="two words" D=4\n  Arg _E'), ['A', 'B', 'C', 'D', '_E']);
+});
+
+test('ARGs before FROM and in later stages count', () => {
+  assert.deepEqual(args('ARG BASE=node:18-slim\nFROM $BASE AS build\nARG NPM_TOKEN\nFROM x\nARG RUNTIME'), ['BASE', 'NPM_TOKEN', 'RUNTIME']);
+});
+
+test('continuation lines are joined; comments and other instructions are not ARGs', () => {
+  assert.deepEqual(args('ARG A \\\n  B=2\n# ARG COMMENTED\nENV C=3\nRUN echo ARG D\nLABEL ARG=E'), ['A', 'B']);
+});
+
+test('a Dockerfile without ARG declares nothing', () => {
+  assert.deepEqual(args('FROM node:18-slim\nCOPY . .\nCMD ["node", "x"]'), []);
+  assert.deepEqual(args(''), []);
+});
