@@ -133,11 +133,11 @@ function readOptional(dir: string, rel: string): string | null {
   const file = path.join(dir, rel);
   let real: string;
   try {
-    real = realpathSync(file);
+    real = realpathSync.native(file);
     if (!statSync(real).isFile()) return null;
   } catch {
     return null;
   }
-  if (!isInside(realpathSync(dir), real)) throw new UserError(`${rel} is a symlink to a file outside the repository`);
+  if (!isInside(realpathSync.native(dir), real)) throw new UserError(`${rel} is a symlink to a file outside the repository`);
   return readFileSync(real, 'utf8');
 }

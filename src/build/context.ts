@@ -1,6 +1,6 @@
 // The Docker build context of a revision: a tar stream of its tree, minus .dockerignore'd
 // paths, refusing symlinks that point out of the tree, plus Slipway's injected files.
-import { lstatSync, readFileSync, readdirSync, readlinkSync, realpathSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import ignore from 'ignore';
@@ -61,8 +61,8 @@ export function isInside(root: string, p: string): boolean {
  * Throws a UserError naming the first symlink that leaves the tree (ignored paths are skipped,
  * so a .dockerignore'd link is no problem).
  */
-export function contextEntries(dir: string, isIgnored: (rel: string, isDir: boolean) => boolean): string[] {
-  const realRoot = realpathSync(dir);
+export function contextEntries(dir: string, isIgnored: (rel: string, isDir: boolean) => boolean, what = 'build context'): string[] {
+  const realRoot = realpathSync.native(dir);
   const out: string[] = [];
   const walk = (relDir: string) => {
     const entries = readdirSync(path.join(dir, relDir), { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1));
@@ -73,12 +73,13 @@ export function contextEntries(dir: string, isIgnored: (rel: string, isDir: bool
         const target = readlinkSync(path.join(dir, rel));
         let real: string | null = null;
         try {
-          real = realpathSync(path.join(dir, rel));
+          // .native: Node's JS realpath collapses `d/..` lexically before resolving `d`.
+          real = realpathSync.native(path.join(dir, rel));
         } catch {
           /* dangling: the lexical check decides */
         }
         const problem = symlinkProblem(realRoot, rel, target, real);
-        if (problem) throw new UserError(`build context: ${problem}; make it a relative link inside the repository, or list it in .dockerignore`);
+        if (problem) throw new UserError(`${what}: ${problem}; make it a relative link inside the repository, or list it in .dockerignore`);
       }
       if (e.isSocket() || e.isFIFO() || e.isBlockDevice() || e.isCharacterDevice()) continue;
       out.push(rel);

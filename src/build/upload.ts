@@ -1,12 +1,13 @@
 // Unpacks an uploaded tar (`slipway deploy APP DIR`) into a fresh directory, refusing every
 // entry that could write outside it: absolute paths, `..`, escaping links, devices.
-import { constants, lstatSync, mkdirSync, linkSync, symlinkSync } from 'node:fs';
+import { constants, lstatSync, linkSync, mkdirSync, symlinkSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import tar from 'tar-stream';
 import { UserError } from '../errors.js';
+import { contextEntries } from './context.js';
 
 export interface UploadLimits {
   /** Total bytes of file contents (default 1 GiB). */
@@ -39,7 +40,8 @@ export function checkLinkTarget(rel: string, target: string, kind: 'symlink' | '
 /**
  * Extracts `stream` into `destDir` (created if missing). Only files, folders, symlinks and
  * hard links are accepted; nothing is ever written through a symlink, so a link made by an
- * earlier entry can't redirect a later one. Throws a UserError naming the first bad entry.
+ * earlier entry can't redirect a later one. Throws a UserError naming the first bad entry;
+ * what was written before it stays in destDir for the caller to remove with the revision.
  */
 export async function extractUpload(stream: Readable, destDir: string, limits: UploadLimits = {}): Promise<void> {
   const maxBytes = limits.maxBytes ?? 1024 ** 3;
@@ -128,6 +130,9 @@ export async function extractUpload(stream: Readable, destDir: string, limits: U
     extract.destroy();
     throw e;
   });
+  // Each link was checked where it stands, but links can combine (`d -> .` then `e -> d/..`):
+  // resolve every one in the finished tree.
+  contextEntries(root, () => false, 'upload refused');
 }
 
 function lstatOrNull(p: string) {
