@@ -1,0 +1,225 @@
+// Renders HAProxy's configuration from the declared backends (pure). Every value that reaches
+// the config text is validated here, so nothing a user typed can add a line or a directive.
+import net from 'node:net';
+
+export type Color = 'blue' | 'green';
+export const COLORS: readonly Color[] = ['blue', 'green'];
+
+/** HTTP health check HAProxy runs against each ready slot; without one it checks the TCP port. */
+export interface BackendHealth {
+  path: string;
+  /** Host header sent with the check (HTTP/1.1 needs one). Default `localhost`. */
+  host?: string;
+  intervalSeconds?: number;
+}
+
+/** One routable backend, e.g. `app_web`: `slotsPerColor` pre-declared servers per color. */
+export interface BackendSpec {
+  name: string;
+  slotsPerColor: number;
+  healthCheck?: BackendHealth;
+}
+
+export interface Server {
+  addr: string;
+  port: number;
+}
+
+export interface SlotAssignment extends Server {
+  slot: string;
+}
+
+export interface HaproxyConfigInput {
+  httpPort: number;
+  /** Address the apps are served on; default all IPv4 interfaces. */
+  bindAddress?: string;
+  adminSocket: string;
+  mapFile: string;
+  backends: BackendSpec[];
+  /** Slots to declare enabled at their address (the ready ones), per backend. Every other
+   *  slot is declared `disabled` at 127.0.0.1:1, so a reload keeps serving what was ready. */
+  serving?: Record<string, SlotAssignment[]>;
+}
+
+/** Backend that answers hosts with no app; its name has no `_`, so no app_service can take it. */
+export const UNKNOWN_HOST_BACKEND = 'slipway-unknown-host';
+const FRONTEND = 'slipway-http';
+export const MAX_SLOTS_PER_COLOR = 256;
+const PLACEHOLDER = '127.0.0.1:1';
+
+/** Slots for a replica count, rounded up (4, 8, 16, …) so scaling up rarely needs a reload. */
+export function slotCount(replicas: number): number {
+  let n = 4;
+  while (n < replicas) n *= 2;
+  if (n > MAX_SLOTS_PER_COLOR) throw new Error(`${replicas} replicas is more than the ${MAX_SLOTS_PER_COLOR} slots a color can have`);
+  return n;
+}
+
+/** The backend an app's web service is served by. App names have no `_`, so this is unambiguous. */
+export function backendName(app: string, service: string): string {
+  return checkBackendName(`${app}_${service}`);
+}
+
+export function slotName(color: Color, index: number): string {
+  return `${color}${index}`;
+}
+
+export function slotNames(color: Color, slotsPerColor: number): string[] {
+  return Array.from({ length: slotsPerColor }, (_, i) => slotName(color, i + 1));
+}
+
+/** `blue3` → `blue`, anything else → null. */
+export function colorOfSlot(slot: string): Color | null {
+  const m = /^(blue|green)[1-9][0-9]*$/.exec(slot);
+  return m ? (m[1] as Color) : null;
+}
+
+export function checkBackendName(name: string): string {
+  if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,126}$/.test(name) || name === UNKNOWN_HOST_BACKEND || name === FRONTEND)
+    throw new Error(`invalid HAProxy backend name ${JSON.stringify(name)}: use 1–127 of a-z, A-Z, 0-9, "_", ".", "-"`);
+  return name;
+}
+
+export function checkSlotName(slot: string): string {
+  if (!colorOfSlot(slot)) throw new Error(`invalid slot name ${JSON.stringify(slot)}: expected blueN or greenN`);
+  return slot;
+}
+
+/** Hosts as the frontend sees them after `lower,word(1,:)`: lower-case DNS names, no port. */
+export function checkHost(host: string): string {
+  if (host.length > 253 || !/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/.test(host) || host.includes('..'))
+    throw new Error(`invalid host ${JSON.stringify(host)}: use lower-case a-z, 0-9, "." and "-" (a DNS name without a port)`);
+  return host;
+}
+
+/** Container addresses are IPv4 (Docker bridge networks). */
+export function checkAddr(addr: string): string {
+  if (!net.isIPv4(addr)) throw new Error(`invalid server address ${JSON.stringify(addr)}: expected an IPv4 address`);
+  return addr;
+}
+
+export function checkPort(port: number, allowZero = false): number {
+  if (!Number.isInteger(port) || port < (allowZero ? 0 : 1) || port > 65535) throw new Error(`invalid port ${String(port)}`);
+  return port;
+}
+
+/** Paths go into the config and the Runtime API unquoted: no whitespace, quotes, `#`, `\`, `$`. */
+export function checkPath(p: string): string {
+  if (!p.startsWith('/') || /[\s"'#\\$;]/.test(p) || /[\x00-\x1f\x7f]/.test(p))
+    throw new Error(`path ${JSON.stringify(p)} cannot be used by HAProxy: it must be absolute, without spaces, quotes, "#", "$", ";" or "\\"`);
+  return p;
+}
+
+function checkCheckPath(p: string): string {
+  if (!/^\/[A-Za-z0-9._~!&()*+,=:@%/?-]*$/.test(p) || p.length > 1024)
+    throw new Error(`invalid health check path ${JSON.stringify(p)}: an absolute URL path without spaces or quotes`);
+  return p;
+}
+
+function checkSpec(spec: BackendSpec): void {
+  checkBackendName(spec.name);
+  if (!Number.isInteger(spec.slotsPerColor) || spec.slotsPerColor < 1 || spec.slotsPerColor > MAX_SLOTS_PER_COLOR)
+    throw new Error(`backend ${spec.name}: slotsPerColor must be 1–${MAX_SLOTS_PER_COLOR}, got ${String(spec.slotsPerColor)}`);
+  const h = spec.healthCheck;
+  if (h) {
+    checkCheckPath(h.path);
+    if (h.host !== undefined) checkHost(h.host);
+    if (h.intervalSeconds !== undefined && !(Number.isInteger(h.intervalSeconds) && h.intervalSeconds >= 1 && h.intervalSeconds <= 3600))
+      throw new Error(`backend ${spec.name}: health check interval must be 1–3600 whole seconds`);
+  }
+}
+
+export function renderHaproxyConfig(input: HaproxyConfigInput): string {
+  checkPort(input.httpPort);
+  checkPath(input.adminSocket);
+  checkPath(input.mapFile);
+  if (input.bindAddress !== undefined && !net.isIPv4(input.bindAddress)) throw new Error(`invalid bind address ${JSON.stringify(input.bindAddress)}`);
+  const seen = new Set<string>();
+  for (const b of input.backends) {
+    checkSpec(b);
+    if (seen.has(b.name)) throw new Error(`backend ${b.name} is declared twice`);
+    seen.add(b.name);
+  }
+  const backends = [...input.backends].sort((a, b) => a.name.localeCompare(b.name));
+  return [
+    '# Slipway — generated HAProxy configuration; edits are overwritten on the next change.',
+    global(input.adminSocket),
+    DEFAULTS,
+    frontend(input.bindAddress ?? '', input.httpPort, input.mapFile),
+    UNKNOWN_HOST,
+    ...backends.map((b) => backend(b, input.serving?.[b.name] ?? [])),
+  ].join('\n');
+}
+
+function global(adminSocket: string): string {
+  // expose-fd listeners: a reloaded worker takes the listening sockets over from the old one,
+  // so no connection is refused during a reload. hard-stop-after bounds how long an old worker
+  // lingers with long-lived connections (websockets) after a reload.
+  return `global
+    stats socket ${adminSocket} mode 600 level admin expose-fd listeners
+    stats timeout 30s
+    hard-stop-after 2m
+`;
+}
+
+// Keep-alive to clients and servers for throughput. A switch never reloads (Runtime API), and
+// idle-close-on-response makes an old worker close idle client connections after a reload
+// instead of cutting them (measured in DESIGN.md: 7 failed requests without it, 0 with it).
+// retry-on + `redispatch 1`: a request that meets a just-stopped server (refused connection,
+// or a keep-alive connection closed under it) is retried on another server.
+const DEFAULTS = `defaults
+    mode http
+    option http-keep-alive
+    option idle-close-on-response
+    option forwardfor
+    option redispatch 1
+    retries 3
+    retry-on conn-failure empty-response
+    timeout connect 5s
+    timeout client 60s
+    timeout server 60s
+    timeout http-request 10s
+    timeout http-keep-alive 10s
+    timeout queue 30s
+    timeout tunnel 1h
+    http-error status 503 content-type text/plain string "503 Service Unavailable: this app has no healthy container to serve the request right now.\\n"
+`;
+
+function frontend(bindAddress: string, port: number, mapFile: string): string {
+  // Host header, lower-cased, without its port, looked up in the map file; a miss names no
+  // backend, so HAProxy falls through to default_backend.
+  return `frontend ${FRONTEND}
+    bind ${bindAddress}:${port}
+    use_backend %[req.hdr(host),lower,word(1,:),map(${mapFile})]
+    default_backend ${UNKNOWN_HOST_BACKEND}
+`;
+}
+
+const UNKNOWN_HOST = `backend ${UNKNOWN_HOST_BACKEND}
+    http-request return status 404 content-type text/plain string "404 Not Found: no app at this address. Check the app name in the URL.\\n"
+`;
+
+function backend(spec: BackendSpec, serving: SlotAssignment[]): string {
+  const h = spec.healthCheck;
+  const inter = h?.intervalSeconds ?? 2;
+  const lines = [`backend ${spec.name}`, '    balance roundrobin'];
+  if (h) {
+    lines.push('    option httpchk');
+    lines.push(`    http-check send meth GET uri ${checkCheckPath(h.path)} ver HTTP/1.1 hdr Host ${h.host ?? 'localhost'}`);
+    lines.push('    http-check expect status 200-399');
+  }
+  // A retried POST could run twice on the app: only idempotent methods are retried after the
+  // request was sent (a refused connection is still retried, nothing was sent then).
+  lines.push('    http-request disable-l7-retry if !METH_GET !METH_HEAD !METH_OPTIONS');
+  lines.push(`    default-server check inter ${inter}s fall 3 rise 2`);
+  const bySlot = new Map(serving.map((s) => [checkSlotName(s.slot), s]));
+  for (const color of COLORS) {
+    for (const slot of slotNames(color, spec.slotsPerColor)) {
+      const s = bySlot.get(slot);
+      lines.push(s ? `    server ${slot} ${checkAddr(s.addr)}:${checkPort(s.port)}` : `    server ${slot} ${PLACEHOLDER} disabled`);
+      bySlot.delete(slot);
+    }
+  }
+  if (bySlot.size) throw new Error(`backend ${spec.name} has no slot ${[...bySlot.keys()].join(', ')} (${spec.slotsPerColor} per color)`);
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,327 @@
+// The HAProxy adapter: declares backends (reloading only when their shape changes), routes
+// hosts through the map file, and moves slots between ready/drain/maint over the Runtime API.
+//
+// Runtime changes are lost on a reload, so the adapter keeps the desired state of every slot
+// and bakes it into each config it writes: ready slots are declared enabled at their address,
+// the rest `disabled`. A reloaded worker therefore serves the same servers from its first
+// request — no window where a re-applied state is still missing. (A draining slot is written
+// as disabled: the new worker has no requests in flight, so drain and maint mean the same.)
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import type { Logger } from '../log.js';
+import {
+  addMapCommand,
+  applyPlan,
+  delMapCommand,
+  emptySlots,
+  isNotFound,
+  parseMapFile,
+  parseServersState,
+  planColor,
+  planDisable,
+  planDrain,
+  renderMapFile,
+  servingSlots,
+  setMapCommand,
+  showServersStateCommand,
+  switchCommands,
+  type BackendSlots,
+  type SlotStatus,
+  type SwitchPlan,
+} from './commands.js';
+import { checkBackendName, checkHost, checkPort, renderHaproxyConfig, type BackendSpec, type Color, type HaproxyConfigInput, type Server } from './haproxy-config.js';
+import { HaproxyProcess, haproxyPaths, type HaproxyPaths } from './haproxy-process.js';
+import { runCommand, sendCommand } from './runtime-api.js';
+
+export interface ProxyOptions {
+  haproxyBin: string;
+  /** HAProxy's own directory in the data dir (config, map, sockets, pid file). */
+  dir: string;
+  httpPort: number;
+  /** IPv4 address apps are served on; default all interfaces. */
+  bindAddress?: string;
+  logger: Logger;
+}
+
+interface SavedState {
+  backends: BackendSpec[];
+  /** Hash of the config shape (everything but slot states) HAProxy last loaded. */
+  loadedShape: string | null;
+}
+
+export class Proxy {
+  readonly paths: HaproxyPaths;
+  private readonly haproxy: HaproxyProcess;
+  private readonly specs = new Map<string, BackendSpec>();
+  private readonly slots = new Map<string, BackendSlots>();
+  private readonly hosts = new Map<string, string>();
+  private loadedShape: string | null = null;
+  private writtenConfig = '';
+  private started = false;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly opts: ProxyOptions) {
+    checkPort(opts.httpPort);
+    this.paths = haproxyPaths(opts.dir);
+    this.haproxy = new HaproxyProcess(opts.haproxyBin, this.paths, opts.logger);
+  }
+
+  /**
+   * Adopts the HAProxy already running from this directory (its live slot states become the
+   * desired ones) or starts one, all slots in maint until they are set: after a crash or a
+   * reboot container addresses may have changed, and a stale address could be another app.
+   */
+  start(): Promise<{ adopted: boolean; pid: number }> {
+    return this.serial(async () => {
+      await mkdir(this.paths.dir, { recursive: true, mode: 0o700 });
+      const saved = await this.loadSaved();
+      for (const b of saved.backends) {
+        this.specs.set(b.name, b);
+        this.slots.set(b.name, emptySlots(b.slotsPerColor));
+      }
+      this.hosts.clear();
+      const mapText = await readFile(this.paths.map, 'utf8').catch(() => null);
+      for (const [h, b] of parseMapFile(mapText ?? '')) this.hosts.set(h, b);
+      if (mapText === null) await writeAtomic(this.paths.map, '');
+      this.writtenConfig = await readFile(this.paths.config, 'utf8').catch(() => '');
+
+      const running = await this.haproxy.running();
+      if (running !== null) {
+        this.loadedShape = saved.loadedShape;
+        await this.adoptLive();
+        this.started = true;
+        this.opts.logger.info('adopted running HAProxy', { pid: running });
+        return { adopted: true, pid: running };
+      }
+      await this.writeConfig();
+      const pid = await this.haproxy.launch();
+      this.loadedShape = this.shape();
+      await this.save();
+      this.started = true;
+      return { adopted: false, pid };
+    });
+  }
+
+  /** Declares exactly these backends: new ones are added, missing ones removed (with their
+   *  routes), slot counts grow but never shrink. Reloads only when the shape changed. */
+  ensureBackends(specs: BackendSpec[]): Promise<{ reloaded: boolean }> {
+    return this.serial(() => this.declare(specs, [...this.specs.keys()].filter((n) => !specs.some((s) => s.name === n))));
+  }
+
+  /** Adds or grows these backends, leaving the others alone (one app's deploy). */
+  declareBackends(specs: BackendSpec[]): Promise<{ reloaded: boolean }> {
+    return this.serial(() => this.declare(specs, []));
+  }
+
+  removeBackends(names: string[]): Promise<{ reloaded: boolean }> {
+    return this.serial(() => this.declare([], names.filter((n) => this.specs.has(n))));
+  }
+
+  backends(): BackendSpec[] {
+    return [...this.specs.values()];
+  }
+
+  routes(): Map<string, string> {
+    return new Map(this.hosts);
+  }
+
+  /** Sends requests for `host` to `backend`, live and in the map file a reload reads. */
+  route(host: string, backend: string): Promise<void> {
+    return this.serial(async () => {
+      this.requireStarted();
+      this.requireBackend(backend);
+      checkHost(host);
+      this.hosts.set(host, backend);
+      await writeAtomic(this.paths.map, renderMapFile(this.hosts));
+      await this.setLiveRoute(host, backend);
+    });
+  }
+
+  unroute(host: string): Promise<void> {
+    return this.serial(async () => {
+      this.requireStarted();
+      checkHost(host);
+      this.hosts.delete(host);
+      await writeAtomic(this.paths.map, renderMapFile(this.hosts));
+      const answer = await sendCommand(this.paths.adminSocket, delMapCommand(this.paths.map, host));
+      if (answer.trim() && !isNotFound(answer)) throw new Error(`HAProxy refused to remove the route for ${host}: ${answer.trim()}`);
+    });
+  }
+
+  /** Puts `servers` in rotation in `color`'s slots (address set, state ready); the color's
+   *  other slots go to maint. The other color is untouched: drain it afterwards. */
+  setColor(backend: string, color: Color, servers: Server[]): Promise<void> {
+    return this.serial(() => this.apply(backend, (slots, spec) => planColor(slots, color, servers, spec.slotsPerColor)));
+  }
+
+  /** The color stops taking new requests and finishes those it has. */
+  drainColor(backend: string, color: Color): Promise<void> {
+    return this.serial(() => this.apply(backend, (slots) => planDrain(slots, color)));
+  }
+
+  /** The color leaves rotation entirely (maint). */
+  disableColor(backend: string, color: Color): Promise<void> {
+    return this.serial(() => this.apply(backend, (slots) => planDisable(slots, color)));
+  }
+
+  /** Slots as HAProxy reports them now (for start-up reconciliation). */
+  async state(backend: string): Promise<SlotStatus[]> {
+    this.requireStarted();
+    return parseServersState(await runCommand(this.paths.adminSocket, showServersStateCommand(checkBackendName(backend))));
+  }
+
+  /** Stops HAProxy (tests; Slipway itself leaves it serving when it exits). */
+  stop(): Promise<void> {
+    return this.serial(async () => {
+      await this.haproxy.terminate();
+      this.started = false;
+    });
+  }
+
+  private async declare(specs: BackendSpec[], remove: string[]): Promise<{ reloaded: boolean }> {
+    this.requireStarted();
+    for (const spec of specs) {
+      const cur = this.specs.get(spec.name);
+      const next = { ...spec, slotsPerColor: Math.max(spec.slotsPerColor, cur?.slotsPerColor ?? 0) };
+      renderHaproxyConfig({ ...this.configInput(), backends: [next] }); // validates before anything changes
+      this.specs.set(spec.name, next);
+      this.slots.set(spec.name, { ...emptySlots(next.slotsPerColor), ...this.slots.get(spec.name) });
+    }
+    for (const name of remove) {
+      this.specs.delete(name);
+      this.slots.delete(name);
+      for (const [h, b] of this.hosts) if (b === name) this.hosts.delete(h);
+    }
+    if (remove.length) await writeAtomic(this.paths.map, renderMapFile(this.hosts));
+    await this.writeConfig();
+    const shape = this.shape();
+    let reloaded = false;
+    if (shape !== this.loadedShape) {
+      await this.haproxy.reload();
+      this.loadedShape = shape;
+      reloaded = true;
+    }
+    await this.save();
+    return { reloaded };
+  }
+
+  private async apply(backend: string, plan: (slots: BackendSlots, spec: BackendSpec) => SwitchPlan): Promise<void> {
+    this.requireStarted();
+    const spec = this.requireBackend(backend);
+    const slots = this.slots.get(backend)!;
+    const p = plan(slots, spec);
+    const commands = switchCommands(backend, p);
+    if (!commands.length) return;
+    try {
+      for (const c of commands) await runCommand(this.paths.adminSocket, c);
+    } catch (e) {
+      // Part of the plan may have been applied: believe HAProxy, not the plan.
+      await this.readLiveSlots([backend]).catch(() => undefined);
+      throw e;
+    }
+    this.slots.set(backend, applyPlan(slots, p));
+    this.opts.logger.debug('proxy slots changed', { backend, commands });
+    await this.writeConfig();
+  }
+
+  private async setLiveRoute(host: string, backend: string): Promise<void> {
+    const answer = await sendCommand(this.paths.adminSocket, setMapCommand(this.paths.map, host, backend));
+    if (!answer.trim()) return;
+    if (!isNotFound(answer)) throw new Error(`HAProxy refused the route ${host} → ${backend}: ${answer.trim()}`);
+    await runCommand(this.paths.adminSocket, addMapCommand(this.paths.map, host, backend));
+  }
+
+  /** Live slot states win over the empty defaults; live routes are brought in line with the
+   *  map file (the file is written first, so it holds the last intent). */
+  private async adoptLive(): Promise<void> {
+    await this.readLiveSlots([...this.specs.keys()]);
+    const live = await runCommand(this.paths.adminSocket, `show map ${this.paths.map}`);
+    const liveRoutes = new Map(
+      live
+        .split('\n')
+        .map((l) => l.trim().split(/\s+/))
+        .filter((f) => f.length === 3)
+        .map((f) => [f[1]!, f[2]!] as const),
+    );
+    for (const [h, b] of this.hosts) if (liveRoutes.get(h) !== b) await this.setLiveRoute(h, b);
+    for (const h of liveRoutes.keys()) if (!this.hosts.has(h)) await sendCommand(this.paths.adminSocket, delMapCommand(this.paths.map, h));
+    await this.writeConfig();
+  }
+
+  private async readLiveSlots(backends: string[]): Promise<void> {
+    const live = parseServersState(await runCommand(this.paths.adminSocket, showServersStateCommand()));
+    for (const name of backends) {
+      const slots = this.slots.get(name);
+      if (!slots) continue;
+      for (const s of live.filter((l) => l.backend === name && slots[l.slot])) slots[s.slot] = { addr: s.addr, port: s.port, state: s.state };
+    }
+  }
+
+  private configInput(): HaproxyConfigInput {
+    return {
+      httpPort: this.opts.httpPort,
+      bindAddress: this.opts.bindAddress,
+      adminSocket: this.paths.adminSocket,
+      mapFile: this.paths.map,
+      backends: [...this.specs.values()],
+    };
+  }
+
+  /** Everything a reload would change: the config without slot states. */
+  private shape(): string {
+    return createHash('sha256').update(renderHaproxyConfig(this.configInput())).digest('hex');
+  }
+
+  /** Writes the config with the current slot states, checked by `haproxy -c` first. */
+  private async writeConfig(): Promise<void> {
+    const serving: Record<string, ReturnType<typeof servingSlots>> = {};
+    for (const [name, slots] of this.slots) serving[name] = servingSlots(slots);
+    const text = renderHaproxyConfig({ ...this.configInput(), serving });
+    if (text === this.writtenConfig) return;
+    const tmp = `${this.paths.config}.new`;
+    await writeFile(tmp, text, { mode: 0o600 });
+    await this.haproxy.check(tmp);
+    await rename(tmp, this.paths.config);
+    this.writtenConfig = text;
+  }
+
+  private async loadSaved(): Promise<SavedState> {
+    const text = await readFile(this.paths.stateFile, 'utf8').catch(() => null);
+    if (text === null) return { backends: [], loadedShape: null };
+    try {
+      const s = JSON.parse(text) as SavedState;
+      return { backends: Array.isArray(s.backends) ? s.backends : [], loadedShape: typeof s.loadedShape === 'string' ? s.loadedShape : null };
+    } catch (e) {
+      this.opts.logger.warn('ignoring unreadable proxy state file', { file: this.paths.stateFile, error: (e as Error).message });
+      return { backends: [], loadedShape: null };
+    }
+  }
+
+  private save(): Promise<void> {
+    const s: SavedState = { backends: [...this.specs.values()], loadedShape: this.loadedShape };
+    return writeAtomic(this.paths.stateFile, JSON.stringify(s, null, 2) + '\n');
+  }
+
+  private requireStarted(): void {
+    if (!this.started) throw new Error('the proxy is not started: call start() first');
+  }
+
+  private requireBackend(name: string): BackendSpec {
+    const spec = this.specs.get(checkBackendName(name));
+    if (!spec) throw new Error(`no HAProxy backend ${name}: declare it with ensureBackends/declareBackends first`);
+    return spec;
+  }
+
+  /** One change at a time: concurrent deploys of different apps share one HAProxy. */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(fn, fn);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+}
+
+async function writeAtomic(file: string, text: string): Promise<void> {
+  const tmp = `${file}.tmp`;
+  await writeFile(tmp, text, { mode: 0o600 });
+  await rename(tmp, file);
+}
