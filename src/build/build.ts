@@ -20,7 +20,14 @@ export const COMPOSE_FILES = ['docker-compose.yml', 'docker-compose.yaml', 'comp
 /** Names Slipway gives its own files in the build context. */
 export const GENERATED_DOCKERFILE = 'Dockerfile.slipway';
 export const CA_FILE = 'slipway-ca.crt';
-/** Build arg offered to a user Dockerfile that declares it when a CA bundle is configured. */
+/**
+ * A user Dockerfile can't be rewritten, so with SLIPWAY_BUILD_CA_FILE set the bundle is put in
+ * the context as slipway-ca.crt and offered as this build arg to Dockerfiles that declare it:
+ *   ARG SLIPWAY_CA_FILE
+ *   COPY ${SLIPWAY_CA_FILE} /usr/local/share/ca-certificates/slipway-ca.crt
+ *   RUN update-ca-certificates
+ * Buildpack Dockerfiles do this themselves.
+ */
 export const CA_BUILD_ARG = 'SLIPWAY_CA_FILE';
 /** How many of the app's earlier builds are offered as cache. */
 const CACHE_IMAGES = 3;

@@ -37,6 +37,7 @@ export async function* buildImage(docker: Dockerode, context: Readable, opts: Im
       ...(opts.signal ? { abortSignal: opts.signal } : {}),
     });
   } catch (e) {
+    if (opts.signal?.aborted) throw opts.signal.reason;
     const err = engineError(e, 'docker build');
     if ((err as { statusCode?: number }).statusCode !== undefined) throw new UserError(err.message);
     throw err;
@@ -44,6 +45,8 @@ export async function* buildImage(docker: Dockerode, context: Readable, opts: Im
   try {
     yield* jsonMessages(res as AsyncIterable<Buffer>);
   } catch (e) {
+    // Dropping the request makes the Engine stop the build; say it was an abort, not a fault.
+    if (opts.signal?.aborted) throw opts.signal.reason;
     throw engineError(e, 'docker build');
   }
 }

@@ -187,3 +187,25 @@ test('a user Dockerfile that declares ARG SLIPWAY_CA_FILE can copy the CA bundle
   const { image } = await build(revision(appName('caarg'), dir), { config: { buildCaFile: '/etc/ssl/certs/ca-certificates.crt' } });
   assert.match(image.imageId, /^sha256:/);
 });
+
+test('an aborted build stops and rejects (a cancelled deploy does not leave a build running)', async () => {
+  const dir = mkdtempSync(path.join(tmp, 'abort-'));
+  writeFileSync(path.join(dir, 'Dockerfile'), `FROM debian:bookworm-slim\nRUN echo started-${randomBytes(4).toString('hex')} && sleep 600\n`);
+  const controller = new AbortController();
+  const lines: string[] = [];
+  await assert.rejects(
+    buildRevision(revision(appName('abort'), dir), {
+      docker,
+      config: {},
+      appConfig: {},
+      signal: controller.signal,
+      // Abort once the long step is running: no timing involved.
+      progress: (l) => {
+        lines.push(l);
+        if (/^\s+started-/.test(l)) controller.abort();
+      },
+    }),
+    (e: unknown) => (e as Error).name === 'AbortError',
+  );
+  assert.ok(lines.some((l) => /started-/.test(l)), lines.join('\n'));
+});
