@@ -223,7 +223,7 @@ test('no request fails under keep-alive load while colors switch 10 times', { ti
       for (let i = 0; i < 10; i++) {
         // Spread the switches over the run, whatever the machine's speed.
         while (sent < ((i + 1) * TOTAL) / 12) await new Promise((r) => setTimeout(r, 5));
-        const next = color === 'blue' ? 'green' : 'blue';
+        const next: 'blue' | 'green' = color === 'blue' ? 'green' : 'blue';
         await proxy.setColor(BE, next, servers[next]);
         await proxy.drainColor(BE, color);
         await proxy.disableColor(BE, color);

@@ -1,0 +1,129 @@
+// renderHaproxyConfig and the name/host/address checks that keep user input out of the config.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  backendName,
+  checkAddr,
+  checkHost,
+  checkPath,
+  colorOfSlot,
+  renderHaproxyConfig,
+  slotCount,
+  slotNames,
+  type HaproxyConfigInput,
+} from '../../../src/proxy/haproxy-config.js';
+
+const base: HaproxyConfigInput = {
+  httpPort: 8080,
+  adminSocket: '/data/haproxy/admin.sock',
+  mapFile: '/data/haproxy/hosts.map',
+  backends: [{ name: 'shop_web', slotsPerColor: 4 }],
+};
+const lines = (cfg: string) => cfg.split('\n').map((l) => l.trim());
+
+test('every backend declares blue1..N and green1..N, disabled at a placeholder', () => {
+  const cfg = lines(renderHaproxyConfig(base));
+  for (const c of ['blue', 'green']) for (let i = 1; i <= 4; i++) assert.ok(cfg.includes(`server ${c}${i} 127.0.0.1:1 disabled`), `${c}${i}`);
+  assert.ok(!cfg.some((l) => /server (blue|green)5/.test(l)));
+});
+
+test('ready slots are written enabled at their address, so a reload keeps serving them', () => {
+  const cfg = lines(renderHaproxyConfig({ ...base, serving: { shop_web: [{ slot: 'green2', addr: '172.17.0.5', port: 5000 }] } }));
+  assert.ok(cfg.includes('server green2 172.17.0.5:5000'));
+  assert.ok(cfg.includes('server green1 127.0.0.1:1 disabled'));
+});
+
+test('a ready slot the backend does not declare is an error, not silently dropped', () => {
+  assert.throws(() => renderHaproxyConfig({ ...base, serving: { shop_web: [{ slot: 'blue5', addr: '10.0.0.1', port: 80 }] } }), /no slot blue5/);
+});
+
+test('the frontend routes by lower-cased Host without port through the map file', () => {
+  const cfg = lines(renderHaproxyConfig(base));
+  assert.ok(cfg.includes('use_backend %[req.hdr(host),lower,word(1,:),map(/data/haproxy/hosts.map)]'));
+  assert.ok(cfg.includes('bind :8080'));
+  assert.ok(lines(renderHaproxyConfig({ ...base, bindAddress: '127.0.0.1' })).includes('bind 127.0.0.1:8080'));
+});
+
+test('an unknown host gets a 404 "no app at this address", not a 503', () => {
+  const cfg = renderHaproxyConfig(base);
+  assert.match(cfg, /default_backend slipway-unknown-host/);
+  assert.match(cfg, /http-request return status 404 .*no app at this address/);
+});
+
+test('switches and reloads are clean: admin socket exposes listeners, retries redispatch, idle-close-on-response', () => {
+  const cfg = lines(renderHaproxyConfig(base));
+  assert.ok(cfg.includes('stats socket /data/haproxy/admin.sock mode 600 level admin expose-fd listeners'));
+  for (const l of ['option idle-close-on-response', 'option redispatch 1', 'retries 3', 'retry-on conn-failure empty-response', 'option http-keep-alive'])
+    assert.ok(cfg.includes(l), l);
+  assert.ok(cfg.some((l) => l.startsWith('http-request disable-l7-retry if !METH_GET')), 'non-idempotent requests are not replayed');
+  assert.ok(cfg.some((l) => l.startsWith('timeout connect')) && cfg.some((l) => l.startsWith('timeout http-keep-alive')));
+});
+
+test('a health check renders an HTTP check with a Host header; without one, a TCP check', () => {
+  const http = lines(
+    renderHaproxyConfig({ ...base, backends: [{ name: 'shop_web', slotsPerColor: 4, healthCheck: { path: '/health?full=1', intervalSeconds: 5 } }] }),
+  );
+  assert.ok(http.includes('option httpchk'));
+  assert.ok(http.includes('http-check send meth GET uri /health?full=1 ver HTTP/1.1 hdr Host localhost'));
+  assert.ok(http.includes('default-server check inter 5s fall 3 rise 2'));
+  const tcp = lines(renderHaproxyConfig(base));
+  assert.ok(!tcp.includes('option httpchk'));
+  assert.ok(tcp.includes('default-server check inter 2s fall 3 rise 2'));
+});
+
+test('backends are rendered in a stable order, so equal input means equal text (no needless reload)', () => {
+  const a = renderHaproxyConfig({ ...base, backends: [{ name: 'b_web', slotsPerColor: 4 }, { name: 'a_web', slotsPerColor: 4 }] });
+  const b = renderHaproxyConfig({ ...base, backends: [{ name: 'a_web', slotsPerColor: 4 }, { name: 'b_web', slotsPerColor: 4 }] });
+  assert.equal(a, b);
+  assert.ok(a.indexOf('backend a_web') < a.indexOf('backend b_web'));
+});
+
+test('injection through names, hosts, paths and addresses is refused', () => {
+  const bad: [string, Partial<HaproxyConfigInput>][] = [
+    ['newline in backend', { backends: [{ name: 'x_web\n    server evil 1.2.3.4:80', slotsPerColor: 4 }] }],
+    ['space in backend', { backends: [{ name: 'x web', slotsPerColor: 4 }] }],
+    ['reserved backend', { backends: [{ name: 'slipway-unknown-host', slotsPerColor: 4 }] }],
+    ['duplicate backend', { backends: [{ name: 'a_web', slotsPerColor: 4 }, { name: 'a_web', slotsPerColor: 4 }] }],
+    ['zero slots', { backends: [{ name: 'a_web', slotsPerColor: 0 }] }],
+    ['too many slots', { backends: [{ name: 'a_web', slotsPerColor: 1000 }] }],
+    ['check path with space', { backends: [{ name: 'a_web', slotsPerColor: 4, healthCheck: { path: '/a b' } }] }],
+    ['check path with quote', { backends: [{ name: 'a_web', slotsPerColor: 4, healthCheck: { path: '/"x' } }] }],
+    ['check host', { backends: [{ name: 'a_web', slotsPerColor: 4, healthCheck: { path: '/', host: 'a b' } }] }],
+    ['socket with space', { adminSocket: '/data dir/admin.sock' }],
+    ['relative map', { mapFile: 'hosts.map' }],
+    ['port', { httpPort: 70000 }],
+    ['bind address', { bindAddress: '0.0.0.0:80' }],
+    ['server address', { serving: { shop_web: [{ slot: 'blue1', addr: '1.2.3.4 backup', port: 80 }] } }],
+    ['server slot', { serving: { shop_web: [{ slot: 'red1', addr: '1.2.3.4', port: 80 }] } }],
+  ];
+  for (const [what, override] of bad) assert.throws(() => renderHaproxyConfig({ ...base, ...override }), Error, what);
+});
+
+test('hosts are lower-case DNS names without port', () => {
+  for (const ok of ['shop.apps.example.com', 'a', 'x-1.localhost']) assert.equal(checkHost(ok), ok);
+  for (const bad of ['Shop.example.com', 'a b', 'a\nb', 'host:80', '-a.com', 'a.com.', 'a..b', '', 'a;b', 'x'.repeat(254)])
+    assert.throws(() => checkHost(bad), /invalid host/, JSON.stringify(bad));
+});
+
+test('server addresses are IPv4, paths absolute and unquoted', () => {
+  assert.equal(checkAddr('172.18.0.3'), '172.18.0.3');
+  for (const bad of ['localhost', '::1', '1.2.3.4\n', '1.2.3', '256.1.1.1']) assert.throws(() => checkAddr(bad));
+  assert.equal(checkPath('/var/lib/slipway/haproxy/hosts.map'), '/var/lib/slipway/haproxy/hosts.map');
+  for (const bad of ['rel/path', '/a b', '/a"b', '/a#b', '/a$b', '/a;b', '/a\nb']) assert.throws(() => checkPath(bad));
+});
+
+test('slot counts round up so scaling rarely needs a reload', () => {
+  assert.deepEqual([1, 4, 5, 8, 9, 16, 17, 100].map(slotCount), [4, 4, 8, 8, 16, 16, 32, 128]);
+  assert.throws(() => slotCount(1000), /slots/);
+});
+
+test('slot and backend names', () => {
+  assert.deepEqual(slotNames('green', 3), ['green1', 'green2', 'green3']);
+  assert.equal(colorOfSlot('blue12'), 'blue');
+  assert.equal(colorOfSlot('green1'), 'green');
+  assert.equal(colorOfSlot('blue0'), null);
+  assert.equal(colorOfSlot('red1'), null);
+  assert.equal(backendName('shop', 'web'), 'shop_web');
+  assert.equal(backendName('shop', 'api_v2'), 'shop_api_v2');
+  assert.throws(() => backendName('shop', 'we b'));
+});
