@@ -159,6 +159,20 @@ export function parseShowProc(text: string): ProcInfo {
   return info;
 }
 
+export function showMapCommand(mapFile: string): string {
+  return `show map ${checkPath(mapFile)}`;
+}
+
+/** Parses `show map FILE`: `0x55d1… host backend` per entry. */
+export function parseShowMap(text: string): Map<string, string> {
+  const routes = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const f = line.trim().split(/\s+/);
+    if (f.length === 3 && f[0]!.startsWith('0x')) routes.set(f[1]!, f[2]!);
+  }
+  return routes;
+}
+
 /** The map file HAProxy loads at start: `host backend` per line. */
 export function renderMapFile(routes: Map<string, string>): string {
   const hosts = [...routes.keys()].sort();

@@ -70,16 +70,24 @@ export class HaproxyProcess {
   /** The master's pid when our HAProxy runs and its master CLI answers, else null. A pid file
    *  left by a killed HAProxy, or naming a process that is not it, is stale. */
   async running(): Promise<number | null> {
+    const pid = await this.ownMaster();
+    if (pid === null) return null;
+    // A busy master may be slow to answer once; only repeated silence means it is wedged.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const proc = await sendCommand(this.paths.masterSocket, 'show proc', 3000).then(parseShowProc, () => null);
+      if (proc?.master === pid) return pid;
+      if (!processAlive(pid)) return null;
+      await sleep(500);
+    }
+    return null;
+  }
+
+  /** The pid file's process, if it is alive and is HAProxy running our config file. */
+  private async ownMaster(): Promise<number | null> {
     const pid = await this.pidFromFile();
     if (!pid || !processAlive(pid)) return null;
-    try {
-      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-      if (!cmdline.includes(this.paths.config)) return null;
-      const proc = parseShowProc(await sendCommand(this.paths.masterSocket, 'show proc', 3000));
-      return proc.master === pid ? pid : null;
-    } catch {
-      return null;
-    }
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    return cmdline.split('\0').includes(this.paths.config) ? pid : null;
   }
 
   async proc(): Promise<ProcInfo> {
@@ -98,6 +106,13 @@ export class HaproxyProcess {
 
   /** Starts a daemonized master-worker HAProxy on the config file; it outlives this process. */
   async launch(): Promise<number> {
+    const wedged = await this.ownMaster();
+    if (wedged !== null) {
+      // Ours but not answering its master CLI (running() said so): its workers exit with it.
+      this.logger.warn('HAProxy does not answer on its master socket; killing it', { pid: wedged });
+      process.kill(wedged, 'SIGKILL');
+      await this.waitGone(wedged, 10_000);
+    }
     await this.removeStaleFiles();
     const fd = openSync(this.paths.logFile, 'a');
     let code: number | null;

@@ -17,12 +17,14 @@ import {
   isNotFound,
   parseMapFile,
   parseServersState,
+  parseShowMap,
   planColor,
   planDisable,
   planDrain,
   renderMapFile,
   servingSlots,
   setMapCommand,
+  showMapCommand,
   showServersStateCommand,
   switchCommands,
   type BackendSlots,
@@ -32,6 +34,7 @@ import {
 import { checkBackendName, checkHost, checkPort, renderHaproxyConfig, type BackendSpec, type Color, type HaproxyConfigInput, type Server } from './haproxy-config.js';
 import { HaproxyProcess, haproxyPaths, type HaproxyPaths } from './haproxy-process.js';
 import { runCommand, sendCommand } from './runtime-api.js';
+import { loadSavedState, saveState, writeAtomic } from './saved-state.js';
 
 export interface ProxyOptions {
   haproxyBin: string;
@@ -43,11 +46,6 @@ export interface ProxyOptions {
   logger: Logger;
 }
 
-interface SavedState {
-  backends: BackendSpec[];
-  /** Hash of the config shape (everything but slot states) HAProxy last loaded. */
-  loadedShape: string | null;
-}
 
 export class Proxy {
   readonly paths: HaproxyPaths;
@@ -74,7 +72,7 @@ export class Proxy {
   start(): Promise<{ adopted: boolean; pid: number }> {
     return this.serial(async () => {
       await mkdir(this.paths.dir, { recursive: true, mode: 0o700 });
-      const saved = await this.loadSaved();
+      const saved = await loadSavedState(this.paths.stateFile, this.opts.logger);
       for (const b of saved.backends) {
         this.specs.set(b.name, b);
         this.slots.set(b.name, emptySlots(b.slotsPerColor));
@@ -89,6 +87,12 @@ export class Proxy {
       if (running !== null) {
         this.loadedShape = saved.loadedShape;
         await this.adoptLive();
+        // A Slipway upgrade (new template) or a changed port: bring HAProxy up to date now.
+        if (this.shape() !== this.loadedShape) {
+          await this.haproxy.reload();
+          this.loadedShape = this.shape();
+          await this.save();
+        }
         this.started = true;
         this.opts.logger.info('adopted running HAProxy', { pid: running });
         return { adopted: true, pid: running };
@@ -235,14 +239,7 @@ export class Proxy {
    *  map file (the file is written first, so it holds the last intent). */
   private async adoptLive(): Promise<void> {
     await this.readLiveSlots([...this.specs.keys()]);
-    const live = await runCommand(this.paths.adminSocket, `show map ${this.paths.map}`);
-    const liveRoutes = new Map(
-      live
-        .split('\n')
-        .map((l) => l.trim().split(/\s+/))
-        .filter((f) => f.length === 3)
-        .map((f) => [f[1]!, f[2]!] as const),
-    );
+    const liveRoutes = parseShowMap(await runCommand(this.paths.adminSocket, showMapCommand(this.paths.map)));
     for (const [h, b] of this.hosts) if (liveRoutes.get(h) !== b) await this.setLiveRoute(h, b);
     for (const h of liveRoutes.keys()) if (!this.hosts.has(h)) await sendCommand(this.paths.adminSocket, delMapCommand(this.paths.map, h));
     await this.writeConfig();
@@ -285,21 +282,8 @@ export class Proxy {
     this.writtenConfig = text;
   }
 
-  private async loadSaved(): Promise<SavedState> {
-    const text = await readFile(this.paths.stateFile, 'utf8').catch(() => null);
-    if (text === null) return { backends: [], loadedShape: null };
-    try {
-      const s = JSON.parse(text) as SavedState;
-      return { backends: Array.isArray(s.backends) ? s.backends : [], loadedShape: typeof s.loadedShape === 'string' ? s.loadedShape : null };
-    } catch (e) {
-      this.opts.logger.warn('ignoring unreadable proxy state file', { file: this.paths.stateFile, error: (e as Error).message });
-      return { backends: [], loadedShape: null };
-    }
-  }
-
   private save(): Promise<void> {
-    const s: SavedState = { backends: [...this.specs.values()], loadedShape: this.loadedShape };
-    return writeAtomic(this.paths.stateFile, JSON.stringify(s, null, 2) + '\n');
+    return saveState(this.paths.stateFile, { backends: [...this.specs.values()], loadedShape: this.loadedShape });
   }
 
   private requireStarted(): void {
@@ -318,10 +302,4 @@ export class Proxy {
     this.queue = next.catch(() => undefined);
     return next;
   }
-}
-
-async function writeAtomic(file: string, text: string): Promise<void> {
-  const tmp = `${file}.tmp`;
-  await writeFile(tmp, text, { mode: 0o600 });
-  await rename(tmp, file);
 }

@@ -8,7 +8,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { silentLogger } from '../../src/log.js';
 import { Proxy } from '../../src/proxy/haproxy.js';
 import { sendCommand } from '../../src/proxy/runtime-api.js';
@@ -194,48 +194,89 @@ test('after HAProxy is killed with SIGKILL, start() starts a fresh one despite t
   });
 });
 
+test('a pid file naming some other live process is stale, not a reason to give up', async (t) => {
+  await withProxy(t, async ({ proxy, newProxy, get }) => {
+    await proxy.stop();
+    await writeFile(proxy.paths.pidFile, `${process.pid}\n`);
+    const started = await newProxy().start();
+    assert.equal(started.adopted, false);
+    assert.notEqual(started.pid, process.pid);
+    assert.equal((await get('x.apps.test')).status, 404);
+  });
+});
+
+/** `total` GETs over 4 keep-alive connections while `during` runs; counts failures and bodies. */
+async function underLoad(
+  get: Fixture['get'],
+  total: number,
+  during: (sent: () => number) => Promise<void>,
+): Promise<{ failures: string[]; seen: Record<string, number> }> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
+  let sent = 0;
+  const failures: string[] = [];
+  const seen: Record<string, number> = {};
+  const worker = async () => {
+    while (sent < total) {
+      sent++;
+      try {
+        const r = await get(HOST, agent);
+        if (r.status !== 200) failures.push(`HTTP ${r.status}: ${r.body}`);
+        else seen[r.body] = (seen[r.body] ?? 0) + 1;
+      } catch (e) {
+        failures.push((e as Error).message);
+      }
+    }
+  };
+  try {
+    await Promise.all([worker(), worker(), worker(), worker(), during(() => sent)]);
+  } finally {
+    agent.destroy();
+  }
+  return { failures, seen };
+}
+
+/** Waits until the load loop has sent `n` requests, so events spread over the run at any speed. */
+async function after(sent: () => number, n: number): Promise<void> {
+  while (sent() < n) await new Promise((r) => setTimeout(r, 5));
+}
+
 test('no request fails under keep-alive load while colors switch 10 times', { timeout: 120_000 }, async (t) => {
   await withProxy(t, async ({ proxy, blue, green, get }) => {
     await proxy.ensureBackends([{ name: BE, slotsPerColor: 4 }]);
     await proxy.route(HOST, BE);
     await proxy.setColor(BE, 'blue', [{ addr: '127.0.0.1', port: blue.port }]);
-
-    const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
+    const servers = { blue: [{ addr: '127.0.0.1', port: blue.port }], green: [{ addr: '127.0.0.1', port: green.port }] };
     const TOTAL = 2000;
-    let sent = 0;
-    const failures: string[] = [];
-    const seen = { blue: 0, green: 0 } as Record<string, number>;
-    const worker = async () => {
-      while (sent < TOTAL) {
-        sent++;
-        try {
-          const r = await get(HOST, agent);
-          if (r.status !== 200) failures.push(`HTTP ${r.status}: ${r.body}`);
-          else seen[r.body] = (seen[r.body] ?? 0) + 1;
-        } catch (e) {
-          failures.push((e as Error).message);
-        }
-      }
-    };
-    const switcher = async () => {
-      const servers = { blue: [{ addr: '127.0.0.1', port: blue.port }], green: [{ addr: '127.0.0.1', port: green.port }] };
+    const { failures, seen } = await underLoad(get, TOTAL, async (sent) => {
       let color: 'blue' | 'green' = 'blue';
       for (let i = 0; i < 10; i++) {
-        // Spread the switches over the run, whatever the machine's speed.
-        while (sent < ((i + 1) * TOTAL) / 12) await new Promise((r) => setTimeout(r, 5));
+        await after(sent, ((i + 1) * TOTAL) / 12);
         const next: 'blue' | 'green' = color === 'blue' ? 'green' : 'blue';
         await proxy.setColor(BE, next, servers[next]);
         await proxy.drainColor(BE, color);
         await proxy.disableColor(BE, color);
         color = next;
       }
-    };
-    try {
-      await Promise.all([worker(), worker(), worker(), worker(), switcher()]);
-    } finally {
-      agent.destroy();
-    }
+    });
     assert.deepEqual(failures.slice(0, 5), []);
     assert.ok((seen.blue ?? 0) > 0 && (seen.green ?? 0) > 0, `both colors served: ${JSON.stringify(seen)}`);
+  });
+});
+
+test('no request fails under keep-alive load while HAProxy reloads 5 times (new apps)', { timeout: 120_000 }, async (t) => {
+  await withProxy(t, async ({ proxy, blue, get, reloads }) => {
+    await proxy.ensureBackends([{ name: BE, slotsPerColor: 4 }]);
+    await proxy.route(HOST, BE);
+    await proxy.setColor(BE, 'blue', [{ addr: '127.0.0.1', port: blue.port }]);
+    const before = await reloads();
+    const { failures, seen } = await underLoad(get, 1500, async (sent) => {
+      for (let i = 0; i < 5; i++) {
+        await after(sent, ((i + 1) * 1500) / 7);
+        await proxy.declareBackends([{ name: `extra${i}_web`, slotsPerColor: 4 }]);
+      }
+    });
+    assert.deepEqual(failures.slice(0, 5), []);
+    assert.equal(seen.blue, 1500);
+    assert.equal(await reloads(), before + 5);
   });
 });

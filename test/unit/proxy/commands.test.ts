@@ -9,6 +9,7 @@ import {
   isNotFound,
   parseMapFile,
   parseServersState,
+  parseShowMap,
   parseShowProc,
   planColor,
   planDisable,
@@ -174,4 +175,13 @@ test('drain takes only ready slots of the color; disable takes every slot not ye
   const after = applyPlan(slots, { drain: ['blue1'] });
   assert.deepEqual(after.blue1, { ...srv(1), state: 'drain' });
   assert.deepEqual(servingSlots(after), [{ slot: 'green1', ...srv(3) }]);
+});
+
+test('show map is read into host → backend', () => {
+  const live = parseShowMap('0x55d1c1a2b3c0 shop.apps.test shop_web\n0x55d1c1a2b4f0 blog.apps.test blog_web\n\n');
+  assert.deepEqual([...live], [
+    ['shop.apps.test', 'shop_web'],
+    ['blog.apps.test', 'blog_web'],
+  ]);
+  assert.deepEqual([...parseShowMap('Unknown map identifier.\n')], []);
 });
