@@ -46,7 +46,6 @@ export interface ProxyOptions {
   logger: Logger;
 }
 
-
 export class Proxy {
   readonly paths: HaproxyPaths;
   private readonly haproxy: HaproxyProcess;

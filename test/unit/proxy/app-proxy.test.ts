@@ -1,0 +1,64 @@
+// appProxy: the rollout's proxy steps mapped onto backends, hosts and color slots.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { appHost, appProxy, mainWebService, type ProxyControl } from '../../../src/proxy/app-proxy.js';
+import type { BackendSpec } from '../../../src/proxy/haproxy-config.js';
+
+function fake() {
+  const calls: string[] = [];
+  let backends: BackendSpec[] = [];
+  const control: ProxyControl = {
+    declareBackends: async (specs) => {
+      calls.push(`declare ${specs.map((s) => `${s.name}:${s.slotsPerColor}`).join(',')}`);
+      backends = [...backends.filter((b) => !specs.some((s) => s.name === b.name)), ...specs];
+      return { reloaded: false };
+    },
+    removeBackends: async (names) => {
+      calls.push(`remove ${names.join(',')}`);
+      backends = backends.filter((b) => !names.includes(b.name));
+      return { reloaded: true };
+    },
+    backends: () => backends,
+    route: async (host, be) => void calls.push(`route ${host} ${be}`),
+    unroute: async (host) => void calls.push(`unroute ${host}`),
+    setColor: async (be, color, servers) => void calls.push(`set ${be} ${color} ${servers.map((s) => `${s.addr}:${s.port}`).join(',')}`),
+    drainColor: async (be, color) => void calls.push(`drain ${be} ${color}`),
+    disableColor: async (be, color) => void calls.push(`disable ${be} ${color}`),
+  };
+  return { calls, control };
+}
+
+test('prepare declares each web service with rounded-up slots and routes APP.DOMAIN to the main one', async () => {
+  const { calls, control } = fake();
+  await appProxy(control, 'apps.example.com').prepare('shop', [
+    { service: 'api', replicas: 1 },
+    { service: 'web', replicas: 5 },
+  ]);
+  assert.deepEqual(calls, ['declare shop_api:4,shop_web:8', 'route shop.apps.example.com shop_web']);
+});
+
+test('a switch readies the new color before draining the old one', async () => {
+  const { calls, control } = fake();
+  const p = appProxy(control, 'apps.test');
+  await p.switchTo('shop', 'web', 'green', [{ addr: '172.17.0.5', port: 5000 }]);
+  await p.disable('shop', 'web', 'blue');
+  assert.deepEqual(calls, ['set shop_web green 172.17.0.5:5000', 'drain shop_web blue', 'disable shop_web blue']);
+});
+
+test('removing an app unroutes its host and drops only its backends', async () => {
+  const { calls, control } = fake();
+  const p = appProxy(control, 'apps.test');
+  await p.prepare('shop', [{ service: 'web', replicas: 1 }]);
+  await p.prepare('shopping', [{ service: 'web', replicas: 1 }]);
+  calls.length = 0;
+  await p.removeApp('shop');
+  assert.deepEqual(calls, ['unroute shop.apps.test', 'remove shop_web']);
+});
+
+test('the main web service is "web" when there is one, else the first', () => {
+  assert.equal(mainWebService([{ service: 'api' }, { service: 'web' }]), 'web');
+  assert.equal(mainWebService([{ service: 'api' }, { service: 'admin' }]), 'api');
+  assert.equal(mainWebService([]), undefined);
+  assert.equal(appHost('shop', 'apps.test'), 'shop.apps.test');
+  assert.throws(() => appHost('shop', 'Apps.Test'));
+});
