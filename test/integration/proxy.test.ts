@@ -7,6 +7,7 @@ import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { silentLogger } from '../../src/log.js';
@@ -171,6 +172,28 @@ test('a restarted Slipway adopts the running HAProxy with its routes and slots',
     await again.setColor(BE, 'green', [{ addr: '127.0.0.1', port: green.port }]);
     await again.disableColor(BE, 'blue');
     assert.equal((await get(HOST)).body, 'green');
+  });
+});
+
+test('HAProxy keeps serving after the Node process that started it exits', async (t) => {
+  await withProxy(t, async ({ dir, port, blue, proxy, get, newProxy }) => {
+    await proxy.stop();
+    const src = new URL('../../src/proxy/haproxy.ts', import.meta.url).href;
+    const code = `
+      const { Proxy } = await import(${JSON.stringify(src)});
+      const p = new Proxy({ haproxyBin: ${JSON.stringify(HAPROXY)}, dir: ${JSON.stringify(dir)}, httpPort: ${port}, bindAddress: '127.0.0.1', logger: { info() {}, warn() {}, debug() {} } });
+      await p.start();
+      await p.ensureBackends([{ name: '${BE}', slotsPerColor: 4 }]);
+      await p.route('${HOST}', '${BE}');
+      await p.setColor('${BE}', 'blue', [{ addr: '127.0.0.1', port: ${blue.port} }]);
+    `;
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exit = await new Promise<number | null>((r) => child.on('exit', r));
+    assert.equal(exit, 0, stderr);
+    assert.deepEqual(await get(HOST), { status: 200, body: 'blue' });
+    assert.equal((await newProxy().start()).adopted, true);
   });
 });
 
