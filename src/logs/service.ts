@@ -130,9 +130,19 @@ export class LogService {
     return this.requireStore().query(filters).map(toEntry);
   }
 
-  /** Lines stored after the call that match `filters`, as they arrive, until `signal` aborts. */
-  async *follow(filters: LogFilters, signal: AbortSignal): AsyncIterable<LogEntry> {
-    let cursor = this.requireStore().lastId();
+  /**
+   * Lines stored after the call that match `filters`, as they arrive, until `signal` aborts.
+   * `backlog` first yields that many of the latest matching lines, with no gap before the live ones.
+   */
+  async *follow(filters: LogFilters, signal: AbortSignal, backlog = 0): AsyncIterable<LogEntry> {
+    const store = this.requireStore();
+    // Both read in the same tick: nothing can be committed between them.
+    let cursor = store.lastId();
+    const earlier = backlog > 0 ? store.query({ ...filters, limit: backlog }) : [];
+    for (const e of earlier) {
+      if (signal.aborted) return;
+      yield toEntry(e);
+    }
     while (!signal.aborted && this.store) {
       const seen = this.version;
       const rows = this.store.after(cursor, { ...filters, limit: undefined }, 500);
