@@ -1,13 +1,41 @@
 // Composition root: builds every stage's adapters from one Config, wires them together, and
 // starts the HTTP server. The only place that knows all the parts.
-import { mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { chmodSync, createReadStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import http from 'node:http';
+import path from 'node:path';
+import express from 'express';
 import { type Config, dataPaths } from './config.js';
 import type { Logger } from './log.js';
+import { UserError } from './errors.js';
 import { openState, type State } from './state/index.js';
 import { createHttpApp } from './api/server.js';
-import { appsRouter } from './api/apps-routes.js';
+import { appLinks, appsRouter } from './api/apps-routes.js';
+import { deployRouter } from './api/deploy-routes.js';
+import { repoRouter } from './api/repo-routes.js';
+import { logsRouter } from './api/logs-routes.js';
+import { webhookRouter } from './api/webhook-routes.js';
+import { createDocker } from './docker/client.js';
+import { Containers } from './docker/containers.js';
+import { Networks } from './docker/networks.js';
+import { Proxy } from './proxy/haproxy.js';
+import { appProxy } from './proxy/app-proxy.js';
+import { GitRepos } from './source/repos.js';
+import { gitRouter } from './source/git-http.js';
+import { fetchRevision } from './source/fetch.js';
+import { loadOrCreateKey, openCredential } from './source/secrets.js';
+import { extractUpload } from './build/upload.js';
+import { buildRevision } from './build/build.js';
+import { pushRelease } from './registry/push.js';
+import { releaseCommand, servicesFor } from './deploy/services.js';
+import { dockerRolloutPorts } from './deploy/ports.js';
+import { rollout } from './deploy/rollout.js';
+import { reconcile } from './deploy/reconcile.js';
+import { appNetworkName } from './deploy/container-spec.js';
+import { DeployProgress } from './queue/progress.js';
+import { DeployQueue } from './queue/deploy-queue.js';
+import { createPipeline } from './queue/pipeline.js';
+import { LogService } from './logs/service.js';
 
 export interface RunningServer {
   url: string;
@@ -35,13 +63,127 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const state = openState(paths.stateDb);
   ensureAdminToken(state, paths.adminToken);
+  const secretKey = loadOrCreateKey(paths.secretKey);
 
+  const docker = createDocker(config);
+  const containers = new Containers(docker);
+  const networks = new Networks(docker);
+  const proxy = new Proxy({ haproxyBin: config.haproxyBin, dir: paths.haproxy, httpPort: config.httpPort, logger });
+  await proxy.start();
+  const routes = appProxy(proxy, config.appsDomain);
+  const ports = dockerRolloutPorts({ docker, containers, networks, proxy: routes, config });
+  const repos = new GitRepos(paths.repos);
+  const progress = new DeployProgress(path.join(config.dataDir, 'deploys'));
+  const uploadsDir = path.join(config.dataDir, 'uploads');
+  const logs = new LogService({ docker, config, logger });
+  await logs.start();
+
+  const pipeline = createPipeline({
+    state,
+    buildsDir: paths.builds,
+    appUrl: (app) => appLinks(config, app).url,
+    logLine: (app, service, line) => void logs.append({ app, service, stream: service, line }).catch(() => undefined),
+    stages: {
+      async revision(d, app, out) {
+        if (d.trigger === 'webhook') {
+          if (!app.repoUrl) throw new UserError(`${app.name} is not connected to a repository`);
+          return fetchRevision({
+            mirrorsDir: paths.mirrors,
+            app: app.name,
+            repoUrl: app.repoUrl,
+            branch: app.repoBranch ?? 'main',
+            sha: d.sha ?? undefined,
+            credential: app.repoCredential ? openCredential(secretKey, app.name, app.repoCredential) : undefined,
+            progress: out,
+            allowFile: config.allowFileRepos,
+          });
+        }
+        const upload = String(d.params.upload ?? '');
+        const dir = mkdtempSync(path.join(config.dataDir, 'src-'));
+        try {
+          await extractUpload(createReadStream(upload), dir);
+        } catch (e) {
+          rmSync(dir, { recursive: true, force: true });
+          throw e;
+        } finally {
+          rmSync(upload, { force: true });
+        }
+        return { app: app.name, sha: d.sha ?? 'upload', ref: d.ref ?? 'upload', dir };
+      },
+      async buildAndPush(rev, app, version, out) {
+        const appConfig = state.apps.config(app.id);
+        const built = await buildRevision(rev, { docker, config, appConfig, dockerfilePath: app.dockerfilePath, release: version, progress: out });
+        const image = await pushRelease(docker, built, { registry: config.registry, version, progress: out });
+        const services = servicesFor(built, appConfig, {
+          allowHostBinds: config.allowHostBinds,
+          allowPrivileged: config.allowPrivileged,
+          warn: (l) => out(` !     ${l}`),
+        });
+        if (!services.some((s) => s.role === 'web')) out(' !     no web process: workers run, no route (add a `web` process to serve HTTP)');
+        return { image, services, appJson: built.appJson, releaseCommand: releaseCommand(built.processes) };
+      },
+      rollout: (release, previous, out) => rollout(release, previous, ports, out),
+    },
+  });
+  const queue = new DeployQueue({ redisUrl: config.redisUrl, prefix: config.queuePrefix, deployments: state.deployments, progress, run: pipeline, logger });
+
+  await reconcile(state, ports, logger);
+  queue.start();
+  await queue.resumeQueued();
+
+  let apiUrl = '';
   const app = createHttpApp({
     tokens: state.tokens,
     logger,
-    raw: {},
+    raw: {
+      '/git': gitRouter({
+        tokens: state.tokens,
+        repos,
+        reposDir: paths.repos,
+        logger,
+        apiUrl: () => apiUrl,
+        deployBranches: (name) => {
+          const a = state.apps.find(name);
+          if (!a) return null;
+          return a.deployBranch === 'main' ? ['main', 'master'] : [a.deployBranch];
+        },
+      }),
+      '/webhooks': webhookRouter({
+        findApp: (name) => state.apps.find(name),
+        seenDelivery: (id) => Boolean(state.db.prepare('SELECT 1 FROM webhook_deliveries WHERE delivery_id = ?').get(id)),
+        enqueue: async (a, push, deliveryId) => {
+          const d = state.db.transaction(() => {
+            const row = state.deployments.create(a.id, { trigger: 'webhook', sha: push.sha, ref: push.ref, params: { deliveryId } });
+            state.db
+              .prepare('INSERT INTO webhook_deliveries (delivery_id, app_id, provider, deployment_id, received_at) VALUES (?, ?, ?, ?, ?)')
+              .run(deliveryId, a.id, push.provider, row.id, new Date().toISOString());
+            return row;
+          })();
+          await queue.enqueue(d);
+          return { deploymentId: d.id };
+        },
+        logger,
+      }),
+    },
     api: {
-      '/apps': appsRouter({ config, state, destroyApp: async () => {} }),
+      '/apps': appsRouter({
+        config,
+        state,
+        destroyApp: async (a) => {
+          for (const c of await ports.list(a.name)) await ports.remove(c, 0);
+          await routes.removeApp(a.name);
+          await networks.removeNetwork(appNetworkName(a.name)).catch(() => undefined);
+          await networks.removeVolumes(a.name).catch(() => undefined);
+          repos.remove(a.name);
+        },
+      }),
+      '/apps/:app': (() => {
+        const r = express.Router({ mergeParams: true });
+        r.use(deployRouter({ state, progress, uploadsDir, enqueue: (d) => queue.enqueue(d) }));
+        r.use(repoRouter({ state, config, secretKey, containers }));
+        r.use('/logs', logsRouter(logs));
+        return r;
+      })(),
     },
     health: () => ({ version: '0.1.0' }),
   });
@@ -56,6 +198,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   });
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.host}:${port}`;
+  apiUrl = url;
   logger.info('slipway listening', { url, dataDir: config.dataDir });
 
   return {
@@ -63,8 +206,10 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     port,
     state,
     async close() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await queue.close();
+      await logs.stop();
       state.close();
     },
   };

@@ -5,6 +5,8 @@ import { Command } from 'commander';
 import { ApiClient, ApiError, loadCredentials, saveCredentials } from './client.js';
 import { registerAppCommands } from './app-commands.js';
 import { registerDeployCommands } from './deploy-commands.js';
+import { registerLogsCommand } from './logs-command.js';
+import { registerRepoCommands } from './repo-commands.js';
 
 const program = new Command();
 program.name('slipway').description('Self-hosted git-push deploys: build, release, blue-green, logs, rollback.');
@@ -34,6 +36,8 @@ program
 
 registerAppCommands(program, client);
 registerDeployCommands(program, client);
+registerLogsCommand(program, client);
+registerRepoCommands(program, client);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   const msg = e instanceof ApiError || e instanceof Error ? e.message : String(e);

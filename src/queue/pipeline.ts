@@ -29,6 +29,8 @@ export interface PipelineStages {
 export interface PipelineDeps {
   state: State;
   stages: PipelineStages;
+  /** The URL an app serves at, for the closing line. */
+  appUrl(app: string): string;
   /** Where build output is stored, one file per build. */
   buildsDir: string;
   /** Extra sink for every pipeline line (the log store's `build`/`deploy` service). */
@@ -134,6 +136,7 @@ export function createPipeline(deps: PipelineDeps): RunDeployment {
     }
     state.releases.activate(app.id, release.version);
     state.apps.event(app.id, 'release', `v${release.version} ${release.description}`);
+    deployOut(`-----> Deployed v${release.version} at ${deps.appUrl(app.name)}`);
   }
 
   function previousVersion(appId: number, current: number | undefined): number {

@@ -1,0 +1,51 @@
+// /api/apps/:app/… — connecting a remote repository (webhook deploys), its webhook URLs, and
+// `ps` (what runs now).
+import express, { type Request } from 'express';
+import type { Config } from '../config.js';
+import type { Containers } from '../docker/containers.js';
+import type { State } from '../state/index.js';
+import { sealCredential } from '../source/secrets.js';
+import { validateBranch, validateRepoUrl } from '../source/repo-url.js';
+import { body, stringField } from './http.js';
+
+type AppReq = Request<{ app: string }>;
+
+export function repoRouter(deps: { state: State; config: Config; secretKey: Buffer; containers: Containers }) {
+  const { state, config } = deps;
+  const r = express.Router({ mergeParams: true });
+  const base = () => config.publicUrl ?? `http://${config.host}:${config.port}`;
+  const hooks = (app: string, secret: string) => ({
+    github: `${base()}/webhooks/github/${app}`,
+    gitlab: `${base()}/webhooks/gitlab/${app}`,
+    generic: `${base()}/webhooks/generic/${app}`,
+    secret,
+  });
+
+  r.post('/connect', async (req: AppReq, res) => {
+    const app = state.apps.get(req.params.app);
+    const b = body(req);
+    const repoUrl = validateRepoUrl(stringField(b, 'repo')!, { allowFile: config.allowFileRepos });
+    const branch = await validateBranch(stringField(b, 'branch', false) ?? 'main');
+    const token = stringField(b, 'token', false);
+    const updated = state.apps.update(app.name, {
+      repoUrl,
+      repoBranch: branch,
+      repoCredential: token ? sealCredential(deps.secretKey, app.name, { type: 'token', token }) : undefined,
+    });
+    res.json({ app: app.name, repo: repoUrl, branch, webhooks: hooks(app.name, updated.webhookSecret) });
+  });
+
+  r.get('/webhooks', (req: AppReq, res) => {
+    const app = state.apps.get(req.params.app);
+    res.json(hooks(app.name, app.webhookSecret));
+  });
+
+  r.get('/ps', async (req: AppReq, res) => {
+    const app = state.apps.get(req.params.app);
+    const list = await deps.containers.listContainers({ app: app.name, all: true });
+    res.json(
+      list.map((c) => ({ service: c.service, name: c.name, kind: c.kind, color: c.color, release: `v${c.release}`, state: c.state, health: c.health ?? null, ip: c.ip })),
+    );
+  });
+  return r;
+}
