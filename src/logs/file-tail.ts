@@ -101,7 +101,8 @@ export class FileTail {
         const { bytesRead } = await fh.read(buf, 0, buf.length, offset);
         if (bytesRead === 0) break;
         const data = buf.subarray(0, bytesRead);
-        let end = data.lastIndexOf(0x0a) + 1;
+        const atEnd = bytesRead < buf.length;
+        let end = finishPartial && atEnd ? bytesRead : data.lastIndexOf(0x0a) + 1;
         if (end === 0) {
           // No newline yet: read a long line whole (up to the cap), else wait for its end.
           if (bytesRead === buf.length && buf.length < MAX_LINE_BYTES) {
@@ -117,7 +118,7 @@ export class FileTail {
         const next = { ...cp, offset };
         this.cps.set(f.inode, next);
         await this.deps.write({ entries, file: next });
-        if (end < bytesRead && bytesRead < buf.length) break; // the rest is an unfinished line
+        if (atEnd) break; // anything after `end` is an unfinished line
       }
     } finally {
       await fh.close();
