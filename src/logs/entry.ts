@@ -67,19 +67,3 @@ export function normalizeTs(ts: string): string | null {
   if (!m) return null;
   return `${m[1]}.${(m[2] ?? '').padEnd(9, '0')}Z`;
 }
-
-/** Does an entry pass the filters (minus limit)? Used for live follow; the store uses SQL. */
-export function matches(e: LogEntry, f: LogFilters): boolean {
-  if (e.app !== f.app) return false;
-  if (f.service !== undefined && e.service !== f.service) return false;
-  if (f.stream !== undefined && !streamMatches(e.stream, f.stream)) return false;
-  if (f.release !== undefined && e.release !== f.release) return false;
-  if (f.since && e.ts < isoNano(f.since)) return false;
-  if (f.until && e.ts > isoNano(f.until)) return false;
-  if (f.grep && !e.line.toLowerCase().includes(f.grep.toLowerCase())) return false;
-  return true;
-}
-
-export function streamMatches(stream: string, wanted: string): boolean {
-  return wanted === 'file' ? stream.startsWith('file:') : stream === wanted;
-}

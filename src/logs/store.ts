@@ -1,7 +1,8 @@
 // The embedded log store: its own SQLite file (not the state DB), lines indexed by app and
-// time, an FTS5 trigram index for substring grep (detail=none: LIKE still uses it, and it
-// costs ingest about a third less than a full index, measured here), and the shippers' checkpoints written in the
-// same transaction as the lines they cover — so a crash loses or repeats nothing.
+// time, and the shippers' checkpoints written in the same transaction as the lines they cover,
+// so a crash loses or repeats nothing. Grep is served by an FTS5 trigram index over *blocks*
+// (the lines of one transaction as one document), narrowed to lines by an exact substring
+// test: indexing each line on its own made ingest 4x slower here (20k vs 82k lines/s).
 import Database from 'better-sqlite3';
 import type { ContainerCheckpoint, FileCheckpoint, LogEntry, LogFilters, LogSink } from './entry.js';
 import { isoNano } from './entry.js';
@@ -26,16 +27,11 @@ CREATE TABLE IF NOT EXISTS lines (
   stream TEXT NOT NULL, release INTEGER, line TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS lines_app_ts ON lines(app, ts);
-CREATE INDEX IF NOT EXISTS lines_ts ON lines(ts);
-CREATE VIRTUAL TABLE IF NOT EXISTS lines_fts USING fts5(
-  line, content='lines', content_rowid='id', tokenize='trigram', detail=none, columnsize=0
+CREATE TABLE IF NOT EXISTS blocks (id INTEGER PRIMARY KEY, first_id INTEGER NOT NULL, last_id INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS blocks_last ON blocks(last_id);
+CREATE VIRTUAL TABLE IF NOT EXISTS blocks_fts USING fts5(
+  text, content='', contentless_delete=1, tokenize='trigram', detail=none
 );
-CREATE TRIGGER IF NOT EXISTS lines_ai AFTER INSERT ON lines BEGIN
-  INSERT INTO lines_fts(rowid, line) VALUES (new.id, new.line);
-END;
-CREATE TRIGGER IF NOT EXISTS lines_ad AFTER DELETE ON lines BEGIN
-  INSERT INTO lines_fts(lines_fts, rowid, line) VALUES ('delete', old.id, old.line);
-END;
 CREATE TABLE IF NOT EXISTS container_checkpoints (
   container TEXT PRIMARY KEY, ts TEXT NOT NULL, count INTEGER NOT NULL,
   pending_stdout BLOB, pending_stderr BLOB, done INTEGER NOT NULL
@@ -55,6 +51,8 @@ export class LogStore {
   private readonly saveContainer: Database.Statement;
   private readonly saveFile: Database.Statement;
   private readonly dropFile: Database.Statement;
+  private readonly insertBlock: Database.Statement;
+  private readonly indexBlock: Database.Statement;
   private readonly commitTx: (c: Commit) => void;
 
   constructor(file: string) {
@@ -79,8 +77,19 @@ export class LogStore {
        ON CONFLICT(volume, inode) DO UPDATE SET offset = excluded.offset`,
     );
     this.dropFile = this.db.prepare('DELETE FROM file_checkpoints WHERE volume = ? AND inode = ?');
+    this.insertBlock = this.db.prepare('INSERT INTO blocks (first_id, last_id) VALUES (?, ?)');
+    this.indexBlock = this.db.prepare('INSERT INTO blocks_fts (rowid, text) VALUES (?, ?)');
     this.commitTx = this.db.transaction((c: Commit) => {
-      for (const e of c.entries) this.insertLine.run(e.ts, e.app, e.service, e.container, e.stream, e.release, e.line);
+      let first = 0;
+      let last = 0;
+      for (const e of c.entries) {
+        last = Number(this.insertLine.run(e.ts, e.app, e.service, e.container, e.stream, e.release, e.line).lastInsertRowid);
+        first ||= last;
+      }
+      if (first) {
+        const block = this.insertBlock.run(first, last).lastInsertRowid;
+        this.indexBlock.run(block, c.entries.map((e) => e.line).join('\n'));
+      }
       for (const k of c.containers) {
         this.saveContainer.run(k.container, k.ts, k.count, k.pending.stdout, k.pending.stderr, k.done ? 1 : 0);
       }
@@ -107,7 +116,7 @@ export class LogStore {
 
   /** The last `limit` matching lines, oldest first. */
   query(f: LogFilters): StoredEntry[] {
-    const { where, params } = whereClause(f);
+    const { where, params } = whereClause(f, this.countBlocks);
     const rows = this.db
       .prepare(`SELECT ${COLUMNS} FROM lines WHERE ${where} ORDER BY ts DESC, id DESC LIMIT ?`)
       .all(...params, f.limit ?? 100) as StoredEntry[];
@@ -116,11 +125,15 @@ export class LogStore {
 
   /** Matching lines stored after row `after`, in store order (for follow and forwarding). */
   after(after: number, f: LogFilters | null, limit: number): StoredEntry[] {
-    const { where, params } = f ? whereClause(f) : { where: '1', params: [] };
+    const { where, params } = f ? whereClause(f, this.countBlocks) : { where: '1', params: [] };
     return this.db
-      .prepare(`SELECT ${COLUMNS} FROM lines WHERE id > ? AND ${where} ORDER BY id LIMIT ?`)
+      // NOT INDEXED: walk rowids from the cursor; the app index would scan the app's history.
+      .prepare(`SELECT ${COLUMNS} FROM lines NOT INDEXED WHERE id > ? AND ${where} ORDER BY id LIMIT ?`)
       .all(after, ...params, limit) as StoredEntry[];
   }
+
+  private readonly countBlocks = (grams: string[]): number =>
+    (this.db.prepare('SELECT count(*) AS n FROM blocks_fts WHERE blocks_fts MATCH ?').get(ftsQuery(grams)) as { n: number }).n;
 
   lastId(): number {
     return (this.db.prepare('SELECT max(id) AS id FROM lines').get() as { id: number | null }).id ?? 0;
@@ -150,9 +163,11 @@ export class LogStore {
     let removed = 0;
     const chunk = 5000;
     if (maxAgeDays > 0) {
+      // Per app, on the (app, ts) index: a second index on ts alone would tax every insert.
       const cutoff = isoNano(new Date(now.getTime() - maxAgeDays * 86_400_000));
-      const del = this.db.prepare('DELETE FROM lines WHERE id IN (SELECT id FROM lines WHERE ts < ? LIMIT ?)');
-      for (let n = chunk; n === chunk; removed += n) n = del.run(cutoff, chunk).changes;
+      const apps = this.db.prepare('SELECT DISTINCT app FROM lines').pluck().all() as string[];
+      const del = this.db.prepare('DELETE FROM lines WHERE id IN (SELECT id FROM lines WHERE app = ? AND ts < ? LIMIT ?)');
+      for (const app of apps) for (let n = chunk; n === chunk; removed += n) n = del.run(app, cutoff, chunk).changes;
     }
     const oldest = this.db.prepare('DELETE FROM lines WHERE id IN (SELECT id FROM lines ORDER BY id LIMIT ?)');
     while (this.usedBytes() > maxBytes) {
@@ -160,7 +175,15 @@ export class LogStore {
       if (n === 0) break;
       removed += n;
     }
-    if (removed) this.db.pragma('incremental_vacuum');
+    if (removed) {
+      // Blocks wholly before the oldest line left are gone from the search index too.
+      const oldest = (this.db.prepare('SELECT min(id) AS id FROM lines').get() as { id: number | null }).id ?? Number.MAX_SAFE_INTEGER;
+      this.db.transaction(() => {
+        this.db.prepare('DELETE FROM blocks_fts WHERE rowid IN (SELECT id FROM blocks WHERE last_id < ?)').run(oldest);
+        this.db.prepare('DELETE FROM blocks WHERE last_id < ?').run(oldest);
+      })();
+      this.db.pragma('incremental_vacuum');
+    }
     return removed;
   }
 
@@ -180,7 +203,14 @@ export class SqliteSink implements LogSink {
   }
 }
 
-function whereClause(f: LogFilters): { where: string; params: unknown[] } {
+/** Above this many candidate blocks, scanning is cheaper than listing their lines. */
+const FEW_BLOCKS = 200;
+
+function ftsQuery(grams: string[]): string {
+  return grams.map((g) => `"${g.replaceAll('"', '""')}"`).join(' AND ');
+}
+
+function whereClause(f: LogFilters, countBlocks: (grams: string[]) => number): { where: string; params: unknown[] } {
   const w = ['app = ?'];
   const p: unknown[] = [f.app];
   if (f.service !== undefined) (w.push('service = ?'), p.push(f.service));
@@ -190,14 +220,27 @@ function whereClause(f: LogFilters): { where: string; params: unknown[] } {
   if (f.since) (w.push('ts >= ?'), p.push(isoNano(f.since)));
   if (f.until) (w.push('ts <= ?'), p.push(isoNano(f.until)));
   if (f.grep) {
-    if ([...f.grep].length >= 3 && !/[%_]/.test(f.grep)) {
-      // LIKE on a trigram table is answered from the index (case-insensitive, like grep -i).
-      w.push('id IN (SELECT rowid FROM lines_fts WHERE line LIKE ?)');
-      p.push(`%${f.grep}%`);
-    } else {
-      w.push('instr(lower(line), lower(?)) > 0');
-      p.push(f.grep);
+    const grams = trigrams(f.grep);
+    const blocks = grams.length ? countBlocks(grams) : Infinity;
+    if (blocks === 0) w.push('0');
+    else if (blocks <= FEW_BLOCKS) {
+      // A rare text: read only the lines of the blocks that hold every one of its trigrams.
+      w.push(
+        'id IN (SELECT l.id FROM blocks b JOIN lines l ON l.id BETWEEN b.first_id AND b.last_id WHERE b.id IN (SELECT rowid FROM blocks_fts WHERE blocks_fts MATCH ?))',
+      );
+      p.push(ftsQuery(grams));
     }
+    // A common text is found soon enough by the newest-first scan the LIMIT stops.
+    w.push('instr(lower(line), lower(?)) > 0');
+    p.push(f.grep);
   }
   return { where: w.join(' AND '), params: p };
+}
+
+/** Distinct trigrams of the search text, a few suffice to narrow the blocks. */
+function trigrams(text: string): string[] {
+  const chars = [...text.toLowerCase()];
+  const out = new Set<string>();
+  for (let i = 0; i + 3 <= chars.length && out.size < 12; i++) out.add(chars.slice(i, i + 3).join(''));
+  return [...out];
 }
