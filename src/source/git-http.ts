@@ -68,8 +68,9 @@ export function gitRouter(deps: GitHttpDeps): express.Router {
       deps.logger.error('git http-backend failed to start', { error: e.message });
       if (!res.headersSent) deny(res, 500, 'Slipway: git is not available on the server');
     });
-    req.on('close', () => {
-      if (!res.writableEnded) cgi.kill('SIGTERM');
+    // The response closing early means the client went away (req 'close' fires once the body is read).
+    res.on('close', () => {
+      if (!res.writableFinished) cgi.kill('SIGTERM');
     });
   });
   return r;
