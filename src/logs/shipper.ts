@@ -52,15 +52,19 @@ export async function shipContainer(c: ShippedContainer, deps: ShipperDeps, sign
   const meta = containerMeta(c);
   const streamDone = { value: false };
   const files = tailFiles(c, meta, deps, signal, streamDone);
+  let final: WriteItem | null = null;
   try {
-    await shipStreams(meta, deps, signal, again);
+    final = await shipStreams(meta, deps, signal, again);
   } finally {
     streamDone.value = true;
     await files;
   }
+  // Marked done only after the files' last pass, so a crash in between ships them on restart.
+  if (final) await deps.write(final);
 }
 
-async function shipStreams(meta: ContainerMeta, deps: ShipperDeps, signal: AbortSignal, again: () => boolean): Promise<void> {
+/** Ships stdout/stderr to the container's end; returns the last lines and the `done` checkpoint. */
+async function shipStreams(meta: ContainerMeta, deps: ShipperDeps, signal: AbortSignal, again: () => boolean): Promise<WriteItem | null> {
   let failures = 0;
   let drained = false;
   while (!signal.aborted) {
@@ -74,16 +78,15 @@ async function shipStreams(meta: ContainerMeta, deps: ShipperDeps, signal: Abort
         failures = 0;
       }
     } catch (e) {
-      if (signal.aborted) return;
+      if (signal.aborted) return null;
       deps.logger.warn('container log stream failed; resuming', { container: meta.container, error: errorMessage(e) });
     }
-    if (signal.aborted) return;
+    if (signal.aborted) return null;
     const now = await deps.source.inspect(meta.id).catch(() => undefined);
     const restarted = again();
     if (now === null || (now && !now.running && !restarted && drained)) {
       // Stopped (or removed) and read to the end: a last line without a newline counts too.
-      await deps.write({ entries: lines.flush(), container: lines.checkpoint(true) });
-      return;
+      return { entries: lines.flush(), container: lines.checkpoint(true) };
     }
     if (now && !now.running && !restarted) {
       // Docker 20.10's json-file follow can end when the container stops although the reader
@@ -96,6 +99,7 @@ async function shipStreams(meta: ContainerMeta, deps: ShipperDeps, signal: Abort
     // Still running (engine hiccup) or restarted: resume from the checkpoint after a pause.
     await sleep(Math.min(5000, 200 * 2 ** failures++), undefined, { signal }).catch(() => undefined);
   }
+  return null;
 }
 
 async function tailFiles(c: ShippedContainer, meta: ContainerMeta, deps: ShipperDeps, signal: AbortSignal, streamDone: { value: boolean }): Promise<void> {
