@@ -17,4 +17,4 @@ else
 fi
 step "Running ${#files[@]} test files"
 # Integration tests share one Docker engine and two cores: two files at a time.
-exec npx tsx --test --test-concurrency=2 --test-timeout=900000 "${files[@]}"
+exec npx tsx --test --test-force-exit --test-concurrency=2 --test-timeout=900000 "${files[@]}"

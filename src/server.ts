@@ -208,9 +208,18 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await queue.close();
-      await logs.stop();
+      // Never let one part hold shutdown hostage; what is left is reconciled on the next start.
+      await within(5000, queue.close(), logger, 'deploy queue');
+      await within(5000, logs.stop(), logger, 'log shippers');
       state.close();
     },
   };
+}
+
+async function within(ms: number, work: Promise<unknown>, logger: Logger, what: string): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), ms)));
+  const result = await Promise.race([work.then(() => 'done' as const, () => 'done' as const), late]);
+  clearTimeout(timer);
+  if (result === 'late') logger.warn(`${what} did not stop within ${ms} ms`);
 }

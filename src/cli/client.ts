@@ -3,6 +3,7 @@
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 
 export interface Credentials {
   url: string;
@@ -109,7 +110,9 @@ export class ApiClient {
     const init: RequestInit & { duplex?: 'half' } = { method, headers };
     if (body !== undefined && isStream(body)) {
       headers['content-type'] = contentType ?? 'application/octet-stream';
-      payload = body as unknown as BodyInit;
+      payload = (typeof (body as { pipe?: unknown }).pipe === 'function'
+        ? Readable.toWeb(body as Readable)
+        : body) as unknown as BodyInit;
       init.duplex = 'half';
     } else if (body !== undefined) {
       headers['content-type'] = 'application/json';
