@@ -62,7 +62,9 @@ export class FileTail {
       await this.deps.write({ entries: [], fileGone: { volume: this.deps.mount.volume, inode } });
     }
     // Files we were already reading first (a rotated file is finished before its successor).
-    const tracked = files.filter((f) => this.cps.has(f.inode) || this.matches(f.name));
+    // A file rotated before we first saw it (`app.log.1`) still holds unshipped lines.
+    const rotated = (name: string) => /\.\d+$/.test(name) && this.matches(name.replace(/\.\d+$/, ''));
+    const tracked = files.filter((f) => this.cps.has(f.inode) || this.matches(f.name) || rotated(f.name));
     tracked.sort((a, b) => Number(this.cps.has(b.inode)) - Number(this.cps.has(a.inode)) || a.mtimeMs - b.mtimeMs);
     for (const f of tracked) await this.read(f, final || !this.matches(f.name));
   }
