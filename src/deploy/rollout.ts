@@ -4,9 +4,10 @@
 // started and leaves the old release serving untouched.
 import type { Progress, Release, ServiceSpec } from '../domain.js';
 import { UserError } from '../errors.js';
+import type { Color } from './container-spec.js';
 import { startOrder } from './services.js';
 
-export type Color = 'blue' | 'green';
+export type { Color } from './container-spec.js';
 
 export interface RunningContainer {
   id: string;
