@@ -106,6 +106,8 @@ export interface ServiceSpec {
   restart: 'no' | 'always' | 'on-failure' | 'unless-stopped';
   labels: Record<string, string>;
   stopGraceSeconds: number;
+  /** compose `init: false` turns off the init process (tini) Slipway runs as PID 1 by default. */
+  init?: boolean;
   /** Globs of log files inside the container to ship (label `slipway.logs.files`). */
   logFiles: string[];
   /** compose `working_dir` and `user`. */

@@ -7,7 +7,7 @@ import type { KeyPath, Problems } from './compose-source.js';
 export const SERVICE_KEYS = [
   'build', 'image', 'command', 'entrypoint', 'environment', 'ports', 'expose', 'volumes', 'healthcheck',
   'depends_on', 'deploy', 'scale', 'cpu_shares', 'cpus', 'mem_limit', 'restart', 'labels',
-  'stop_grace_period', 'working_dir', 'user',
+  'stop_grace_period', 'working_dir', 'user', 'init',
 ] as const;
 
 /** Keys that give a container power over the host: honoured only with SLIPWAY_ALLOW_PRIVILEGED=1. */
@@ -44,7 +44,6 @@ export const REFUSED_SERVICE_KEYS: Record<string, string> = {
   sysctls: 'not supported by Slipway; remove it',
   ulimits: 'not supported by Slipway; remove it',
   tmpfs: 'not supported by Slipway: mount a named volume instead',
-  init: 'not supported by Slipway: use an init in the image (e.g. tini as ENTRYPOINT)',
   stop_signal: 'not supported by Slipway: containers are stopped with SIGTERM, then SIGKILL after stop_grace_period',
   platform: 'not supported by Slipway: the image is built for the host\'s platform',
   pull_policy: 'not supported by Slipway; remove it',

@@ -100,6 +100,7 @@ export function composeService(name: string, raw: Record<string, unknown>, ctx: 
     labels: Object.fromEntries(Object.entries(labels).filter(([k]) => !k.startsWith('slipway.'))),
     stopGraceSeconds: read(['stop_grace_period'], () => opt(raw.stop_grace_period, (v) => Math.ceil(parseDuration(v)))) ?? 10,
     logFiles: slipway.logFiles,
+    init: opt(raw.init, isTrue),
     workingDir: opt(raw.working_dir, String),
     user: opt(raw.user, String),
   };

@@ -32,6 +32,7 @@ export interface ContainerCreateSpec {
   HostConfig: {
     NetworkMode: string;
     RestartPolicy: { Name: '' | 'no' | 'always' | 'on-failure' | 'unless-stopped' };
+    Init?: boolean;
     AutoRemove?: boolean;
     Memory?: number;
     NanoCpus?: number;
@@ -144,6 +145,9 @@ export function containerCreateOptions(input: ServiceContainerInput): ContainerC
     HostConfig: {
       NetworkMode: hostNetwork ? 'host' : network,
       RestartPolicy: { Name: s.restart === 'no' ? '' : s.restart },
+      // An init as PID 1 forwards SIGTERM and reaps zombies: a `node server.js` or `sh -c` that
+      // is PID 1 ignores SIGTERM, so every stop would wait out the whole grace period.
+      Init: s.init ?? true,
       Mounts: mounts,
       LogConfig: { Type: LOG_CONFIG.Type, Config: { ...LOG_CONFIG.Config } },
     },
@@ -200,6 +204,7 @@ export function oneOffCreateOptions(input: OneOffInput): ContainerCreateSpec {
     HostConfig: {
       NetworkMode: network,
       RestartPolicy: { Name: '' },
+      Init: true,
       // Kept after exit so its output and exit code can be read; the adapter removes it.
       AutoRemove: false,
       Mounts: [],

@@ -95,7 +95,6 @@ const refusedKeys: Record<string, string> = {
   sysctls: '{net.core.somaxconn: 1024}',
   ulimits: '{nofile: 1024}',
   tmpfs: '/tmp',
-  init: 'true',
   stop_signal: 'SIGINT',
   platform: 'linux/amd64',
   pull_policy: 'always',
@@ -123,7 +122,7 @@ test('every key with a specific refusal reason is covered above', () => {
 });
 
 test('an unsupported key without a specific reason lists the supported keys', () => {
-  assert.match(problems(web('tty: true'))[0]!, /\(supported keys: build, image, command, .*working_dir, user\)$/);
+  assert.match(problems(web('tty: true'))[0]!, /\(supported keys: build, image, command, .*working_dir, user, init\)$/);
 });
 
 test('extension keys (x-…) are accepted and ignored, at the top and in a service', () => {
@@ -371,4 +370,9 @@ test('keys merged from a YAML anchor are checked, and reported where the anchor 
   assert.deepEqual(problems(text), ['compose.yaml:2:3: services.web.privileged: not allowed (set SLIPWAY_ALLOW_PRIVILEGED=1 to allow)']);
   const ok = parse('x-common: &common\n  restart: always\nservices:\n  web:\n    <<: *common\n    image: a\n');
   assert.equal(ok.services[0]!.restart, 'always');
+});
+
+test('init: false turns off the init process; unset leaves the default (on)', () => {
+  assert.equal(parse(web('init: false')).services[0]!.init, false);
+  assert.equal(parse(web()).services[0]!.init, undefined);
 });

@@ -229,3 +229,9 @@ test('one-off kinds and suffixes give distinct names', () => {
   assert.equal(new Set(names).size, 4);
   assert.equal(oneOffCreateOptions({ app: 'demo', release, command: 'true', kind: 'run', suffix: 'k3j' }).name, 'slipway-demo-run-v7-k3j');
 });
+
+test('service containers run an init as PID 1 unless compose says init: false, so SIGTERM stops them at once', () => {
+  assert.equal(containerCreateOptions(input()).HostConfig.Init, true);
+  assert.equal(containerCreateOptions(input({ service: service({ init: false }) })).HostConfig.Init, false);
+  assert.equal(oneOffCreateOptions({ app: 'demo', release, command: 'true', kind: 'run' }).HostConfig.Init, true);
+});
