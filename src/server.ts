@@ -122,7 +122,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         if (!services.some((s) => s.role === 'web')) out(' !     no web process: workers run, no route (add a `web` process to serve HTTP)');
         return { image, services, appJson: built.appJson, releaseCommand: releaseCommand(built.processes) };
       },
-      rollout: (release, previous, out) => rollout(release, previous, ports, out),
+      rollout: (release, previous, out, live) => rollout(release, previous, ports, out, live),
     },
   });
   const queue = new DeployQueue({ redisUrl: config.redisUrl, prefix: config.queuePrefix, deployments: state.deployments, progress, run: pipeline, logger });

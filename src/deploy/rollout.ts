@@ -46,7 +46,17 @@ export function nextColor(current: RunningContainer[], service: string, previous
   return serving?.color === 'blue' ? 'green' : 'blue';
 }
 
-export async function rollout(release: Release, previous: Release | null, ports: RolloutPorts, progress: Progress): Promise<void> {
+/**
+ * `live` is called once the new release serves and nothing can undo it any more (after the
+ * switch and postdeploy, before the old color stops): from then on a crash keeps the new release.
+ */
+export async function rollout(
+  release: Release,
+  previous: Release | null,
+  ports: RolloutPorts,
+  progress: Progress,
+  live: () => void = () => undefined,
+): Promise<void> {
   const t0 = Date.now();
   const say = (s: string) => progress(`-----> ${s}`);
   const existing = await ports.list(release.app);
@@ -113,14 +123,21 @@ export async function rollout(release: Release, previous: Release | null, ports:
     }
   }
 
+  live();
   const old = existing.filter((c) => !started.some((s) => s.id === c.id));
   if (old.length) {
     if (colors.size && ports.drainSeconds > 0) {
       say(`draining v${prevVersion ?? '?'} for ${ports.drainSeconds}s`);
       await ports.sleep(ports.drainSeconds * 1000);
     }
+    // The new release is live: a container that won't go away is reported, not a failed deploy
+    // (the next start-up's reconcile removes it).
     await Promise.all(
-      old.map((c) => ports.remove(c, (previous?.services.find((s) => s.name === c.service) ?? byName.get(c.service))?.stopGraceSeconds ?? 10)),
+      old.map((c) =>
+        ports
+          .remove(c, (previous?.services.find((s) => s.name === c.service) ?? byName.get(c.service))?.stopGraceSeconds ?? 10)
+          .catch((e: Error) => say(`could not remove ${c.name}: ${e.message}`)),
+      ),
     );
     for (const [service, color] of colors) await ports.proxy.disable(release.app, service, other(color));
   }

@@ -22,8 +22,11 @@ export interface PipelineStages {
     version: number,
     progress: Progress,
   ): Promise<Pick<Release, 'image' | 'services' | 'appJson' | 'releaseCommand'>>;
-  /** deploy: rolls the release out; throws UserError when it fails (old release keeps serving). */
-  rollout(release: Release, previous: Release | null, progress: Progress): Promise<void>;
+  /**
+   * deploy: rolls the release out; throws UserError when it fails (old release keeps serving).
+   * Calls `live` once traffic has moved for good, before the old release stops.
+   */
+  rollout(release: Release, previous: Release | null, progress: Progress, live: () => void): Promise<void>;
 }
 
 export interface PipelineDeps {
@@ -129,12 +132,12 @@ export function createPipeline(deps: PipelineDeps): RunDeployment {
     };
     state.releases.setStatus(app.id, release.version, 'deploying');
     try {
-      await deps.stages.rollout(release, previous, deployOut);
+      // Active as soon as it serves: a crash while the old release drains must keep the new one.
+      await deps.stages.rollout(release, previous, deployOut, () => state.releases.activate(app.id, release.version));
     } catch (e) {
       state.releases.setStatus(app.id, release.version, 'failed', (e as Error).message);
       throw e;
     }
-    state.releases.activate(app.id, release.version);
     state.apps.event(app.id, 'release', `v${release.version} ${release.description}`);
     deployOut(`-----> Deployed v${release.version} at ${deps.appUrl(app.name)}`);
   }
