@@ -45,6 +45,11 @@ export interface BuildOptions {
   progress: Progress;
   signal?: AbortSignal;
   buildpacksDir?: string;
+  /**
+   * Checks what the repo says to run (compose file, Procfile, app.json) before the build starts,
+   * so a mistake there is reported in a second rather than after a build; throws UserError.
+   */
+  check?: (inputs: Pick<BuiltImage, 'processes' | 'appJson' | 'compose'>) => void;
 }
 
 /** `slipway/demo:build-0123456789ab`: the local tag of a revision's build. */
@@ -60,6 +65,7 @@ export async function buildRevision(rev: SourceRevision, opts: BuildOptions): Pr
   const appJson: AppJson | null = appJsonText === null ? null : parseAppJson(appJsonText);
   const composeFile = COMPOSE_FILES.find((f) => readOptional(dir, f) !== null);
   const compose = composeFile ? { file: composeFile, text: readOptional(dir, composeFile) as string } : null;
+  opts.check?.({ processes, appJson, compose });
 
   const dockerfilePath = safeRelative(opts.dockerfilePath ?? 'Dockerfile');
   const userDockerfile = readOptional(dir, dockerfilePath);

@@ -13,3 +13,52 @@ export function getViaProxy(port: number, host: string, p = '/'): Promise<{ stat
     req.on('error', reject);
   });
 }
+
+export interface TrafficReport {
+  total: number;
+  /** Non-2xx answers and socket errors, with what each was. */
+  failures: string[];
+  /** Distinct bodies seen, in the order first seen. */
+  bodies: string[];
+}
+
+/**
+ * Keeps `concurrency` keep-alive clients requesting through the proxy while `work` runs, as a
+ * user's traffic would during a deploy; resolves when `work` has settled and every request ended.
+ */
+export async function trafficDuring<T>(port: number, host: string, work: () => Promise<T>, concurrency = 4): Promise<{ result: T; traffic: TrafficReport }> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+  const traffic: TrafficReport = { total: 0, failures: [], bodies: [] };
+  let done = false;
+  const once = () =>
+    new Promise<void>((resolve) => {
+      const req = http.get({ host: '127.0.0.1', port, path: '/', headers: { host }, agent, timeout: 10_000 }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (body += c));
+        res.on('end', () => {
+          traffic.total++;
+          if ((res.statusCode ?? 0) >= 300) traffic.failures.push(`HTTP ${res.statusCode}: ${body.slice(0, 200)}`);
+          else if (!traffic.bodies.includes(body)) traffic.bodies.push(body);
+          resolve();
+        });
+      });
+      req.on('timeout', () => req.destroy(new Error('timeout')));
+      req.on('error', (e) => {
+        traffic.total++;
+        traffic.failures.push(`socket: ${e.message}`);
+        resolve();
+      });
+    });
+  const client = async () => {
+    while (!done) await once();
+  };
+  const clients = Array.from({ length: concurrency }, client);
+  try {
+    return { result: await work(), traffic };
+  } finally {
+    done = true;
+    await Promise.all(clients);
+    agent.destroy();
+  }
+}
