@@ -35,6 +35,9 @@ const schema = z.object({
   drainSeconds: z.coerce.number().min(0).max(3600),
   healthTimeoutSeconds: z.coerce.number().min(1).max(3600),
   lokiUrl: z.string().url().optional(),
+  /** API root for commit statuses when the one derived from the repository URL is wrong
+   *  (GitHub Enterprise or GitLab behind another host; a local fake in tests). */
+  statusApiUrl: z.string().url().optional(),
   logRetentionDays: z.coerce.number().min(0),
   logRetentionMb: z.coerce.number().min(1),
 });
@@ -62,6 +65,7 @@ const ENV: Record<keyof Config, string> = {
   drainSeconds: 'SLIPWAY_DRAIN_SECONDS',
   healthTimeoutSeconds: 'SLIPWAY_HEALTH_TIMEOUT',
   lokiUrl: 'SLIPWAY_LOKI_URL',
+  statusApiUrl: 'SLIPWAY_STATUS_API_URL',
   logRetentionDays: 'SLIPWAY_LOG_RETENTION_DAYS',
   logRetentionMb: 'SLIPWAY_LOG_RETENTION_MB',
 };

@@ -24,6 +24,8 @@ import { GitRepos } from './source/repos.js';
 import { gitRouter } from './source/git-http.js';
 import { fetchRevision } from './source/fetch.js';
 import { loadOrCreateKey, openCredential } from './source/secrets.js';
+import { reportStatus } from './source/commit-status.js';
+import type { Provider } from './source/webhooks.js';
 import { extractUpload } from './build/upload.js';
 import { buildRevision } from './build/build.js';
 import { pushRelease } from './registry/push.js';
@@ -58,7 +60,13 @@ export function ensureAdminToken(state: State, file: string): string {
   return token;
 }
 
-export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
+export interface ServerOptions {
+  /** false: accept pushes and webhooks and queue their deploys, but run none (another process
+   *  does; tests use it to restart with work still queued). Default true. */
+  runDeploys?: boolean;
+}
+
+export async function startServer(config: Config, logger: Logger, options: ServerOptions = {}): Promise<RunningServer> {
   const paths = dataPaths(config);
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const state = openState(paths.stateDb);
@@ -83,6 +91,21 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     buildsDir: paths.builds,
     appUrl: (app) => appLinks(config, app).url,
     logLine: (app, service, line) => void logs.append({ app, service, stream: service, line }).catch(() => undefined),
+    // Only apps connected with a token can set statuses; the provider is the webhook's.
+    commitStatus: async (d, app, sha, update) => {
+      const provider = d.params.provider as Provider | undefined;
+      if (!provider || !app.repoUrl || !app.repoCredential) return;
+      let token: string;
+      try {
+        const credential = openCredential(secretKey, app.name, app.repoCredential);
+        if (credential.type !== 'token') return;
+        token = credential.token;
+      } catch (e) {
+        logger.warn('commit status skipped: cannot open the repository credential', { app: app.name, error: (e as Error).message });
+        return;
+      }
+      await reportStatus({ provider, repoUrl: app.repoUrl, sha, token, apiBase: config.statusApiUrl, logger, ...update });
+    },
     stages: {
       async revision(d, app, out) {
         if (d.trigger === 'webhook') {
@@ -128,7 +151,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const queue = new DeployQueue({ redisUrl: config.redisUrl, prefix: config.queuePrefix, deployments: state.deployments, progress, run: pipeline, logger });
 
   await reconcile(state, ports, logger);
-  queue.start();
+  if (options.runDeploys !== false) queue.start();
   await queue.resumeQueued();
 
   let apiUrl = '';
@@ -153,7 +176,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         seenDelivery: (id) => Boolean(state.db.prepare('SELECT 1 FROM webhook_deliveries WHERE delivery_id = ?').get(id)),
         enqueue: async (a, push, deliveryId) => {
           const d = state.db.transaction(() => {
-            const row = state.deployments.create(a.id, { trigger: 'webhook', sha: push.sha, ref: push.ref, params: { deliveryId } });
+            const row = state.deployments.create(a.id, { trigger: 'webhook', sha: push.sha, ref: push.ref, params: { deliveryId, provider: push.provider } });
             state.db
               .prepare('INSERT INTO webhook_deliveries (delivery_id, app_id, provider, deployment_id, received_at) VALUES (?, ?, ?, ?, ?)')
               .run(deliveryId, a.id, push.provider, row.id, new Date().toISOString());

@@ -38,7 +38,20 @@ export interface PipelineDeps {
   buildsDir: string;
   /** Extra sink for every pipeline line (the log store's `build`/`deploy` service). */
   logLine?: (app: string, service: 'build' | 'deploy', line: string) => void;
+  /** Tells the repository host how a webhook deployment of `sha` is going (commit status). */
+  commitStatus?: CommitStatusReporter;
 }
+
+/** What the repository host shows on the pushed commit. */
+export interface CommitStatusUpdate {
+  state: 'pending' | 'success' | 'failure';
+  description: string;
+  /** The app's URL once it serves the commit. */
+  targetUrl?: string;
+}
+
+/** Best effort: the pipeline never waits on it, and a rejection never fails a deploy. */
+export type CommitStatusReporter = (d: DeploymentRow, app: AppRow, sha: string, update: CommitStatusUpdate) => Promise<void>;
 
 export function createPipeline(deps: PipelineDeps): RunDeployment {
   const { state } = deps;
@@ -150,9 +163,35 @@ export function createPipeline(deps: PipelineDeps): RunDeployment {
     return older.version;
   }
 
+  /** Only webhook deploys report: their sha is one the repository host knows. Updates go out in
+   *  order, one at a time, off the deploy's path (a slow status API never delays a rollout). */
+  function statusUpdates(d: DeploymentRow, app: AppRow): (u: CommitStatusUpdate) => void {
+    const report = deps.commitStatus;
+    const sha = d.sha;
+    if (!report || d.trigger !== 'webhook' || !sha) return () => undefined;
+    let chain = Promise.resolve();
+    return (u) => {
+      chain = chain.then(() => report(d, app, sha, u)).catch(() => undefined);
+    };
+  }
+
   return async (d, out) => {
     const app = state.apps.byId(d.appId);
-    if (d.trigger === 'push' || d.trigger === 'cli' || d.trigger === 'webhook') return codeDeploy(d, app, out);
+    if (d.trigger === 'push' || d.trigger === 'cli' || d.trigger === 'webhook') {
+      const status = statusUpdates(d, app);
+      status({ state: 'pending', description: 'Slipway is building and deploying this commit' });
+      try {
+        const result = await codeDeploy(d, app, out);
+        status({ state: 'success', description: `Deployed as v${result.release}`, targetUrl: deps.appUrl(app.name) });
+        return result;
+      } catch (e) {
+        // Whether the queue retries is not known here; a retry sets pending again, so the
+        // host's latest status is always the latest attempt's.
+        const retried = e instanceof UserError ? '' : ' (transient faults are retried)';
+        status({ state: 'failure', description: `Deploy failed${retried}: ${(e as Error).message.split('\n')[0]}` });
+        throw e;
+      }
+    }
     return rerelease(d, app, out);
   };
 }

@@ -6,9 +6,10 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { loadConfig, type Config } from '../../src/config.js';
-import { createLogger } from '../../src/log.js';
-import { startServer, type RunningServer } from '../../src/server.js';
+import { dataPaths, loadConfig, type Config } from '../../src/config.js';
+import { createLogger, silentLogger } from '../../src/log.js';
+import { HaproxyProcess, haproxyPaths } from '../../src/proxy/haproxy-process.js';
+import { startServer, type RunningServer, type ServerOptions } from '../../src/server.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 
@@ -20,6 +21,8 @@ export interface TestServer extends RunningServer {
   api(p: string, init?: RequestInit): Promise<Response>;
   /** Runs the real CLI (bin/slipway, from source) against this server. */
   cli(args: string[], env?: Record<string, string>): Promise<{ stdout: string; stderr: string; code: number }>;
+  /** Closes the server and stops its HAProxy, then removes the data dir. (`close()` alone
+   *  keeps both, as a Slipway restart does.) */
   stop(): Promise<void>;
 }
 
@@ -38,8 +41,9 @@ export function uniqueName(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}${Math.floor(Math.random() * 1e4).toString(36)}`.slice(0, 40);
 }
 
-export async function startTestServer(overrides: Partial<Config> = {}): Promise<TestServer> {
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'slipway-test-'));
+/** `overrides.dataDir` (with the same queuePrefix and httpPort) restarts on an earlier server's data. */
+export async function startTestServer(overrides: Partial<Config> = {}, options: ServerOptions = {}): Promise<TestServer> {
+  const dataDir = overrides.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'slipway-test-'));
   const config = loadConfig(
     {},
     {
@@ -53,7 +57,7 @@ export async function startTestServer(overrides: Partial<Config> = {}): Promise<
       ...overrides,
     },
   );
-  const server = await startServer(config, createLogger(config.logLevel, true));
+  const server = await startServer(config, createLogger(config.logLevel, true), options);
   const token = readFileSync(path.join(dataDir, 'admin-token'), 'utf8').trim();
   return {
     ...server,
@@ -68,6 +72,8 @@ export async function startTestServer(overrides: Partial<Config> = {}): Promise<
     cli: (args, env = {}) => runCli(args, { SLIPWAY_URL: server.url, SLIPWAY_TOKEN: token, ...env }),
     async stop() {
       await server.close();
+      // Slipway leaves HAProxy serving when it exits; a test must not.
+      await new HaproxyProcess(config.haproxyBin, haproxyPaths(dataPaths(config).haproxy), silentLogger()).terminate();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

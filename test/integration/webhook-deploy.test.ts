@@ -1,0 +1,399 @@
+// Webhook deploys end to end: a signed GitHub or GitLab push delivery to a real Slipway server
+// queues a deploy of the app's connected repository (a bare repo over file://), which builds
+// and serves the pushed commit through HAProxy; redeliveries and bad signatures start nothing;
+// a queued deploy survives Slipway and Redis restarts; commit statuses reach the host's API.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { createHmac, randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { Queue } from 'bullmq';
+import { createDocker } from '../../src/docker/client.js';
+import { imagesLabelled, removeImage } from '../../src/docker/images.js';
+import { repoFrom, type Repo } from '../helpers/git.js';
+import { getViaProxy } from '../helpers/http.js';
+import { ROOT, freePort, startTestServer, uniqueName, type TestServer } from '../helpers/server.js';
+
+const run = promisify(execFile);
+const STATIC_SITE = path.join(ROOT, 'test/fixtures/apps/static-site');
+const HOOKS = path.join(ROOT, 'test/fixtures/webhooks');
+const STATUS_TOKEN = 'ghp_statusTokenForTheFakeHost';
+
+let s: TestServer;
+let statusApi: FakeStatusApi;
+const cleanups: (() => Promise<unknown> | unknown)[] = [];
+
+before(async () => {
+  statusApi = await fakeStatusApi();
+  s = await startTestServer({ statusApiUrl: statusApi.base });
+});
+after(async () => {
+  for (const c of cleanups.reverse()) await Promise.resolve().then(c).catch(() => undefined);
+  await s?.stop();
+  await statusApi?.close();
+});
+
+// ---- the user's side: an app, its repository, and the deliveries a host sends ----
+
+interface Connected {
+  app: string;
+  secret: string;
+  repo: Repo;
+  bareUrl: string;
+  /** Commits a new index.html with `marker` and pushes it to the bare repo; returns the sha. */
+  publish(marker: string): Promise<string>;
+}
+
+async function connectedApp(server: TestServer, prefix: string, extra: Record<string, string> = {}): Promise<Connected> {
+  const app = uniqueName(prefix);
+  const created = await server.api('/api/apps', { method: 'POST', body: JSON.stringify({ name: app }) });
+  assert.equal(created.status, 201, await created.text());
+  cleanups.push(() => deleteApp(server, app));
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'slipway-hook-repo-'));
+  const bare = path.join(dir, 'bare.git');
+  await run('git', ['init', '--bare', '-q', '-b', 'main', bare]);
+  const repo = await repoFrom(STATIC_SITE);
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }), () => rmSync(repo.dir, { recursive: true, force: true }));
+  const bareUrl = `file://${bare}`;
+  const connect = await server.api(`/api/apps/${app}/connect`, { method: 'POST', body: JSON.stringify({ repo: bareUrl, branch: 'main', ...extra }) });
+  assert.equal(connect.status, 200, await connect.text());
+  const hooks = (await (await server.api(`/api/apps/${app}/webhooks`)).json()) as { secret: string; github: string };
+  assert.match(hooks.github, new RegExp(`/webhooks/github/${app}$`));
+  return {
+    app,
+    secret: hooks.secret,
+    repo,
+    bareUrl,
+    async publish(marker) {
+      const sha = await repo.commit(marker, { 'index.html': `<!doctype html><h1>${marker}</h1>\n` });
+      const pushed = await repo.push(bareUrl, 'main');
+      assert.equal(pushed.code, 0, pushed.output);
+      return sha;
+    },
+  };
+}
+
+/** Removes the app (containers, route, network) and the images its builds left on this engine. */
+async function deleteApp(server: TestServer, app: string) {
+  await server.api(`/api/apps/${app}?confirm=${app}`, { method: 'DELETE' }).catch(() => undefined);
+  const docker = createDocker(server.config);
+  for (const id of await imagesLabelled(docker, 'slipway.app', app)) await removeImage(docker, id, true).catch(() => undefined);
+}
+
+function githubPush(sha: string, repoUrl: string, branch = 'main'): Buffer {
+  const doc = JSON.parse(readFileSync(path.join(HOOKS, 'github/push-payload.json'), 'utf8')) as Record<string, unknown>;
+  Object.assign(doc, {
+    ref: `refs/heads/${branch}`,
+    after: sha,
+    created: false,
+    deleted: false,
+    head_commit: { id: sha, message: 'update the site', timestamp: new Date().toISOString() },
+  });
+  Object.assign(doc.repository as object, { clone_url: repoUrl, git_url: repoUrl, ssh_url: repoUrl, html_url: repoUrl });
+  return Buffer.from(JSON.stringify(doc));
+}
+
+function gitlabPush(sha: string, repoUrl: string): Buffer {
+  const doc = JSON.parse(readFileSync(path.join(HOOKS, 'gitlab/push-hook.json'), 'utf8')) as Record<string, unknown>;
+  Object.assign(doc, { ref: 'refs/heads/main', after: sha, checkout_sha: sha });
+  Object.assign(doc.project as object, { git_http_url: repoUrl, git_ssh_url: repoUrl });
+  (doc.commits as { id: string }[])[0]!.id = sha;
+  return Buffer.from(JSON.stringify(doc));
+}
+
+interface Delivered {
+  status: number;
+  json: { deploymentId?: number; duplicate?: boolean; ignored?: string; error?: string; message?: string };
+}
+
+async function deliverGithub(server: TestServer, c: Connected, body: Buffer, o: { id?: string; event?: string; secret?: string } = {}): Promise<Delivered> {
+  return deliver(server, `/webhooks/github/${c.app}`, body, {
+    'x-github-event': o.event ?? 'push',
+    'x-github-delivery': o.id ?? randomUUID(),
+    'x-hub-signature-256': 'sha256=' + createHmac('sha256', o.secret ?? c.secret).update(body).digest('hex'),
+  });
+}
+
+async function deliver(server: TestServer, p: string, body: Buffer, headers: Record<string, string>): Promise<Delivered> {
+  const res = await fetch(server.url + p, { method: 'POST', body, headers: { 'content-type': 'application/json', 'user-agent': 'GitHub-Hookshot/test', ...headers } });
+  return { status: res.status, json: (await res.json()) as Delivered['json'] };
+}
+
+interface Deploy {
+  id: number;
+  trigger: string;
+  sha: string | null;
+  status: string;
+  releaseVersion: number | null;
+  error: string | null;
+}
+
+const deploys = async (server: TestServer, app: string) => (await (await server.api(`/api/apps/${app}/deploys`)).json()) as Deploy[];
+
+/** Polls the deploy list until deployment `id` has ended. Generous: a slow machine is not a failure. */
+async function finished(server: TestServer, app: string, id: number, limitMs = 240_000): Promise<Deploy> {
+  let last: Deploy | undefined;
+  for (const end = Date.now() + limitMs; Date.now() < end; await sleep(500)) {
+    last = (await deploys(server, app)).find((d) => d.id === id);
+    if (last && !['queued', 'running'].includes(last.status)) return last;
+  }
+  throw new Error(`deployment ${id} of ${app} did not finish; last seen ${JSON.stringify(last)}`);
+}
+
+const served = async (server: TestServer, app: string) => getViaProxy(server.config.httpPort, `${app}.${server.config.appsDomain}`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// ---- GitHub, GitLab, refusals ----
+
+test('a signed GitHub push deploys the pushed commit; a second push replaces it; a redelivery starts nothing', { timeout: 600_000 }, async () => {
+  const c = await connectedApp(s, 'gh');
+  const sha1 = await c.publish('first-by-github');
+  const deliveryId = randomUUID();
+  const first = await deliverGithub(s, c, githubPush(sha1, c.bareUrl), { id: deliveryId });
+  assert.equal(first.status, 202, JSON.stringify(first.json));
+  assert.equal(typeof first.json.deploymentId, 'number');
+  const d1 = await finished(s, c.app, first.json.deploymentId!);
+  assert.deepEqual([d1.status, d1.trigger, d1.sha, d1.releaseVersion], ['succeeded', 'webhook', sha1, 1], JSON.stringify(d1));
+  const page1 = await served(s, c.app);
+  assert.equal(page1.status, 200);
+  assert.match(page1.body, /first-by-github/);
+
+  const sha2 = await c.publish('second-by-github');
+  const second = await deliverGithub(s, c, githubPush(sha2, c.bareUrl));
+  assert.equal(second.status, 202, JSON.stringify(second.json));
+  const d2 = await finished(s, c.app, second.json.deploymentId!);
+  assert.deepEqual([d2.status, d2.sha], ['succeeded', sha2], JSON.stringify(d2));
+  assert.match((await served(s, c.app)).body, /second-by-github/);
+
+  // GitHub's "Redeliver" sends the same delivery id again: acknowledged, nothing queued.
+  const before = await deploys(s, c.app);
+  const again = await deliverGithub(s, c, githubPush(sha1, c.bareUrl), { id: deliveryId });
+  assert.equal(again.status, 200, JSON.stringify(again.json));
+  assert.equal(again.json.duplicate, true);
+  assert.deepEqual(await deploys(s, c.app), before);
+  assert.match((await served(s, c.app)).body, /second-by-github/, 'the redelivered old commit was not deployed');
+});
+
+test('a wrong signature is refused with 401 and queues nothing; a ping and other branches are acknowledged', async () => {
+  const c = await connectedApp(s, 'ghbad');
+  const sha = await c.publish('never-deployed');
+  const forged = await deliverGithub(s, c, githubPush(sha, c.bareUrl), { secret: 'not-the-secret' });
+  assert.equal(forged.status, 401);
+  assert.match(forged.json.error ?? '', /X-Hub-Signature-256/);
+  const unsigned = await deliver(s, `/webhooks/github/${c.app}`, githubPush(sha, c.bareUrl), { 'x-github-event': 'push', 'x-github-delivery': randomUUID() });
+  assert.equal(unsigned.status, 401);
+
+  const ping = await deliverGithub(s, c, readFileSync(path.join(HOOKS, 'github/ping-payload.json')), { event: 'ping' });
+  assert.equal(ping.status, 200, JSON.stringify(ping.json));
+  const feature = await deliverGithub(s, c, githubPush(sha, c.bareUrl, 'feature'));
+  assert.equal(feature.status, 200, JSON.stringify(feature.json));
+  assert.match(feature.json.ignored ?? '', /branch feature/);
+  assert.deepEqual(await deploys(s, c.app), []);
+});
+
+test('a GitLab push hook with the right X-Gitlab-Token deploys the pushed commit; a wrong token is refused', { timeout: 600_000 }, async () => {
+  const c = await connectedApp(s, 'gl');
+  const sha = await c.publish('deployed-by-gitlab');
+  const body = gitlabPush(sha, c.bareUrl);
+  const headers = { 'x-gitlab-event': 'Push Hook', 'x-gitlab-event-uuid': randomUUID() };
+  const wrong = await deliver(s, `/webhooks/gitlab/${c.app}`, body, { ...headers, 'x-gitlab-token': 'wrong' });
+  assert.equal(wrong.status, 401);
+  assert.deepEqual(await deploys(s, c.app), []);
+
+  const ok = await deliver(s, `/webhooks/gitlab/${c.app}`, body, { ...headers, 'x-gitlab-token': c.secret });
+  assert.equal(ok.status, 202, JSON.stringify(ok.json));
+  const d = await finished(s, c.app, ok.json.deploymentId!);
+  assert.deepEqual([d.status, d.sha], ['succeeded', sha], JSON.stringify(d));
+  assert.match((await served(s, c.app)).body, /deployed-by-gitlab/);
+});
+
+// ---- restarts ----
+
+test('a webhook deploy queued while no worker runs is deployed by the next Slipway on the same data', { timeout: 600_000 }, async () => {
+  // The first server takes the delivery but runs no deploys, as if it stopped right after the 202.
+  const first = await startTestServer({}, { runDeploys: false });
+  let second: TestServer | undefined;
+  try {
+    const c = await connectedApp(first, 'restart');
+    const sha = await c.publish('survived-a-restart');
+    const queued = await deliverGithub(first, c, githubPush(sha, c.bareUrl));
+    assert.equal(queued.status, 202, JSON.stringify(queued.json));
+    assert.equal((await deploys(first, c.app))[0]?.status, 'queued');
+    await first.close();
+
+    second = await startTestServer({ dataDir: first.dataDir, queuePrefix: first.config.queuePrefix, httpPort: first.config.httpPort });
+    const d = await finished(second, c.app, queued.json.deploymentId!);
+    assert.deepEqual([d.status, d.sha], ['succeeded', sha], JSON.stringify(d));
+    assert.match((await served(second, c.app)).body, /survived-a-restart/);
+    await deleteApp(second, c.app);
+  } finally {
+    if (second) await second.stop();
+    else await first.stop();
+  }
+});
+
+test('a queued webhook deploy survives Redis being killed and shut down, and runs afterwards', { timeout: 600_000 }, async () => {
+  const redis = await privateRedis();
+  let second: TestServer | undefined;
+  const first = await startTestServer({ redisUrl: redis.url }, { runDeploys: false });
+  try {
+    const c = await connectedApp(first, 'redis');
+    const sha = await c.publish('survived-redis');
+    const queued = await deliverGithub(first, c, githubPush(sha, c.bareUrl));
+    assert.equal(queued.status, 202, JSON.stringify(queued.json));
+    await first.close();
+    const prefix = first.config.queuePrefix;
+    assert.equal(await waitingJobs(redis.url, prefix), 1);
+
+    // appendfsync always: the job was on disk before Redis answered the enqueue.
+    await redis.kill();
+    await redis.start();
+    assert.equal(await waitingJobs(redis.url, prefix), 1, 'the job outlived SIGKILL');
+    await redis.shutdown();
+    await redis.start();
+    assert.equal(await waitingJobs(redis.url, prefix), 1, 'the job outlived a clean shutdown');
+
+    second = await startTestServer({ dataDir: first.dataDir, queuePrefix: prefix, httpPort: first.config.httpPort, redisUrl: redis.url });
+    const d = await finished(second, c.app, queued.json.deploymentId!);
+    assert.deepEqual([d.status, d.sha], ['succeeded', sha], JSON.stringify(d));
+    assert.match((await served(second, c.app)).body, /survived-redis/);
+    await deleteApp(second, c.app);
+  } finally {
+    if (second) await second.stop();
+    else await first.stop();
+    await redis.stop();
+  }
+});
+
+// ---- commit statuses ----
+
+test('a webhook deploy of an app connected with a token sets pending, then its outcome, on the commit', { timeout: 600_000 }, async () => {
+  // A token is only ever sent over https, so this file:// app's fetch is refused and the deploy
+  // fails; the success path (with the app URL) is covered in test/unit/queue/pipeline-status.test.ts.
+  const c = await connectedApp(s, 'status', { token: STATUS_TOKEN });
+  const sha = await c.publish('status-reported');
+  const queued = await deliverGithub(s, c, githubPush(sha, c.bareUrl));
+  assert.equal(queued.status, 202, JSON.stringify(queued.json));
+  const d = await finished(s, c.app, queued.json.deploymentId!);
+  assert.equal(d.status, 'failed', JSON.stringify(d));
+
+  const mine = await statusApi.until((seen) => seen.filter((r) => r.url.endsWith(`/statuses/${sha}`)), (list) => list.length >= 2);
+  assert.deepEqual(mine.map((r) => r.body.state), ['pending', 'failure']);
+  for (const r of mine) {
+    assert.equal(r.method, 'POST');
+    assert.equal(r.headers.authorization, `Bearer ${STATUS_TOKEN}`);
+    assert.equal(r.body.context, 'slipway');
+  }
+  assert.match(String(mine[1]!.body.description), /^Deploy failed/);
+  // Apps connected without a token (every other test here) never called the status API.
+  assert.deepEqual(statusApi.seen.filter((r) => !r.url.endsWith(`/statuses/${sha}`)), []);
+});
+
+// ---- the fakes and processes these tests run ----
+
+interface SeenRequest {
+  method: string;
+  url: string;
+  headers: http.IncomingHttpHeaders;
+  body: Record<string, unknown>;
+}
+
+interface FakeStatusApi {
+  base: string;
+  seen: SeenRequest[];
+  until<T>(pick: (seen: SeenRequest[]) => T, ok: (v: T) => boolean): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** Stands in for api.github.com's statuses endpoint, which tests cannot reach. */
+async function fakeStatusApi(): Promise<FakeStatusApi> {
+  const seen: SeenRequest[] = [];
+  const server = http.createServer((req, res) => {
+    let text = '';
+    req.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    req.on('end', () => {
+      seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: JSON.parse(text || '{}') as Record<string, unknown> });
+      res.writeHead(201, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    seen,
+    async until(pick, ok) {
+      let v = pick(seen);
+      for (const end = Date.now() + 60_000; !ok(v) && Date.now() < end; await sleep(200)) v = pick(seen);
+      return v;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** BullMQ's count of jobs waiting in Slipway's deploy queue ("deploys", src/queue/deploy-queue.ts). */
+async function waitingJobs(redisUrl: string, prefix: string): Promise<number> {
+  const u = new URL(redisUrl);
+  const queue = new Queue('deploys', { connection: { host: u.hostname, port: Number(u.port) }, prefix });
+  try {
+    return await queue.getWaitingCount();
+  } finally {
+    await queue.close();
+  }
+}
+
+interface PrivateRedis {
+  url: string;
+  start(): Promise<void>;
+  /** SIGKILL: no chance to write anything more. */
+  kill(): Promise<void>;
+  /** `SHUTDOWN`: Redis flushes its append-only file and exits. */
+  shutdown(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** A Redis of this test's own (the machine's shared one on 6379 serves tests running in
+ *  parallel and must not restart): append-only, fsync on every write, no RDB snapshots. */
+async function privateRedis(): Promise<PrivateRedis> {
+  const port = await freePort();
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'slipway-redis-'));
+  let child: ChildProcess | undefined;
+  const cli = (args: string[]) => run('redis-cli', ['-p', String(port), ...args]);
+  const exited = (p: ChildProcess) => new Promise<void>((resolve) => (p.exitCode !== null || p.signalCode !== null ? resolve() : p.once('exit', () => resolve())));
+  const r: PrivateRedis = {
+    url: `redis://127.0.0.1:${port}`,
+    async start() {
+      const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', ''];
+      child = spawn('redis-server', args, { stdio: 'ignore' });
+      for (let i = 0; i < 200; i++) {
+        if ((await cli(['ping']).catch(() => ({ stdout: '' }))).stdout.trim() === 'PONG') return;
+        if (child.exitCode !== null) break;
+        await sleep(100);
+      }
+      throw new Error(`redis-server on port ${port} did not start`);
+    },
+    async kill() {
+      const p = child!;
+      p.kill('SIGKILL');
+      await exited(p);
+    },
+    async shutdown() {
+      const p = child!;
+      await cli(['shutdown']).catch(() => undefined); // the connection closes as Redis exits
+      await exited(p);
+    },
+    async stop() {
+      if (child && child.exitCode === null && child.signalCode === null) await r.kill();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  await r.start();
+  return r;
+}
