@@ -4,11 +4,9 @@
 // a queued deploy survives Slipway and Redis restarts; commit statuses reach the host's API.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { createHmac, randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -17,11 +15,12 @@ import { createDocker } from '../../src/docker/client.js';
 import { imagesLabelled, removeImage } from '../../src/docker/images.js';
 import { repoFrom, type Repo } from '../helpers/git.js';
 import { getViaProxy } from '../helpers/http.js';
-import { ROOT, freePort, startTestServer, uniqueName, type TestServer } from '../helpers/server.js';
+import { privateRedis } from '../helpers/redis.js';
+import { ROOT, startTestServer, uniqueName, type TestServer } from '../helpers/server.js';
+import { deliver, deliverGithub, fakeStatusApi, fixturePayload, githubPush, gitlabPush, type Delivered, type FakeStatusApi } from '../helpers/webhooks.js';
 
 const run = promisify(execFile);
 const STATIC_SITE = path.join(ROOT, 'test/fixtures/apps/static-site');
-const HOOKS = path.join(ROOT, 'test/fixtures/webhooks');
 const STATUS_TOKEN = 'ghp_statusTokenForTheFakeHost';
 
 let s: TestServer;
@@ -79,50 +78,16 @@ async function connectedApp(server: TestServer, prefix: string, extra: Record<st
 }
 
 /** Removes the app (containers, route, network) and the images its builds left on this engine. */
+/** A delivery to the app's GitHub endpoint, signed with its secret unless told otherwise. */
+const hook = (server: TestServer, c: Connected, body: Buffer, o: { id?: string; event?: string; secret?: string } = {}): Promise<Delivered> =>
+  deliverGithub(`${server.url}/webhooks/github/${c.app}`, o.secret ?? c.secret, body, o);
+
 async function deleteApp(server: TestServer, app: string) {
   await server.api(`/api/apps/${app}?confirm=${app}`, { method: 'DELETE' }).catch(() => undefined);
   const docker = createDocker(server.config);
   for (const id of await imagesLabelled(docker, 'slipway.app', app)) await removeImage(docker, id, true).catch(() => undefined);
 }
 
-function githubPush(sha: string, repoUrl: string, branch = 'main'): Buffer {
-  const doc = JSON.parse(readFileSync(path.join(HOOKS, 'github/push-payload.json'), 'utf8')) as Record<string, unknown>;
-  Object.assign(doc, {
-    ref: `refs/heads/${branch}`,
-    after: sha,
-    created: false,
-    deleted: false,
-    head_commit: { id: sha, message: 'update the site', timestamp: new Date().toISOString() },
-  });
-  Object.assign(doc.repository as object, { clone_url: repoUrl, git_url: repoUrl, ssh_url: repoUrl, html_url: repoUrl });
-  return Buffer.from(JSON.stringify(doc));
-}
-
-function gitlabPush(sha: string, repoUrl: string): Buffer {
-  const doc = JSON.parse(readFileSync(path.join(HOOKS, 'gitlab/push-hook.json'), 'utf8')) as Record<string, unknown>;
-  Object.assign(doc, { ref: 'refs/heads/main', after: sha, checkout_sha: sha });
-  Object.assign(doc.project as object, { git_http_url: repoUrl, git_ssh_url: repoUrl });
-  (doc.commits as { id: string }[])[0]!.id = sha;
-  return Buffer.from(JSON.stringify(doc));
-}
-
-interface Delivered {
-  status: number;
-  json: { deploymentId?: number; duplicate?: boolean; ignored?: string; error?: string; message?: string };
-}
-
-async function deliverGithub(server: TestServer, c: Connected, body: Buffer, o: { id?: string; event?: string; secret?: string } = {}): Promise<Delivered> {
-  return deliver(server, `/webhooks/github/${c.app}`, body, {
-    'x-github-event': o.event ?? 'push',
-    'x-github-delivery': o.id ?? randomUUID(),
-    'x-hub-signature-256': 'sha256=' + createHmac('sha256', o.secret ?? c.secret).update(body).digest('hex'),
-  });
-}
-
-async function deliver(server: TestServer, p: string, body: Buffer, headers: Record<string, string>): Promise<Delivered> {
-  const res = await fetch(server.url + p, { method: 'POST', body, headers: { 'content-type': 'application/json', 'user-agent': 'GitHub-Hookshot/test', ...headers } });
-  return { status: res.status, json: (await res.json()) as Delivered['json'] };
-}
 
 interface Deploy {
   id: number;
@@ -154,7 +119,7 @@ test('a signed GitHub push deploys the pushed commit; a second push replaces it;
   const c = await connectedApp(s, 'gh');
   const sha1 = await c.publish('first-by-github');
   const deliveryId = randomUUID();
-  const first = await deliverGithub(s, c, githubPush(sha1, c.bareUrl), { id: deliveryId });
+  const first = await hook(s, c, githubPush(sha1, c.bareUrl), { id: deliveryId });
   assert.equal(first.status, 202, JSON.stringify(first.json));
   assert.equal(typeof first.json.deploymentId, 'number');
   const d1 = await finished(s, c.app, first.json.deploymentId!);
@@ -164,7 +129,7 @@ test('a signed GitHub push deploys the pushed commit; a second push replaces it;
   assert.match(page1.body, /first-by-github/);
 
   const sha2 = await c.publish('second-by-github');
-  const second = await deliverGithub(s, c, githubPush(sha2, c.bareUrl));
+  const second = await hook(s, c, githubPush(sha2, c.bareUrl));
   assert.equal(second.status, 202, JSON.stringify(second.json));
   const d2 = await finished(s, c.app, second.json.deploymentId!);
   assert.deepEqual([d2.status, d2.sha], ['succeeded', sha2], JSON.stringify(d2));
@@ -172,7 +137,7 @@ test('a signed GitHub push deploys the pushed commit; a second push replaces it;
 
   // GitHub's "Redeliver" sends the same delivery id again: acknowledged, nothing queued.
   const before = await deploys(s, c.app);
-  const again = await deliverGithub(s, c, githubPush(sha1, c.bareUrl), { id: deliveryId });
+  const again = await hook(s, c, githubPush(sha1, c.bareUrl), { id: deliveryId });
   assert.equal(again.status, 200, JSON.stringify(again.json));
   assert.equal(again.json.duplicate, true);
   assert.deepEqual(await deploys(s, c.app), before);
@@ -182,15 +147,15 @@ test('a signed GitHub push deploys the pushed commit; a second push replaces it;
 test('a wrong signature is refused with 401 and queues nothing; a ping and other branches are acknowledged', async () => {
   const c = await connectedApp(s, 'ghbad');
   const sha = await c.publish('never-deployed');
-  const forged = await deliverGithub(s, c, githubPush(sha, c.bareUrl), { secret: 'not-the-secret' });
+  const forged = await hook(s, c, githubPush(sha, c.bareUrl), { secret: 'not-the-secret' });
   assert.equal(forged.status, 401);
   assert.match(forged.json.error ?? '', /X-Hub-Signature-256/);
-  const unsigned = await deliver(s, `/webhooks/github/${c.app}`, githubPush(sha, c.bareUrl), { 'x-github-event': 'push', 'x-github-delivery': randomUUID() });
+  const unsigned = await deliver(`${s.url}/webhooks/github/${c.app}`, githubPush(sha, c.bareUrl), { 'x-github-event': 'push', 'x-github-delivery': randomUUID() });
   assert.equal(unsigned.status, 401);
 
-  const ping = await deliverGithub(s, c, readFileSync(path.join(HOOKS, 'github/ping-payload.json')), { event: 'ping' });
+  const ping = await hook(s, c, fixturePayload('github/ping-payload.json'), { event: 'ping' });
   assert.equal(ping.status, 200, JSON.stringify(ping.json));
-  const feature = await deliverGithub(s, c, githubPush(sha, c.bareUrl, 'feature'));
+  const feature = await hook(s, c, githubPush(sha, c.bareUrl, 'feature'));
   assert.equal(feature.status, 200, JSON.stringify(feature.json));
   assert.match(feature.json.ignored ?? '', /branch feature/);
   assert.deepEqual(await deploys(s, c.app), []);
@@ -201,11 +166,11 @@ test('a GitLab push hook with the right X-Gitlab-Token deploys the pushed commit
   const sha = await c.publish('deployed-by-gitlab');
   const body = gitlabPush(sha, c.bareUrl);
   const headers = { 'x-gitlab-event': 'Push Hook', 'x-gitlab-event-uuid': randomUUID() };
-  const wrong = await deliver(s, `/webhooks/gitlab/${c.app}`, body, { ...headers, 'x-gitlab-token': 'wrong' });
+  const wrong = await deliver(`${s.url}/webhooks/gitlab/${c.app}`, body, { ...headers, 'x-gitlab-token': 'wrong' });
   assert.equal(wrong.status, 401);
   assert.deepEqual(await deploys(s, c.app), []);
 
-  const ok = await deliver(s, `/webhooks/gitlab/${c.app}`, body, { ...headers, 'x-gitlab-token': c.secret });
+  const ok = await deliver(`${s.url}/webhooks/gitlab/${c.app}`, body, { ...headers, 'x-gitlab-token': c.secret });
   assert.equal(ok.status, 202, JSON.stringify(ok.json));
   const d = await finished(s, c.app, ok.json.deploymentId!);
   assert.deepEqual([d.status, d.sha], ['succeeded', sha], JSON.stringify(d));
@@ -221,7 +186,7 @@ test('a webhook deploy queued while no worker runs is deployed by the next Slipw
   try {
     const c = await connectedApp(first, 'restart');
     const sha = await c.publish('survived-a-restart');
-    const queued = await deliverGithub(first, c, githubPush(sha, c.bareUrl));
+    const queued = await hook(first, c, githubPush(sha, c.bareUrl));
     assert.equal(queued.status, 202, JSON.stringify(queued.json));
     assert.equal((await deploys(first, c.app))[0]?.status, 'queued');
     await first.close();
@@ -244,7 +209,7 @@ test('a queued webhook deploy survives Redis being killed and shut down, and run
   try {
     const c = await connectedApp(first, 'redis');
     const sha = await c.publish('survived-redis');
-    const queued = await deliverGithub(first, c, githubPush(sha, c.bareUrl));
+    const queued = await hook(first, c, githubPush(sha, c.bareUrl));
     assert.equal(queued.status, 202, JSON.stringify(queued.json));
     await first.close();
     const prefix = first.config.queuePrefix;
@@ -277,7 +242,7 @@ test('a webhook deploy of an app connected with a token sets pending, then its o
   // fails; the success path (with the app URL) is covered in test/unit/queue/pipeline-status.test.ts.
   const c = await connectedApp(s, 'status', { token: STATUS_TOKEN });
   const sha = await c.publish('status-reported');
-  const queued = await deliverGithub(s, c, githubPush(sha, c.bareUrl));
+  const queued = await hook(s, c, githubPush(sha, c.bareUrl));
   assert.equal(queued.status, 202, JSON.stringify(queued.json));
   const d = await finished(s, c.app, queued.json.deploymentId!);
   assert.equal(d.status, 'failed', JSON.stringify(d));
@@ -294,50 +259,6 @@ test('a webhook deploy of an app connected with a token sets pending, then its o
   assert.deepEqual(statusApi.seen.filter((r) => !r.url.endsWith(`/statuses/${sha}`)), []);
 });
 
-// ---- the fakes and processes these tests run ----
-
-interface SeenRequest {
-  method: string;
-  url: string;
-  headers: http.IncomingHttpHeaders;
-  body: Record<string, unknown>;
-}
-
-interface FakeStatusApi {
-  base: string;
-  seen: SeenRequest[];
-  until<T>(pick: (seen: SeenRequest[]) => T, ok: (v: T) => boolean): Promise<T>;
-  close(): Promise<void>;
-}
-
-/** Stands in for api.github.com's statuses endpoint, which tests cannot reach. */
-async function fakeStatusApi(): Promise<FakeStatusApi> {
-  const seen: SeenRequest[] = [];
-  const server = http.createServer((req, res) => {
-    let text = '';
-    req.on('data', (chunk: Buffer) => (text += chunk.toString()));
-    req.on('end', () => {
-      seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: JSON.parse(text || '{}') as Record<string, unknown> });
-      res.writeHead(201, { 'content-type': 'application/json' }).end('{}');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    seen,
-    async until(pick, ok) {
-      let v = pick(seen);
-      for (const end = Date.now() + 60_000; !ok(v) && Date.now() < end; await sleep(200)) v = pick(seen);
-      return v;
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
-
 /** BullMQ's count of jobs waiting in Slipway's deploy queue ("deploys", src/queue/deploy-queue.ts). */
 async function waitingJobs(redisUrl: string, prefix: string): Promise<number> {
   const u = new URL(redisUrl);
@@ -347,53 +268,4 @@ async function waitingJobs(redisUrl: string, prefix: string): Promise<number> {
   } finally {
     await queue.close();
   }
-}
-
-interface PrivateRedis {
-  url: string;
-  start(): Promise<void>;
-  /** SIGKILL: no chance to write anything more. */
-  kill(): Promise<void>;
-  /** `SHUTDOWN`: Redis flushes its append-only file and exits. */
-  shutdown(): Promise<void>;
-  stop(): Promise<void>;
-}
-
-/** A Redis of this test's own (the machine's shared one on 6379 serves tests running in
- *  parallel and must not restart): append-only, fsync on every write, no RDB snapshots. */
-async function privateRedis(): Promise<PrivateRedis> {
-  const port = await freePort();
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'slipway-redis-'));
-  let child: ChildProcess | undefined;
-  const cli = (args: string[]) => run('redis-cli', ['-p', String(port), ...args]);
-  const exited = (p: ChildProcess) => new Promise<void>((resolve) => (p.exitCode !== null || p.signalCode !== null ? resolve() : p.once('exit', () => resolve())));
-  const r: PrivateRedis = {
-    url: `redis://127.0.0.1:${port}`,
-    async start() {
-      const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', ''];
-      child = spawn('redis-server', args, { stdio: 'ignore' });
-      for (let i = 0; i < 200; i++) {
-        if ((await cli(['ping']).catch(() => ({ stdout: '' }))).stdout.trim() === 'PONG') return;
-        if (child.exitCode !== null) break;
-        await sleep(100);
-      }
-      throw new Error(`redis-server on port ${port} did not start`);
-    },
-    async kill() {
-      const p = child!;
-      p.kill('SIGKILL');
-      await exited(p);
-    },
-    async shutdown() {
-      const p = child!;
-      await cli(['shutdown']).catch(() => undefined); // the connection closes as Redis exits
-      await exited(p);
-    },
-    async stop() {
-      if (child && child.exitCode === null && child.signalCode === null) await r.kill();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-  await r.start();
-  return r;
 }
