@@ -143,3 +143,18 @@ export const APP_NAME_RULE = 'app names are 1–63 characters of a-z, 0-9 and "-
 export function isValidAppName(name: string): boolean {
   return /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(name);
 }
+
+/** Labels on every container, image and volume Slipway makes; the shippers, reconciler and build cache read them. */
+export const LABELS = {
+  app: 'slipway.app',
+  service: 'slipway.service',
+  release: 'slipway.release',
+  /** The commit an image was built from. */
+  sha: 'slipway.sha',
+  color: 'slipway.color',
+  role: 'slipway.role',
+  /** `web`/`worker` for service containers, `release`/`predeploy`/`postdeploy`/`run` for one-offs. */
+  kind: 'slipway.kind',
+  /** JSON array of LogFileMount, so a restarted shipper knows what to tail. */
+  logFiles: 'slipway.logs.files',
+} as const;

@@ -27,7 +27,7 @@ import { loadOrCreateKey, openCredential } from './source/secrets.js';
 import { reportStatus } from './source/commit-status.js';
 import type { Provider } from './source/webhooks.js';
 import { extractUpload } from './build/upload.js';
-import { buildRevision } from './build/build.js';
+import { buildRevision, readOptional } from './build/build.js';
 import { pushRelease } from './registry/push.js';
 import { releaseCommand, servicesFor } from './deploy/services.js';
 import { dockerRolloutPorts } from './deploy/ports.js';
@@ -135,13 +135,23 @@ export async function startServer(config: Config, logger: Logger, options: Serve
       },
       async buildAndPush(rev, app, version, out) {
         const appConfig = state.apps.config(app.id);
-        const built = await buildRevision(rev, { docker, config, appConfig, dockerfilePath: app.dockerfilePath, release: version, progress: out });
-        const image = await pushRelease(docker, built, { registry: config.registry, version, progress: out });
-        const services = servicesFor(built, appConfig, {
+        const rules = {
           allowHostBinds: config.allowHostBinds,
           allowPrivileged: config.allowPrivileged,
-          warn: (l) => out(` !     ${l}`),
+          readFile: (rel: string) => readOptional(rev.dir, rel),
+        };
+        const built = await buildRevision(rev, {
+          docker,
+          config,
+          appConfig,
+          dockerfilePath: app.dockerfilePath,
+          release: version,
+          progress: out,
+          // The image's EXPOSE is not known yet; it only picks a port, it can't make a file invalid.
+          check: (inputs) => void servicesFor({ ...inputs, exposedPort: null }, appConfig, rules),
         });
+        const image = await pushRelease(docker, built, { registry: config.registry, version, progress: out });
+        const services = servicesFor(built, appConfig, { ...rules, warn: (l) => out(` !     ${l}`) });
         if (!services.some((s) => s.role === 'web')) out(' !     no web process: workers run, no route (add a `web` process to serve HTTP)');
         return { image, services, appJson: built.appJson, releaseCommand: releaseCommand(built.processes) };
       },

@@ -4,7 +4,7 @@ import { readFileSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type Dockerode from 'dockerode';
 import type { Config } from '../config.js';
-import type { AppJson, BuiltImage, Progress, SourceRevision } from '../domain.js';
+import { LABELS, type AppJson, type BuiltImage, type Progress, type SourceRevision } from '../domain.js';
 import { TransientError, UserError } from '../errors.js';
 import { isTransientMessage } from '../docker/client.js';
 import { buildImage } from '../docker/build.js';
@@ -31,8 +31,6 @@ export const CA_FILE = 'slipway-ca.crt';
 export const CA_BUILD_ARG = 'SLIPWAY_CA_FILE';
 /** How many of the app's earlier builds are offered as cache. */
 const CACHE_IMAGES = 3;
-
-export const LABELS = { app: 'slipway.app', sha: 'slipway.sha', release: 'slipway.release' } as const;
 
 export interface BuildOptions {
   docker: Dockerode;
@@ -141,8 +139,8 @@ function safeRelative(p: string): string {
   return normal;
 }
 
-/** A small text file in the repo, or null. A symlink is followed only while it stays in the tree. */
-function readOptional(dir: string, rel: string): string | null {
+/** A small text file in the repo, or null. A symlink is followed only while it stays in the tree (else UserError). */
+export function readOptional(dir: string, rel: string): string | null {
   const file = path.join(dir, rel);
   let real: string;
   try {

@@ -7,7 +7,7 @@ import type { KeyPath, Problems } from './compose-source.js';
 export const SERVICE_KEYS = [
   'build', 'image', 'command', 'entrypoint', 'environment', 'ports', 'expose', 'volumes', 'healthcheck',
   'depends_on', 'deploy', 'scale', 'cpu_shares', 'cpus', 'mem_limit', 'restart', 'labels',
-  'stop_grace_period', 'working_dir', 'user', 'init',
+  'stop_grace_period', 'working_dir', 'user', 'init', 'env_file',
 ] as const;
 
 /** Keys that give a container power over the host: honoured only with SLIPWAY_ALLOW_PRIVILEGED=1. */
@@ -28,7 +28,6 @@ export const REFUSED_SERVICE_KEYS: Record<string, string> = {
   container_name: 'not supported by Slipway: it names containers itself (blue and green run side by side); remove it',
   hostname: 'not supported by Slipway: replicas share a service; reach it by its service name; remove it',
   domainname: 'not supported by Slipway; remove it',
-  env_file: `not supported by Slipway: it doesn't read env files from the repository; ${USE_CONFIG}`,
   secrets: `not supported by Slipway; ${USE_CONFIG}`,
   configs: 'not supported by Slipway: put the file in the image (Dockerfile COPY) or its content in the app config',
   devices: 'not supported by Slipway: containers get no host devices',
@@ -56,6 +55,7 @@ export function refusedServiceKey(key: string): string {
 
 export const BUILD_KEYS = ['context', 'dockerfile'] as const;
 export const HEALTHCHECK_KEYS = ['test', 'interval', 'timeout', 'retries', 'start_period', 'disable'] as const;
+export const ENV_FILE_KEYS = ['path', 'required'] as const;
 export const DEPLOY_KEYS = ['replicas', 'resources'] as const;
 export const RESOURCES_KEYS = ['limits'] as const;
 export const LIMITS_KEYS = ['memory', 'cpus'] as const;

@@ -4,7 +4,7 @@ import type { HealthCheck, ServiceSpec, VolumeMount } from '../domain.js';
 import * as rules from './compose-rules.js';
 import type { KeyPath, Problems } from './compose-source.js';
 import {
-  isTrue, parseCount, parseCpus, parseDuration, parseExposeEntry, parseMemory, parsePortEntry, parseVolumeShort,
+  isTrue, parseCount, parseEnvFile, parseCpus, parseDuration, parseExposeEntry, parseMemory, parsePortEntry, parseVolumeShort,
   splitShellWords, type VolumeEntry,
 } from './compose-values.js';
 
@@ -31,6 +31,8 @@ export interface ServiceContext {
   volumes: Set<string>;
   allowHostBinds: boolean;
   allowPrivileged: boolean;
+  /** Reads a file of the repo by its path relative to the compose file (env_file); null if absent. */
+  readFile?: (relPath: string) => string | null;
 }
 
 export const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -86,7 +88,10 @@ export function composeService(name: string, raw: Record<string, unknown>, ctx: 
     image: builds ? undefined : (raw.image as string | undefined),
     command: read(['command'], () => opt(raw.command, argv)),
     entrypoint: read(['entrypoint'], () => opt(raw.entrypoint, argv)),
-    environment: read(['environment'], () => environment(raw.environment, ctx.vars, (k) => ctx.warn(`${ctx.at([...base, 'environment'])}: services.${name}.environment: ${k} is not set in the app's config; leaving it out`))) ?? {},
+    environment: {
+      ...envFiles(raw.env_file, base, ctx),
+      ...read(['environment'], () => environment(raw.environment, ctx.vars, (k) => ctx.warn(`${ctx.at([...base, 'environment'])}: services.${name}.environment: ${k} is not set in the app's config; leaving it out`))),
+    },
     ports,
     replicas,
     healthcheck: isRecord(raw.healthcheck) ? healthcheck(raw.healthcheck, [...base, 'healthcheck'], problems, read) : null,
@@ -144,6 +149,39 @@ function environment(v: unknown, vars: Record<string, string>, missing: (k: stri
     if (vars[k] === undefined) missing(k);
     return vars[k];
   });
+}
+
+/** `env_file:` (a path, a list, or `{path, required}` entries), later files winning, as compose reads them. */
+function envFiles(v: unknown, base: KeyPath, ctx: ServiceContext): Record<string, string> {
+  const out: Record<string, string> = {};
+  (v === undefined || v === null ? [] : Array.isArray(v) ? v : [v]).forEach((entry, i) => {
+    const at: KeyPath = [...base, 'env_file', ...(Array.isArray(v) ? [i] : [])];
+    const file = isRecord(entry) ? String(entry.path ?? '') : String(entry);
+    const required = isRecord(entry) ? entry.required === undefined || isTrue(entry.required) : true;
+    if (isRecord(entry)) rules.checkKeys(entry, at, rules.ENV_FILE_KEYS, ctx.problems);
+    const rel = file.replace(/^\.\//, '');
+    if (!rel || rel.startsWith('/') || rel.split('/').includes('..')) {
+      ctx.problems.add(at, `${JSON.stringify(file)}: env files must be paths inside the repository`);
+      return;
+    }
+    let text: string | null;
+    try {
+      text = ctx.readFile?.(rel) ?? null;
+    } catch (e) {
+      ctx.problems.add(at, (e as Error).message);
+      return;
+    }
+    if (text === null) {
+      if (required) ctx.problems.add(at, `${rel} is not in the repository (mark it \`required: false\` if it is optional)`);
+      return;
+    }
+    try {
+      Object.assign(out, parseEnvFile(text, ctx.vars));
+    } catch (e) {
+      ctx.problems.add(at, `${rel} ${(e as Error).message}`);
+    }
+  });
+  return out;
 }
 
 function slipwayLabels(labels: Record<string, string>, base: KeyPath, problems: Problems) {

@@ -17,6 +17,8 @@ export interface ComposeOptions {
   allowPrivileged: boolean;
   /** Values for `${VAR}` interpolation and bare `KEY` environment entries: the app's config. */
   vars?: Record<string, string>;
+  /** Reads a repo file by its path relative to the compose file (for env_file); null if absent. */
+  readFile?: (relPath: string) => string | null;
 }
 
 export interface ComposeApp {

@@ -1,7 +1,7 @@
 // What Docker is asked to run for a service replica or a one-off command, as plain data (names,
 // env, labels, limits, mounts, health, log rotation); src/docker/containers.ts only sends it.
-import type { HealthCheck, ServiceSpec } from '../domain.js';
-import { LABELS, logFileMounts } from '../logs/file-mounts.js';
+import { LABELS, type HealthCheck, type ServiceSpec } from '../domain.js';
+import { logFileMounts } from '../logs/file-mounts.js';
 
 export type Color = 'blue' | 'green';
 export type OneOffKind = 'release' | 'predeploy' | 'postdeploy' | 'run';

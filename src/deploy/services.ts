@@ -14,6 +14,8 @@ export type ServiceInputs = Pick<BuiltImage, 'processes' | 'appJson' | 'compose'
 export interface ServiceOptions {
   allowHostBinds: boolean;
   allowPrivileged: boolean;
+  /** Reads a repo file relative to the compose file (env_file); null when absent. */
+  readFile?: (relPath: string) => string | null;
   /** Lines worth showing in the deploy output (ignored host ports, unset variables…). */
   warn?: (line: string) => void;
 }

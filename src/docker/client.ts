@@ -2,7 +2,7 @@
 // stream reader, and the split of Engine failures into "retry" and "the user's to fix".
 import Dockerode from 'dockerode';
 import type { Config } from '../config.js';
-import { TransientError } from '../errors.js';
+import { TransientError, UserError } from '../errors.js';
 
 /** One per process, made by the composition root and passed to whatever needs the engine. */
 export function createDocker(config: Pick<Config, 'dockerSocket'>): Dockerode {
@@ -58,15 +58,20 @@ export function isTransientMessage(message: string): boolean {
  * Maps a dockerode error: the socket unreachable or a network-ish failure becomes a
  * TransientError; anything else keeps the Engine's own message (`json.message`).
  */
-export function engineError(e: unknown, what: string): Error {
+export function engineError(e: unknown, what: string, userInput = false): Error {
   const err = e as NodeJS.ErrnoException & { statusCode?: number; json?: { message?: string } | null; reason?: string };
   if (err?.name === 'AbortError') return err;
-  if (err?.code === 'ENOENT' || err?.code === 'ECONNREFUSED' || err?.code === 'EACCES') {
+  if (err?.code === 'ENOENT' || err?.code === 'ECONNREFUSED' || err?.code === 'EACCES' || err?.code === 'EPIPE' || err?.code === 'ECONNRESET') {
     return new TransientError(`${what}: cannot reach the Docker Engine (${err.code}); is dockerd running?`);
   }
   const message = err?.json?.message ?? err?.reason ?? err?.message ?? String(e);
   if (isTransientMessage(message)) return new TransientError(`${what}: ${message}`);
-  const out = new Error(`${what}: ${message}`) as Error & { statusCode?: number };
-  if (err?.statusCode) out.statusCode = err.statusCode;
+  // What the engine refuses about the user's image or command (no such image, bad command) is
+  // the user's to fix; the OCI runtime reports a missing executable or bad working dir as a 500.
+  const code = err?.statusCode;
+  if (userInput && ((code !== undefined && code >= 400 && code < 500) || /executable file not found|no such file or directory|permission denied/.test(message)))
+    return new UserError(`${what}: ${message}`);
+  const out = new Error(`${what}: ${message}`, { cause: e }) as Error & { statusCode?: number };
+  if (code) out.statusCode = code;
   return out;
 }

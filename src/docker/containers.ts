@@ -4,10 +4,11 @@ import { PassThrough, type Readable } from 'node:stream';
 import readline from 'node:readline';
 import type Dockerode from 'dockerode';
 import type { Progress } from '../domain.js';
-import { TransientError, UserError } from '../errors.js';
+import { UserError } from '../errors.js';
 import type { Color, ContainerCreateSpec } from '../deploy/container-spec.js';
 import type { ContainerState } from '../deploy/health.js';
-import { LABELS } from '../logs/file-mounts.js';
+import { engineError } from './client.js';
+import { LABELS } from '../domain.js';
 
 export interface RunningContainer {
   id: string;
@@ -164,35 +165,6 @@ export class Containers {
     }
   }
 
-  async imageExists(ref: string): Promise<boolean> {
-    try {
-      await this.docker.getImage(ref).inspect();
-      return true;
-    } catch (e) {
-      if (status(e) === 404) return false;
-      throw engineError(e, `cannot inspect image ${ref}`);
-    }
-  }
-
-  /** Pulls an image (through the engine's registry mirror), reporting each layer status once. */
-  async pullImage(ref: string, progress: Progress): Promise<void> {
-    const stream = await this.docker.pull(ref).catch((e) => {
-      if (status(e) === 404) throw new UserError(`image ${ref} not found in its registry`);
-      throw engineError(e, `cannot pull ${ref}`);
-    });
-    await new Promise<void>((resolve, reject) => {
-      this.docker.modem.followProgress(
-        stream,
-        (err) => (err ? reject(engineError(err, `cannot pull ${ref}`)) : resolve()),
-        (ev: { status?: string; id?: string; error?: string }) => {
-          if (ev.error) reject(new UserError(`pull ${ref}: ${ev.error}`));
-          else if (ev.status && !ev.status.startsWith('Downloading') && !ev.status.startsWith('Extracting'))
-            progress(`${ev.id ? `${ev.id}: ` : ''}${ev.status}`);
-        },
-      );
-    });
-  }
-
   async containerIp(id: string, network: string): Promise<string> {
     const info = await this.docker.getContainer(id).inspect();
     const ip = info.NetworkSettings.Networks[network]?.IPAddress;
@@ -252,20 +224,3 @@ export function demuxFrames(buf: Buffer): string {
 }
 
 const status = (e: unknown): number | undefined => (e as { statusCode?: number }).statusCode;
-
-/**
- * Engine errors as the pipeline needs them: an unreachable engine may pass on retry; what the
- * engine refuses about the user's image or command (no such image, exec failed) is the user's.
- */
-export function engineError(e: unknown, what: string, userInput = false): Error {
-  const err = e as Error & { code?: string; json?: { message?: string } };
-  const detail = err.json?.message ?? err.message;
-  if (err.code === 'ECONNREFUSED' || err.code === 'ENOENT' || err.code === 'EPIPE' || err.code === 'ECONNRESET')
-    return new TransientError(`${what}: Docker Engine unreachable (${err.code})`);
-  const code = status(e);
-  if (userInput && code !== undefined && code >= 400 && code < 500) return new UserError(`${what}: ${detail}`);
-  // The OCI runtime reports a missing executable or bad working dir as a 500 on start.
-  if (userInput && /executable file not found|no such file or directory|permission denied/.test(detail ?? ''))
-    return new UserError(`${what}: ${detail}`);
-  return e instanceof Error ? new Error(`${what}: ${detail}`, { cause: e }) : new Error(`${what}: ${String(e)}`);
-}

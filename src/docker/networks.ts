@@ -1,8 +1,8 @@
 // The Docker Engine adapter for what an app's containers share: its bridge network and its
 // named volumes. Every call is idempotent, so a retried or resumed deploy can repeat it.
 import type Dockerode from 'dockerode';
-import { LABELS } from '../logs/file-mounts.js';
-import { engineError } from './containers.js';
+import { LABELS } from '../domain.js';
+import { engineError } from './client.js';
 
 const status = (e: unknown): number | undefined => (e as { statusCode?: number }).statusCode;
 

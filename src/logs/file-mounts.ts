@@ -12,19 +12,6 @@ export interface LogFileMount {
   pattern: string;
 }
 
-/** Container labels every Slipway container carries; the shippers and reconciler read them. */
-export const LABELS = {
-  app: 'slipway.app',
-  service: 'slipway.service',
-  release: 'slipway.release',
-  color: 'slipway.color',
-  role: 'slipway.role',
-  /** `web`/`worker` for service containers, `release`/`predeploy`/`postdeploy`/`run` for one-offs. */
-  kind: 'slipway.kind',
-  /** JSON array of LogFileMount, so a restarted shipper knows what to tail. */
-  logFiles: 'slipway.logs.files',
-} as const;
-
 export function logFileMounts(containerName: string, globs: string[]): LogFileMount[] {
   const byDir = new Map<string, string[]>();
   for (const g of globs) {

@@ -11,7 +11,7 @@ import { DockerLogs } from '../docker/logs.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import { type LogEntry, type LogFilters, type LogSink, isoNano } from './entry.js';
-import { LABELS } from './file-mounts.js';
+import { LABELS } from '../domain.js';
 import { LokiSink, forwardToSink } from './loki.js';
 import type { LogSource, ShippedContainer } from './ports.js';
 import { shipContainer, type ShipperDeps } from './shipper.js';

@@ -53,7 +53,7 @@ test('a compose app with web, worker and a named volume deploys; web reads what 
   assert.match(pushed.output, /v1: starting worker × 1[\s\S]*v1: starting web blue × 1/);
   assert.match(pushed.output, /v1: web blue 1\/1 healthy/);
   assert.match(pushed.output, /v1: web switched to blue/);
-  await eventually('web shows the worker of v1', async () => /^web one greeting=- worker=v1 /.test(await served()));
+  await eventually('web shows the worker of v1', async () => /^web one greeting=from-env-file worker=v1 /.test(await served()));
 
   const rows = await ps();
   assert.deepEqual(rows.map((r) => [r.service, r.color, r.release, r.state]).sort(), [
@@ -114,7 +114,7 @@ test('rollback to v1 brings back its image, config and scale as a new release, w
   assert.match(result.stdout, /Rollback to v1: release v6 \(image .*no build\)/);
   assert.doesNotMatch(result.stdout, /Building|Step \d/);
   assert.deepEqual(traffic.failures, []);
-  await eventually('v1 code with v1 config serves', async () => /^web one greeting=- worker=v6 /.test(await served()));
+  await eventually('v1 code with v1 config serves', async () => /^web one greeting=from-env-file worker=v6 /.test(await served()));
   assert.equal((await ps()).filter((r) => r.service === 'web').length, 1);
 
   const list = await s.cli(['releases', app]);
@@ -147,6 +147,6 @@ test('an invalid compose file is refused with each key and line at fault; the ru
   assert.match(pushed.output, /docker-compose\.yml:11:\d+: services\.db\.volumes\[0\]: host bind mounts are not allowed/);
   // Refused before any build step ran.
   assert.doesNotMatch(pushed.output, /Step 1\/|Pushing v/);
-  assert.match(await served(), /^web one greeting=- /);
+  assert.match(await served(), /^web one greeting=from-env-file /);
   assert.equal((await releases())[0]!.version, 6);
 });

@@ -8,6 +8,7 @@ import type { HealthCheck, ServiceSpec } from '../../src/domain.js';
 import { UserError } from '../../src/errors.js';
 import { Containers } from '../../src/docker/containers.js';
 import { Networks } from '../../src/docker/networks.js';
+import { pullImage } from '../../src/registry/push.js';
 import {
   appNetworkName,
   containerCreateOptions,
@@ -75,7 +76,7 @@ async function rejectsUser(p: Promise<unknown>): Promise<string> {
 }
 
 before(async () => {
-  for (const image of [NODE, DEBIAN]) if (!(await containers.imageExists(image))) await containers.pullImage(image, quiet);
+  for (const image of [NODE, DEBIAN]) await pullImage(docker, image, quiet);
   await networks.ensureNetwork(appNetworkName(app), { 'slipway.app': app });
   await networks.ensureVolume(volumeName(app, 'data'), { 'slipway.app': app });
 });

@@ -9,7 +9,7 @@ import path from 'node:path';
 import Docker from 'dockerode';
 import { loadConfig } from '../../src/config.js';
 import { silentLogger } from '../../src/log.js';
-import { LABELS } from '../../src/logs/file-mounts.js';
+import { LABELS } from '../../src/domain.js';
 import { LogService } from '../../src/logs/service.js';
 import { ROOT, uniqueName } from '../helpers/server.js';
 

@@ -10,7 +10,8 @@ import Docker from 'dockerode';
 import { loadConfig, type Config } from '../../src/config.js';
 import { silentLogger } from '../../src/log.js';
 import type { LogEntry, LogFilters } from '../../src/logs/entry.js';
-import { LABELS, logFileMounts } from '../../src/logs/file-mounts.js';
+import { LABELS } from '../../src/domain.js';
+import { logFileMounts } from '../../src/logs/file-mounts.js';
 import { LogService } from '../../src/logs/service.js';
 import { uniqueName } from '../helpers/server.js';
 

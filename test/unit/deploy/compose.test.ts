@@ -79,7 +79,6 @@ const refusedKeys: Record<string, string> = {
   container_name: 'my-web',
   hostname: 'web1',
   domainname: 'example.com',
-  env_file: '.env',
   secrets: '[token]',
   configs: '[nginx]',
   devices: '["/dev/fuse"]',
@@ -122,7 +121,7 @@ test('every key with a specific refusal reason is covered above', () => {
 });
 
 test('an unsupported key without a specific reason lists the supported keys', () => {
-  assert.match(problems(web('tty: true'))[0]!, /\(supported keys: build, image, command, .*working_dir, user, init\)$/);
+  assert.match(problems(web('tty: true'))[0]!, /\(supported keys: build, image, command, .*working_dir, user, init, env_file\)$/);
 });
 
 test('extension keys (x-…) are accepted and ignored, at the top and in a service', () => {
@@ -375,4 +374,25 @@ test('keys merged from a YAML anchor are checked, and reported where the anchor 
 test('init: false turns off the init process; unset leaves the default (on)', () => {
   assert.equal(parse(web('init: false')).services[0]!.init, false);
   assert.equal(parse(web()).services[0]!.init, undefined);
+});
+
+test('env_file values are read from the repo; environment wins over them, later files over earlier', () => {
+  const files: Record<string, string> = {
+    '.env': '# shared\nexport A=from-env\nB="two words\\n"\nC=\'$literal\'\nD=plain # comment\nFROM_CONFIG\n',
+    'web.env': 'A=from-web-env\n',
+  };
+  const app = parse(web('env_file: [.env, ./web.env, {path: missing.env, required: false}]', 'environment: {D: from-environment}'), {
+    readFile: (p) => files[p] ?? null,
+    vars: { FROM_CONFIG: 'config-value' },
+  });
+  assert.deepEqual(app.services[0]!.environment, { A: 'from-web-env', B: 'two words\n', C: '$literal', D: 'from-environment', FROM_CONFIG: 'config-value' });
+});
+
+test('env_file problems name the file, the line, and what is wrong', () => {
+  const lines = problems(web('env_file: [../secret.env, absent.env, bad.env]'), { readFile: (p) => (p === 'bad.env' ? 'OK=1\nnot a line\n' : null) });
+  assert.deepEqual(lines, [
+    'compose.yaml:4:16: services.web.env_file[0]: "../secret.env": env files must be paths inside the repository',
+    'compose.yaml:4:31: services.web.env_file[1]: absent.env is not in the repository (mark it `required: false` if it is optional)',
+    'compose.yaml:4:43: services.web.env_file[2]: bad.env line 2: expected KEY=VALUE, got "not a line"',
+  ]);
 });
