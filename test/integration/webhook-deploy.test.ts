@@ -202,7 +202,7 @@ test('a webhook deploy queued while no worker runs is deployed by the next Slipw
   }
 });
 
-test('a queued webhook deploy survives Redis being killed and shut down, and runs afterwards', { timeout: 600_000 }, async () => {
+test('a queued webhook deploy survives Redis being killed and shut down, and deploys keep running after Redis restarts', { timeout: 600_000 }, async () => {
   const redis = await privateRedis();
   let second: TestServer | undefined;
   const first = await startTestServer({ redisUrl: redis.url }, { runDeploys: false });
@@ -227,6 +227,16 @@ test('a queued webhook deploy survives Redis being killed and shut down, and run
     const d = await finished(second, c.app, queued.json.deploymentId!);
     assert.deepEqual([d.status, d.sha], ['succeeded', sha], JSON.stringify(d));
     assert.match((await served(second, c.app)).body, /survived-redis/);
+
+    // Redis restarting under a running Slipway: the worker reconnects and the next push deploys.
+    await redis.shutdown();
+    await redis.start();
+    const sha2 = await c.publish('after-redis-came-back');
+    const next = await hook(second, c, githubPush(sha2, c.bareUrl));
+    assert.equal(next.status, 202, JSON.stringify(next.json));
+    const d2 = await finished(second, c.app, next.json.deploymentId!);
+    assert.deepEqual([d2.status, d2.sha], ['succeeded', sha2], JSON.stringify(d2));
+    assert.match((await served(second, c.app)).body, /after-redis-came-back/);
     await deleteApp(second, c.app);
   } finally {
     if (second) await second.stop();
