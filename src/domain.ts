@@ -94,6 +94,8 @@ export interface ServiceSpec {
   command?: string[];
   entrypoint?: string[];
   environment: Record<string, string>;
+  /** Keys `environment:` names alone: their value is the release's config value, over `environment`. */
+  configKeys?: string[];
   /** Container port traffic goes to (web only). */
   port?: number;
   replicas: number;

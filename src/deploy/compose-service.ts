@@ -81,6 +81,11 @@ export function composeService(name: string, raw: Record<string, unknown>, ctx: 
   const scale = read(['scale'], () => opt(raw.scale, (v) => parseCount(v)));
   const replicas = agree(base, 'scale', scale, limits.replicas, problems) ?? slipway.scale ?? 1;
   const restart = read(['restart'], () => opt(raw.restart, (v) => restartPolicy(v, (w) => ctx.warn(`${ctx.at([...base, 'restart'])}: services.${name}.restart: ${w}`))));
+  const env = read(['environment'], () =>
+    environment(raw.environment, ctx.vars, (k) =>
+      ctx.warn(`${ctx.at([...base, 'environment'])}: services.${name}.environment: ${k} is not set in the app's config; leaving it out`),
+    ),
+  );
   const service: ComposeService = {
     name,
     at: ctx.at(base),
@@ -88,10 +93,8 @@ export function composeService(name: string, raw: Record<string, unknown>, ctx: 
     image: builds ? undefined : (raw.image as string | undefined),
     command: read(['command'], () => opt(raw.command, argv)),
     entrypoint: read(['entrypoint'], () => opt(raw.entrypoint, argv)),
-    environment: {
-      ...envFiles(raw.env_file, base, ctx),
-      ...read(['environment'], () => environment(raw.environment, ctx.vars, (k) => ctx.warn(`${ctx.at([...base, 'environment'])}: services.${name}.environment: ${k} is not set in the app's config; leaving it out`))),
-    },
+    environment: { ...envFiles(raw.env_file, base, ctx), ...env?.values },
+    configKeys: env?.configKeys ?? [],
     ports,
     replicas,
     healthcheck: isRecord(raw.healthcheck) ? healthcheck(raw.healthcheck, [...base, 'healthcheck'], problems, read) : null,
@@ -143,12 +146,18 @@ function keyValues(v: unknown, bare: (key: string) => string | undefined): Recor
   return out;
 }
 
-/** `KEY` alone (or `KEY:` with no value) takes the app's config value, as compose takes the shell's. */
-function environment(v: unknown, vars: Record<string, string>, missing: (k: string) => void): Record<string, string> {
-  return keyValues(v, (k) => {
+/**
+ * `KEY` alone (or `KEY:` with no value) takes the app's config value, as compose takes the
+ * shell's; it is looked up when each container starts, so a later `config:set KEY=…` reaches it.
+ */
+function environment(v: unknown, vars: Record<string, string>, missing: (k: string) => void) {
+  const configKeys: string[] = [];
+  const values = keyValues(v, (k) => {
+    configKeys.push(k);
     if (vars[k] === undefined) missing(k);
-    return vars[k];
+    return undefined;
   });
+  return { values, configKeys };
 }
 
 /** `env_file:` (a path, a list, or `{path, required}` entries), later files winning, as compose reads them. */
@@ -176,7 +185,7 @@ function envFiles(v: unknown, base: KeyPath, ctx: ServiceContext): Record<string
       return;
     }
     try {
-      Object.assign(out, parseEnvFile(text, ctx.vars));
+      Object.assign(out, parseEnvFile(text));
     } catch (e) {
       ctx.problems.add(at, `${rel} ${(e as Error).message}`);
     }

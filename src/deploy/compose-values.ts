@@ -223,10 +223,10 @@ export function parseVolumeShort(entry: string): VolumeEntry {
 /**
  * An env file as compose reads it: `KEY=VALUE` lines, `#` comments and blank lines, an optional
  * `export ` prefix; 'single quotes' keep the text as written, "double quotes" understand \n, \t,
- * \" and \\; an unquoted value ends at ` #`. A bare `KEY` takes its value from `vars` (the app's
- * config), as compose takes it from the shell. Throws with the line number of the first bad line.
+ * \" and \\; an unquoted value ends at ` #`. A bare `KEY` (compose: from the shell) is left out:
+ * every container gets all of the app's config anyway. Throws naming the first bad line.
  */
-export function parseEnvFile(text: string, vars: Record<string, string>): Record<string, string> {
+export function parseEnvFile(text: string): Record<string, string> {
   const out: Record<string, string> = {};
   text.split(/\r?\n/).forEach((raw, i) => {
     const line = raw.trim();
@@ -234,11 +234,7 @@ export function parseEnvFile(text: string, vars: Record<string, string>): Record
     const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*(?:=(.*))?$/.exec(line);
     if (!m) throw new Error(`line ${i + 1}: expected KEY=VALUE, got ${JSON.stringify(line.slice(0, 60))}`);
     const key = m[1]!;
-    if (m[2] === undefined) {
-      if (vars[key] !== undefined) out[key] = vars[key];
-      return;
-    }
-    out[key] = envFileValue(m[2].trim(), i + 1);
+    if (m[2] !== undefined) out[key] = envFileValue(m[2].trim(), i + 1);
   });
   return out;
 }

@@ -96,7 +96,10 @@ export function containerCreateOptions(input: ServiceContainerInput): ContainerC
 
   const env: Record<string, string> = { ...release.config };
   if (s.role === 'web') env.PORT = String(s.port ?? DEFAULT_WEB_PORT);
-  Object.assign(env, s.environment, {
+  Object.assign(env, s.environment);
+  // `environment: [KEY]` names the app's config value, which wins over env_file and may have changed since the build.
+  for (const k of s.configKeys ?? []) if (release.config[k] !== undefined) env[k] = release.config[k];
+  Object.assign(env, {
     SLIPWAY_APP: app,
     SLIPWAY_RELEASE: `v${release.version}`,
     SLIPWAY_SERVICE: s.name,

@@ -253,13 +253,16 @@ test('interpolated values are checked after substitution', () => {
 
 test('environment as a list: KEY=VALUE, and KEY alone from the app config', () => {
   const app = parse(web('environment:', '  - A=1', '  - B=x=y', '  - FROM_CONFIG', '  - NOT_SET'), { vars: { FROM_CONFIG: 'c' } });
-  assert.deepEqual(app.services[0]!.environment, { A: '1', B: 'x=y', FROM_CONFIG: 'c' });
+  // Named keys take the config's value when each container starts (so config:set reaches them).
+  assert.deepEqual(app.services[0]!.environment, { A: '1', B: 'x=y' });
+  assert.deepEqual(app.services[0]!.configKeys, ['FROM_CONFIG', 'NOT_SET']);
   assert.match(app.warnings[0]!, /^compose\.yaml:4:5: services\.web\.environment: NOT_SET is not set in the app's config; leaving it out$/);
 });
 
 test('environment as a map: values become strings, KEY: with no value comes from config', () => {
   const app = parse(web('environment:', '  N: 3', '  B: true', '  C:'), { vars: { C: 'from-config' } });
-  assert.deepEqual(app.services[0]!.environment, { N: '3', B: 'true', C: 'from-config' });
+  assert.deepEqual(app.services[0]!.environment, { N: '3', B: 'true' });
+  assert.deepEqual(app.services[0]!.configKeys, ['C']);
 });
 
 test('commands: a string is split into words, a list is kept', () => {
@@ -385,7 +388,7 @@ test('env_file values are read from the repo; environment wins over them, later 
     readFile: (p) => files[p] ?? null,
     vars: { FROM_CONFIG: 'config-value' },
   });
-  assert.deepEqual(app.services[0]!.environment, { A: 'from-web-env', B: 'two words\n', C: '$literal', D: 'from-environment', FROM_CONFIG: 'config-value' });
+  assert.deepEqual(app.services[0]!.environment, { A: 'from-web-env', B: 'two words\n', C: '$literal', D: 'from-environment' });
 });
 
 test('env_file problems name the file, the line, and what is wrong', () => {

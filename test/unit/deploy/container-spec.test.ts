@@ -235,3 +235,12 @@ test('service containers run an init as PID 1 unless compose says init: false, s
   assert.equal(containerCreateOptions(input({ service: service({ init: false }) })).HostConfig.Init, false);
   assert.equal(oneOffCreateOptions({ app: 'demo', release, command: 'true', kind: 'run' }).HostConfig.Init, true);
 });
+
+test('a key compose names alone takes the release config value at start, over env_file values', () => {
+  const env = envOf(
+    containerCreateOptions(input({ service: service({ environment: { SHARED: 'from-env-file', OTHER: 'from-env-file' }, configKeys: ['SHARED', 'MISSING'] }) })).Env,
+  );
+  assert.equal(env.SHARED, 'from-config');
+  assert.equal(env.OTHER, 'from-env-file');
+  assert.equal('MISSING' in env, false);
+});
