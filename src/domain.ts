@@ -122,6 +122,18 @@ export interface ServiceSpec {
 
 export type ReleaseStatus = 'pending' | 'deploying' | 'active' | 'superseded' | 'failed' | 'interrupted';
 
+/**
+ * What a release's compose services were derived from, kept with it: `${VAR}` and named
+ * `environment:` keys depend on the config, so a config change derives the services again.
+ */
+export interface ServiceSource {
+  compose: { file: string; text: string };
+  /** Files the compose file read from the repo (env_file), by path, as they were at build time. */
+  files: Record<string, string>;
+  exposedPort: number | null;
+  appJson: AppJson | null;
+}
+
 /** An immutable, numbered release: image + config + services + scale. */
 export interface Release {
   app: string;
@@ -135,6 +147,8 @@ export interface Release {
   appJson: AppJson | null;
   /** Procfile `release` command: runs once in a one-off container before traffic moves. */
   releaseCommand: string | null;
+  /** The compose source the services came from (null without a compose file). */
+  serviceSource: ServiceSource | null;
   description: string;
   status: ReleaseStatus;
   createdAt: string;

@@ -86,6 +86,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
   const logs = new LogService({ docker, config, logger });
   await logs.start();
 
+  const composeRules = { allowHostBinds: config.allowHostBinds, allowPrivileged: config.allowPrivileged };
   const pipeline = createPipeline({
     state,
     buildsDir: paths.builds,
@@ -135,10 +136,15 @@ export async function startServer(config: Config, logger: Logger, options: Serve
       },
       async buildAndPush(rev, app, version, out) {
         const appConfig = state.apps.config(app.id);
+        // What the compose file reads from the repo is kept with the release (see servicesUnder).
+        const files: Record<string, string> = {};
         const rules = {
-          allowHostBinds: config.allowHostBinds,
-          allowPrivileged: config.allowPrivileged,
-          readFile: (rel: string) => readOptional(rev.dir, rel),
+          ...composeRules,
+          readFile: (rel: string) => {
+            const text = readOptional(rev.dir, rel);
+            if (text !== null) files[rel] = text;
+            return text;
+          },
         };
         const built = await buildRevision(rev, {
           docker,
@@ -153,7 +159,12 @@ export async function startServer(config: Config, logger: Logger, options: Serve
         const image = await pushRelease(docker, built, { registry: config.registry, version, progress: out });
         const services = servicesFor(built, appConfig, { ...rules, warn: (l) => out(` !     ${l}`) });
         if (!services.some((s) => s.role === 'web')) out(' !     no web process: workers run, no route (add a `web` process to serve HTTP)');
-        return { image, services, appJson: built.appJson, releaseCommand: releaseCommand(built.processes) };
+        const serviceSource = built.compose ? { compose: built.compose, files, exposedPort: built.exposedPort, appJson: built.appJson } : null;
+        return { image, services, appJson: built.appJson, releaseCommand: releaseCommand(built.processes), serviceSource };
+      },
+      servicesUnder(source, appConfig, out) {
+        const inputs = { processes: {}, appJson: source.appJson, compose: source.compose, exposedPort: source.exposedPort };
+        return servicesFor(inputs, appConfig, { ...composeRules, readFile: (rel) => source.files[rel] ?? null, warn: (l) => out(` !     ${l}`) });
       },
       rollout: (release, previous, out, live) => rollout(release, previous, ports, out, live),
     },

@@ -3,7 +3,7 @@
 // out blue-green. Rollback, config and scale changes skip straight to a new Release.
 import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import type { Progress, Release, SourceRevision } from '../domain.js';
+import type { Progress, Release, ServiceSource, ServiceSpec, SourceRevision } from '../domain.js';
 import { UserError } from '../errors.js';
 import type { DeploymentRow } from '../state/deployments.js';
 import type { State } from '../state/index.js';
@@ -21,7 +21,9 @@ export interface PipelineStages {
     app: AppRow,
     version: number,
     progress: Progress,
-  ): Promise<Pick<Release, 'image' | 'services' | 'appJson' | 'releaseCommand'>>;
+  ): Promise<Pick<Release, 'image' | 'services' | 'appJson' | 'releaseCommand' | 'serviceSource'>>;
+  /** deploy: a compose release's services, derived again under a changed config; throws UserError. */
+  servicesUnder(source: ServiceSource, config: Record<string, string>, progress: Progress): ServiceSpec[];
   /**
    * deploy: rolls the release out; throws UserError when it fails (old release keeps serving).
    * Calls `live` once traffic has moved for good, before the old release stops.
@@ -90,6 +92,7 @@ export function createPipeline(deps: PipelineDeps): RunDeployment {
         scale: keepScale(previous, built.services.map((s) => s.name)),
         appJson: built.appJson,
         releaseCommand: built.releaseCommand,
+        serviceSource: built.serviceSource,
         description: `Deploy ${rev.sha.slice(0, 7)}`,
       });
       await rollout(app, release, previous, out);
@@ -121,16 +124,19 @@ export function createPipeline(deps: PipelineDeps): RunDeployment {
       description = String(d.params.description ?? 'Config change');
     }
     if (!base) throw new UserError(`${app.name} has no release yet: push code first`, 409);
+    // `${VAR}` and named environment keys follow the config; a rollback keeps its release's own.
+    const services = d.trigger === 'config' && base.serviceSource ? deps.stages.servicesUnder(base.serviceSource, config, out) : base.services;
     const version = state.apps.nextVersion(app.id);
     const release = state.releases.create(app.id, {
       version,
       image: base.image,
       sha: base.sha,
       config,
-      services: base.services,
+      services,
       scale,
       appJson: base.appJson,
       releaseCommand: d.trigger === 'rollback' ? null : base.releaseCommand,
+      serviceSource: base.serviceSource,
       description,
     });
     out(`-----> ${description}: release v${version} (image ${base.image.tags[0] ?? base.image.digest.slice(0, 19)}, no build)`);

@@ -91,4 +91,8 @@ export const MIGRATIONS: string[] = [
     received_at TEXT NOT NULL
   );
   `,
+  // 3: what a release's compose services came from, so a config change derives them again
+  `
+  ALTER TABLE releases ADD COLUMN service_source TEXT;
+  `,
 ];

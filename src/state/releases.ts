@@ -1,5 +1,5 @@
 // Releases: immutable, numbered per app; only their status and error change after creation.
-import type { AppJson, ImageRef, Release, ReleaseStatus, ServiceSpec } from '../domain.js';
+import type { AppJson, ImageRef, Release, ReleaseStatus, ServiceSource, ServiceSpec } from '../domain.js';
 import { NotFoundError } from '../errors.js';
 import { type Db, now } from './db.js';
 
@@ -13,6 +13,7 @@ interface Raw {
   scale: string;
   app_json: string | null;
   release_command: string | null;
+  service_source: string | null;
   description: string;
   status: ReleaseStatus;
   error: string | null;
@@ -31,6 +32,7 @@ const toRelease = (r: Raw): ReleaseRow => ({
   scale: JSON.parse(r.scale) as Record<string, number>,
   appJson: r.app_json ? (JSON.parse(r.app_json) as AppJson) : null,
   releaseCommand: r.release_command,
+  serviceSource: r.service_source ? (JSON.parse(r.service_source) as ServiceSource) : null,
   description: r.description,
   status: r.status,
   error: r.error,
@@ -45,8 +47,8 @@ export class Releases {
   create(appId: number, r: Omit<Release, 'app' | 'createdAt' | 'status'>): ReleaseRow {
     this.db
       .prepare(
-        `INSERT INTO releases (app_id, version, image, sha, config, services, scale, app_json, release_command, description, status, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)`,
+        `INSERT INTO releases (app_id, version, image, sha, config, services, scale, app_json, release_command, service_source, description, status, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)`,
       )
       .run(
         appId,
@@ -58,6 +60,7 @@ export class Releases {
         JSON.stringify(r.scale),
         r.appJson ? JSON.stringify(r.appJson) : null,
         r.releaseCommand,
+        r.serviceSource ? JSON.stringify(r.serviceSource) : null,
         r.description,
         now(),
       );

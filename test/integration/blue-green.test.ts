@@ -92,7 +92,8 @@ test('config:set makes a new release that takes over on the other color with no 
   assert.match(result.stdout, /v4: web switched to blue/);
   assert.deepEqual(traffic.failures, []);
   assert.ok(traffic.total > 0);
-  assert.match(await served(), /^web three greeting=hello /);
+  // The compose file's ${GREETING} follows the config too.
+  assert.match(await served(), /^web three greeting=hello .* banner=banner-hello$/m);
   assert.deepEqual(webColors(await ps()), ['blue']);
 });
 
@@ -114,7 +115,7 @@ test('rollback to v1 brings back its image, config and scale as a new release, w
   assert.match(result.stdout, /Rollback to v1: release v6 \(image .*no build\)/);
   assert.doesNotMatch(result.stdout, /Building|Step \d/);
   assert.deepEqual(traffic.failures, []);
-  await eventually('v1 code with v1 config serves', async () => /^web one greeting=from-env-file worker=v6 /.test(await served()));
+  await eventually('v1 code with v1 config serves', async () => /^web one greeting=from-env-file worker=v6 .* banner=banner-unset$/m.test(await served()));
   assert.equal((await ps()).filter((r) => r.service === 'web').length, 1);
 
   const list = await s.cli(['releases', app]);
