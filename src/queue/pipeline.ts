@@ -65,9 +65,12 @@ export function createPipeline(deps: PipelineDeps): RunDeployment {
       const build = state.builds.start(app.id, rev.sha, rev.ref, (id) => path.join(deps.buildsDir, `${id}.log`));
       state.deployments.update(d.id, { buildId: build.id, sha: rev.sha });
       const buildLog = createWriteStream(build.logPath);
-      const buildOut: Progress = (line) => {
+      const record: Progress = (line) => {
         buildLog.write(line + '\n');
         deps.logLine?.(app.name, 'build', line);
+      };
+      const buildOut: Progress = (line) => {
+        record(line);
         out(line);
       };
       const version = state.apps.nextVersion(app.id);
@@ -76,7 +79,8 @@ export function createPipeline(deps: PipelineDeps): RunDeployment {
         built = await deps.stages.buildAndPush(rev, app, version, buildOut);
         state.builds.finish(build.id, { status: 'succeeded', imageId: built.image.digest });
       } catch (e) {
-        buildOut(` !     build failed: ${(e as Error).message.split('\n')[0]}`);
+        // Stored with the build; the user sees the whole message once, as the deploy's failure.
+        record(` !     build failed: ${(e as Error).message}`);
         state.builds.finish(build.id, { status: 'failed', error: (e as Error).message });
         throw e;
       } finally {
