@@ -87,13 +87,15 @@ if redis-cli -h "$rhost" -p "$rport" ping 2>/dev/null | grep -q PONG; then
 else
   step "Starting Redis on $rhost:$rport (append-only, dir $SLIPWAY_DATA/redis)"
   rm -f "$RUN_DIR/redis.pid"
-  redis-server --bind "$rhost" --port "$rport" --dir "$SLIPWAY_DATA/redis" --appendonly yes \
+  redis-server --bind "$rhost" --port "$rport" --dir "$SLIPWAY_DATA/redis" --appendonly yes --appendfsync always \
     --daemonize yes --pidfile "$RUN_DIR/redis.pid" --logfile "$RUN_DIR/redis.log" \
     --save '' >/dev/null || fail "redis-server (log: $RUN_DIR/redis.log)"
   wait_for 20 "redis" bash -c "redis-cli -h $rhost -p $rport ping | grep -q PONG"
 fi
-# Jobs must survive a Redis restart, whoever started it.
+# Jobs must survive a Redis restart or crash, whoever started it: every write reaches the disk
+# before Redis answers (deploy jobs are few; the cost is nothing next to a build).
 redis-cli -h "$rhost" -p "$rport" config set appendonly yes >/dev/null || true
+redis-cli -h "$rhost" -p "$rport" config set appendfsync always >/dev/null || true
 
 # --- base images -----------------------------------------------------------------------------
 bash "$ROOT/scripts/base-images.sh"

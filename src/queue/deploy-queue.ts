@@ -37,7 +37,21 @@ export class DeployQueue {
 
   constructor(private readonly deps: DeployQueueDeps) {
     this.connection = new Redis(deps.redisUrl, { maxRetriesPerRequest: null, lazyConnect: false });
-    this.connection.on('error', (e) => deps.logger.warn('redis connection error', { error: e.message }));
+    let lost = false;
+    this.connection.on('error', (e) => {
+      lost = true;
+      deps.logger.warn('redis connection error', { error: e.message });
+    });
+    // A Redis that restarted may have lost the newest jobs (e.g. no append-only fsync yet); the
+    // state DB still lists them as queued, and enqueueing is idempotent, so put them back.
+    this.connection.on('ready', () => {
+      if (!lost) return;
+      lost = false;
+      this.resumeQueued().then(
+        (n) => n && deps.logger.info('re-queued deployments after Redis came back', { count: n }),
+        (e: unknown) => deps.logger.warn('could not re-queue deployments', { error: errorMessage(e) }),
+      );
+    });
     this.queue = new Queue<DeployJob>(QUEUE, { connection: this.connection, prefix: deps.prefix });
   }
 
