@@ -12,7 +12,7 @@ import Docker from 'dockerode';
 import { dataPaths, loadConfig } from '../src/config.js';
 import { DockerLogs } from '../src/docker/logs.js';
 import { silentLogger } from '../src/log.js';
-import { LABELS } from '../src/logs/file-mounts.js';
+import { LABELS } from '../src/domain.js';
 import type { LogSource } from '../src/logs/ports.js';
 import { LogService } from '../src/logs/service.js';
 

@@ -13,6 +13,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { silentLogger } from '../src/log.js';
 import { Proxy } from '../src/proxy/haproxy.js';
+import { freePort } from '../test/helpers/server.js';
 
 const run = promisify(execFile);
 const SECONDS = Number(process.argv[2] ?? 5);
@@ -47,14 +48,6 @@ async function wrk(url: string): Promise<WrkResult> {
   const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(stdout)?.[1] ?? 0);
   const errors = non2xx + (se ? se.slice(1).reduce((a, b) => a + Number(b), 0) : 0);
   return { rps, p99, errors };
-}
-
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise((r) => srv.close(r));
-  return port;
 }
 
 async function waitForPort(port: number): Promise<void> {

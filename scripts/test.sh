@@ -7,7 +7,7 @@ ensure_node_modules
 bash "$ROOT/scripts/infra.sh"
 cd "$ROOT"
 step "Type-checking"
-npx tsc -p tsconfig.json --noEmit || fail "tsc found type errors"
+npx tsc -p tsconfig.check.json || fail "tsc found type errors (src, test, bench)"
 step "Checking for import cycles"
 npx madge --circular --extensions ts --ts-config tsconfig.json src || fail "import cycles"
 if [ $# -gt 0 ]; then

@@ -1,9 +1,9 @@
 // HTTP through HAProxy the way a browser would reach an app: Host header APP.DOMAIN.
 import http from 'node:http';
 
-export function getViaProxy(port: number, host: string, p = '/'): Promise<{ status: number; body: string }> {
+export function getViaProxy(port: number, host: string, p = '/', agent: http.Agent | false = false): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, path: p, headers: { host }, agent: false, timeout: 10_000 }, (res) => {
+    const req = http.get({ host: '127.0.0.1', port, path: p, headers: { host }, agent, timeout: 10_000 }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (body += c));
@@ -31,25 +31,17 @@ export async function trafficDuring<T>(port: number, host: string, work: () => P
   const traffic: TrafficReport = { total: 0, failures: [], bodies: [] };
   let done = false;
   const once = () =>
-    new Promise<void>((resolve) => {
-      const req = http.get({ host: '127.0.0.1', port, path: '/', headers: { host }, agent, timeout: 10_000 }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (body += c));
-        res.on('end', () => {
-          traffic.total++;
-          if ((res.statusCode ?? 0) >= 300) traffic.failures.push(`HTTP ${res.statusCode}: ${body.slice(0, 200)}`);
-          else if (!traffic.bodies.includes(body)) traffic.bodies.push(body);
-          resolve();
-        });
-      });
-      req.on('timeout', () => req.destroy(new Error('timeout')));
-      req.on('error', (e) => {
+    getViaProxy(port, host, '/', agent).then(
+      ({ status, body }) => {
+        traffic.total++;
+        if (status >= 300) traffic.failures.push(`HTTP ${status}: ${body.slice(0, 200)}`);
+        else if (!traffic.bodies.includes(body)) traffic.bodies.push(body);
+      },
+      (e: Error) => {
         traffic.total++;
         traffic.failures.push(`socket: ${e.message}`);
-        resolve();
-      });
-    });
+      },
+    );
   const client = async () => {
     while (!done) await once();
   };

@@ -55,7 +55,7 @@ export function deliverGithub(
 }
 
 export async function deliver(url: string, body: Buffer, headers: Record<string, string>): Promise<Delivered> {
-  const res = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/json', 'user-agent': 'GitHub-Hookshot/test', ...headers } });
+  const res = await fetch(url, { method: 'POST', body: new Uint8Array(body), headers: { 'content-type': 'application/json', 'user-agent': 'GitHub-Hookshot/test', ...headers } });
   return { status: res.status, json: (await res.json()) as Delivered['json'] };
 }
 

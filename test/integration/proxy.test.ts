@@ -14,16 +14,10 @@ import { silentLogger } from '../../src/log.js';
 import { Proxy } from '../../src/proxy/haproxy.js';
 import { sendCommand } from '../../src/proxy/runtime-api.js';
 import { parseShowProc } from '../../src/proxy/commands.js';
+import { getViaProxy } from '../helpers/http.js';
+import { freePort } from '../helpers/server.js';
 
 const HAPROXY = process.env.SLIPWAY_HAPROXY_BIN ?? 'haproxy';
-
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 /** A tiny app that answers its own name. */
 async function app(name: string): Promise<{ port: number; close(): Promise<void> }> {
@@ -66,7 +60,7 @@ async function withProxy(t: { name: string }, fn: (f: Fixture) => Promise<void>)
       proxy,
       blue,
       green,
-      get: (host, agent) => get(port, host, agent),
+      get: (host, agent) => getViaProxy(port, host, '/', agent ?? false),
       reloads: async () => parseShowProc(await sendCommand(proxy.paths.masterSocket, 'show proc')).reloads,
       newProxy,
     });
@@ -77,19 +71,6 @@ async function withProxy(t: { name: string }, fn: (f: Fixture) => Promise<void>)
     await Promise.all([blue.close(), green.close()]);
     await rm(dir, { recursive: true, force: true });
   }
-}
-
-function get(port: number, host: string, agent: http.Agent | false = false): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, path: '/', headers: { host }, agent, timeout: 10_000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-  });
 }
 
 const BE = 'demo_web';

@@ -14,7 +14,7 @@ const tmp = mkdtempSync(path.join(tmpdir(), 'slipway-upload-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 let n = 0;
 
-type Entry = tar.Headers & { body?: string };
+type Entry = Partial<tar.Header> & { name: string; body?: string };
 /** A tar stream crafted entry by entry, as an attacker would. */
 function craft(entries: Entry[]): Readable {
   const pack = tar.pack();

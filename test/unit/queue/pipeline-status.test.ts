@@ -42,7 +42,9 @@ function harness(t: { after(fn: () => void): void }, o: { rollout?: PipelineStag
         services: [],
         appJson: null,
         releaseCommand: null,
+        serviceSource: null,
       }),
+      servicesUnder: () => [],
       rollout: o.rollout ?? (async () => undefined),
     },
   });
