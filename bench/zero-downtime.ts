@@ -52,18 +52,23 @@ async function main() {
   })();
 
   const switchTimes: number[] = [];
+  /** The proxy switch itself (Runtime API commands), as the rollout reports it. */
+  const switchMs: number[] = [];
+  const msOf = (out: string) => [...out.matchAll(/switched to \w+ \((\d+) ms\)/g)].forEach((m) => switchMs.push(Number(m[1])));
   const timeOf = (out: string) => Number(/\(([\d.]+) s\)/.exec(out.split('\n').reverse().find((l) => / s\)/.test(l)) ?? '')?.[1] ?? NaN);
   for (let i = 0; i < DEPLOYS; i++) {
     const sha = i % 2 === 0 ? shaB : shaA;
     const res = await repo.push(url, `${sha}:refs/heads/main`, ['--force']);
     if (res.code !== 0) throw new Error(`deploy ${i + 1} failed:\n${res.output}`);
     switchTimes.push(timeOf(res.output));
+    msOf(res.output);
     process.stdout.write(`deploy ${i + 1}/${DEPLOYS} ok\r`);
   }
   for (let i = 0; i < ROLLBACKS; i++) {
     const res = await s.cli(['rollback', app]);
     if (res.code !== 0) throw new Error(`rollback ${i + 1} failed:\n${res.stdout}${res.stderr}`);
     switchTimes.push(timeOf(res.stdout));
+    msOf(res.stdout);
     process.stdout.write(`rollback ${i + 1}/${ROLLBACKS} ok\r`);
   }
   loading = false;
@@ -75,6 +80,8 @@ async function main() {
   console.log(`  total requests      ${totals.requests}`);
   console.log(`  failed requests     ${totals.non2xx + totals.socketErrors}  (non-2xx ${totals.non2xx}, socket errors ${totals.socketErrors})`);
   console.log(`  rollout time (start new color → old drained) p50 ${pct(50)?.toFixed(1)} s, max ${valid.at(-1)?.toFixed(1)} s, n=${valid.length}`);
+  switchMs.sort((a, b) => a - b);
+  console.log(`  traffic switch (Runtime API)                  p50 ${switchMs[Math.floor(switchMs.length / 2)]} ms, max ${switchMs.at(-1)} ms, n=${switchMs.length}`);
   await s.api(`/api/apps/${app}?confirm=${app}`, { method: 'DELETE' });
   await s.stop();
 }

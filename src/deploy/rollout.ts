@@ -103,8 +103,9 @@ export async function rollout(
   for (const [service, color] of colors) {
     const port = byName.get(service)!.port ?? 5000;
     const servers = started.filter((c) => c.service === service).map((c) => ({ addr: c.ip, port }));
+    const t = Date.now();
     await ports.proxy.switchTo(release.app, service, color, servers);
-    say(`v${release.version}: ${service} switched to ${color}`);
+    say(`v${release.version}: ${service} switched to ${color} (${Date.now() - t} ms)`);
   }
 
   const post = release.appJson?.scripts.postdeploy;
