@@ -32,6 +32,7 @@ export class DeployQueue {
   private readonly connection: Redis;
   private readonly queue: Queue<DeployJob>;
   private worker?: Worker<DeployJob>;
+  private workerConnection?: Redis;
   /** Per-app chains: a deployment starts when the app's previous one has settled. */
   private readonly appLocks = new Map<number, Promise<void>>();
 
@@ -71,8 +72,10 @@ export class DeployQueue {
   }
 
   start(): void {
+    // BullMQ never closes a connection it is given; close() does.
+    this.workerConnection = this.connection.duplicate();
     this.worker = new Worker<DeployJob>(QUEUE, (job) => this.process(job), {
-      connection: this.connection.duplicate(),
+      connection: this.workerConnection,
       prefix: this.deps.prefix,
       concurrency: this.deps.concurrency ?? 8,
       // A job that was active when Slipway died is not re-run blindly: start-up reconciliation
@@ -93,6 +96,7 @@ export class DeployQueue {
   async close(): Promise<void> {
     await this.worker?.close();
     await this.queue.close();
+    this.workerConnection?.disconnect();
     this.connection.disconnect();
   }
 
