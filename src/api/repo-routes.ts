@@ -43,8 +43,19 @@ export function repoRouter(deps: { state: State; config: Config; secretKey: Buff
   r.get('/ps', async (req: AppReq, res) => {
     const app = state.apps.get(req.params.app);
     const list = await deps.containers.listContainers({ app: app.name, all: true });
+    const portOf = (release: number, service: string | null) => state.releases.find(app.id, release)?.services.find((s) => s.name === service)?.port ?? null;
     res.json(
-      list.map((c) => ({ service: c.service, name: c.name, kind: c.kind, color: c.color, release: `v${c.release}`, state: c.state, health: c.health ?? null, ip: c.ip })),
+      list.map((c) => ({
+        service: c.service,
+        name: c.name,
+        kind: c.kind,
+        color: c.color,
+        release: `v${c.release}`,
+        state: c.state,
+        health: c.health ?? null,
+        ip: c.ip,
+        port: portOf(c.release, c.service),
+      })),
     );
   });
   return r;

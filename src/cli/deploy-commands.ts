@@ -106,11 +106,11 @@ export function registerDeployCommands(program: Command, client: () => ApiClient
 
   program
     .command('ps <app>')
-    .description('services, colors, replicas, health, release')
+    .description('containers: service, color, release, state, health, address and port')
     .option('--json', 'print JSON')
     .action(async (name: string, opts: { json?: boolean }) => {
       const rows = await client().get<Record<string, unknown>[]>(`${app(name)}/ps`);
-      printList(rows, ['service', 'name', 'color', 'release', 'state', 'health', 'ip'], opts.json);
+      printList(rows, ['service', 'name', 'color', 'release', 'state', 'health', 'ip', 'port'], opts.json);
     });
 
   program

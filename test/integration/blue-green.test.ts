@@ -15,7 +15,7 @@ let app: string;
 let repo: Repo;
 const host = () => `${app}.${s.config.appsDomain}`;
 
-interface PsRow { service: string; name: string; color: string | null; release: string; state: string }
+interface PsRow { service: string; name: string; color: string | null; release: string; state: string; port: number | null }
 interface ReleaseRow { version: number; status: string; description: string; error: string | null }
 
 const ps = async () => (await (await s.api(`/api/apps/${app}/ps`)).json()) as PsRow[];
@@ -56,10 +56,12 @@ test('a compose app with web, worker and a named volume deploys; web reads what 
   await eventually('web shows the worker of v1', async () => /^web one greeting=from-env-file worker=v1 /.test(await served()));
 
   const rows = await ps();
-  assert.deepEqual(rows.map((r) => [r.service, r.color, r.release, r.state]).sort(), [
-    ['web', 'blue', 'v1', 'running'],
-    ['worker', null, 'v1', 'running'],
+  assert.deepEqual(rows.map((r) => [r.service, r.color, r.release, r.state, r.port]).sort(), [
+    ['web', 'blue', 'v1', 'running', 3000],
+    ['worker', null, 'v1', 'running', null],
   ]);
+  const table = await s.cli(['ps', app]);
+  assert.match(table.stdout, /web\s+slipway-\S+-web-blue-1\s+blue\s+v1\s+running\s+healthy\s+[\d.]+\s+3000/);
   const { stdout } = await promisify(execFile)('docker', ['volume', 'inspect', '--format', '{{.Name}}', `slipway-${app}-shared`]);
   assert.equal(stdout.trim(), `slipway-${app}-shared`);
 });
