@@ -53,6 +53,8 @@ export interface WaitOptions {
 
 /** How often the container's state is looked at while waiting. */
 const POLL_MS = 1000;
+/** The first looks come quickly (most apps are up within a second), then once a second. */
+const pollDelay = (attempt: number) => Math.min(POLL_MS, 100 * 2 ** attempt);
 const LOG_LINES = 10;
 /** A 'port' probe gives up on one request after this long and tries again. */
 const PORT_PROBE_TIMEOUT_MS = 5000;
@@ -148,12 +150,12 @@ class Waiter {
 
   async untilRunning(): Promise<void> {
     const deadline = this.clock.now() + this.opts.timeoutSeconds * 1000;
-    for (;;) {
+    for (let attempt = 0; ; attempt++) {
       const s = await this.inspect();
       await this.failIfDead(s);
       if (s.status === 'running') return;
       if (this.clock.now() >= deadline) throw new UserError(`${this.label} did not start within ${this.opts.timeoutSeconds}s (state: ${s.status})`);
-      await this.sleep(POLL_MS);
+      await this.sleep(pollDelay(attempt));
     }
   }
 
@@ -161,14 +163,14 @@ class Waiter {
     const url = this.url('/');
     const deadline = this.clock.now() + this.opts.timeoutSeconds * 1000;
     this.opts.progress(`${this.label}: waiting for ${url} to answer`);
-    for (;;) {
+    for (let attempt = 0; ; attempt++) {
       await this.failIfDead(await this.inspect());
       const left = deadline - this.clock.now();
       const r = await this.get(url, Math.max(1, Math.min(PORT_PROBE_TIMEOUT_MS, left)));
       if (!(r instanceof Error)) return;
       if (this.clock.now() >= deadline)
         throw await this.withLogs(`${this.label} did not answer HTTP at ${url} within ${this.opts.timeoutSeconds}s (last error: ${r.message})`);
-      await this.sleep(POLL_MS);
+      await this.sleep(pollDelay(attempt));
     }
   }
 
@@ -194,7 +196,7 @@ class Waiter {
 
   async untilDockerHealthy(budgetSeconds: number): Promise<void> {
     const deadline = this.clock.now() + budgetSeconds * 1000;
-    for (;;) {
+    for (let attempt = 0; ; attempt++) {
       const s = await this.inspect();
       await this.failIfDead(s);
       const verdict = dockerVerdict(s);
@@ -202,7 +204,7 @@ class Waiter {
       if (verdict === 'no-healthcheck') throw new UserError(`${this.label} has no Docker HEALTHCHECK to wait for (its state: ${s.status})`);
       if (verdict === 'unhealthy') throw new UserError(`${this.label} is unhealthy: its healthcheck failed.${healthLog(s)}`);
       if (this.clock.now() >= deadline) throw new UserError(`${this.label} was not healthy within ${budgetSeconds}s (still ${s.health?.status}).${healthLog(s)}`);
-      await this.sleep(POLL_MS);
+      await this.sleep(pollDelay(attempt));
     }
   }
 
