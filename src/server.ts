@@ -32,11 +32,11 @@ import { pushRelease } from './registry/push.js';
 import { releaseCommand, servicesFor } from './deploy/services.js';
 import { dockerRolloutPorts } from './deploy/ports.js';
 import { rollout } from './deploy/rollout.js';
-import { reconcile } from './deploy/reconcile.js';
+import { INTERRUPTED, reconcile } from './deploy/reconcile.js';
 import { appNetworkName } from './deploy/container-spec.js';
 import { DeployProgress } from './queue/progress.js';
 import { DeployQueue } from './queue/deploy-queue.js';
-import { createPipeline } from './queue/pipeline.js';
+import { createPipeline, type CommitStatusReporter } from './queue/pipeline.js';
 import { LogService } from './logs/service.js';
 
 export interface RunningServer {
@@ -86,27 +86,28 @@ export async function startServer(config: Config, logger: Logger, options: Serve
   const logs = new LogService({ docker, config, logger });
   await logs.start();
 
+  // Only apps connected with a token can set statuses; the provider is the webhook's.
+  const commitStatus: CommitStatusReporter = async (d, app, sha, update) => {
+    const provider = d.params.provider as Provider | undefined;
+    if (!provider || !app.repoUrl || !app.repoCredential) return;
+    let token: string;
+    try {
+      const credential = openCredential(secretKey, app.name, app.repoCredential);
+      if (credential.type !== 'token') return;
+      token = credential.token;
+    } catch (e) {
+      logger.warn('commit status skipped: cannot open the repository credential', { app: app.name, error: (e as Error).message });
+      return;
+    }
+    await reportStatus({ provider, repoUrl: app.repoUrl, sha, token, apiBase: config.statusApiUrl, logger, ...update });
+  };
   const composeRules = { allowHostBinds: config.allowHostBinds, allowPrivileged: config.allowPrivileged };
   const pipeline = createPipeline({
     state,
     buildsDir: paths.builds,
     appUrl: (app) => appLinks(config, app).url,
     logLine: (app, service, line) => void logs.append({ app, service, stream: service, line }).catch(() => undefined),
-    // Only apps connected with a token can set statuses; the provider is the webhook's.
-    commitStatus: async (d, app, sha, update) => {
-      const provider = d.params.provider as Provider | undefined;
-      if (!provider || !app.repoUrl || !app.repoCredential) return;
-      let token: string;
-      try {
-        const credential = openCredential(secretKey, app.name, app.repoCredential);
-        if (credential.type !== 'token') return;
-        token = credential.token;
-      } catch (e) {
-        logger.warn('commit status skipped: cannot open the repository credential', { app: app.name, error: (e as Error).message });
-        return;
-      }
-      await reportStatus({ provider, repoUrl: app.repoUrl, sha, token, apiBase: config.statusApiUrl, logger, ...update });
-    },
+    commitStatus,
     stages: {
       async revision(d, app, out) {
         if (d.trigger === 'webhook') {
@@ -171,7 +172,11 @@ export async function startServer(config: Config, logger: Logger, options: Serve
   });
   const queue = new DeployQueue({ redisUrl: config.redisUrl, prefix: config.queuePrefix, deployments: state.deployments, progress, run: pipeline, logger });
 
-  await reconcile(state, ports, logger);
+  const reconciled = await reconcile(state, ports, logger);
+  // A commit left "pending" by a deploy that died with Slipway would stay pending on the host.
+  for (const d of reconciled.interrupted)
+    if (d.trigger === 'webhook' && d.sha)
+      void commitStatus(d, state.apps.byId(d.appId), d.sha, { state: 'failure', description: INTERRUPTED }).catch(() => undefined);
   if (options.runDeploys !== false) queue.start();
   await queue.resumeQueued();
 

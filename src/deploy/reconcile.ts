@@ -4,10 +4,14 @@
 import type { Release } from '../domain.js';
 import type { Logger } from '../log.js';
 import type { State } from '../state/index.js';
+import type { DeploymentRow } from '../state/deployments.js';
 import type { RolloutPorts, RunningContainer } from './rollout.js';
 
+export const INTERRUPTED = 'Slipway stopped during this deploy; push again to retry';
+
 export interface ReconcileReport {
-  interrupted: number;
+  /** Deployments that were running when Slipway stopped, now marked interrupted. */
+  interrupted: DeploymentRow[];
   removed: string[];
   repointed: string[];
 }
@@ -20,10 +24,10 @@ export function planReconcile(active: Release | undefined, containers: RunningCo
 }
 
 export async function reconcile(state: State, ports: RolloutPorts, logger: Logger): Promise<ReconcileReport> {
-  const report: ReconcileReport = { interrupted: 0, removed: [], repointed: [] };
+  const report: ReconcileReport = { interrupted: [], removed: [], repointed: [] };
   for (const d of state.deployments.running()) {
-    state.deployments.update(d.id, { status: 'interrupted', error: 'Slipway stopped during this deploy; push again to retry' });
-    report.interrupted++;
+    state.deployments.update(d.id, { status: 'interrupted', error: INTERRUPTED });
+    report.interrupted.push(d);
   }
   for (const r of state.releases.inFlight()) {
     const app = state.apps.get(r.app);
@@ -54,6 +58,7 @@ export async function reconcile(state: State, ports: RolloutPorts, logger: Logge
       report.repointed.push(`${app.name}/${s.name}:${color}`);
     }
   }
-  if (report.interrupted || report.removed.length) logger.info('reconciled after restart', { ...report });
+  if (report.interrupted.length || report.removed.length)
+    logger.info('reconciled after restart', { interrupted: report.interrupted.map((d) => d.id), removed: report.removed, repointed: report.repointed });
   return report;
 }
