@@ -154,12 +154,20 @@ export function createPipeline(deps: PipelineDeps): RunDeployment {
       out(line);
     };
     state.releases.setStatus(app.id, release.version, 'deploying');
+    let live = false;
     try {
       // Active as soon as it serves: a crash while the old release drains must keep the new one.
-      await deps.stages.rollout(release, previous, deployOut, () => state.releases.activate(app.id, release.version));
+      await deps.stages.rollout(release, previous, deployOut, () => {
+        state.releases.activate(app.id, release.version);
+        live = true;
+      });
     } catch (e) {
-      state.releases.setStatus(app.id, release.version, 'failed', (e as Error).message);
-      throw e;
+      // Once live, the release serves; a failed clean-up of the old one is not a failed deploy.
+      if (!live) {
+        state.releases.setStatus(app.id, release.version, 'failed', (e as Error).message);
+        throw e;
+      }
+      deployOut(` !     v${release.version} serves, but cleaning up after it failed: ${(e as Error).message}`);
     }
     state.apps.event(app.id, 'release', `v${release.version} ${release.description}`);
     deployOut(`-----> Deployed v${release.version} at ${deps.appUrl(app.name)}`);
