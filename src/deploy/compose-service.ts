@@ -2,9 +2,10 @@
 // fallback) that need the build's output. Every key is either turned into a field or refused.
 import type { HealthCheck, ServiceSpec, VolumeMount } from '../domain.js';
 import * as rules from './compose-rules.js';
+import { envFiles } from './compose-env.js';
 import type { KeyPath, Problems } from './compose-source.js';
 import {
-  isTrue, parseCount, parseEnvFile, parseCpus, parseDuration, parseExposeEntry, parseMemory, parsePortEntry, parseVolumeShort,
+  isRecord, isTrue, parseCount, parseCpus, parseDuration, parseExposeEntry, parseMemory, parsePortEntry, parseVolumeShort,
   splitShellWords, type VolumeEntry,
 } from './compose-values.js';
 
@@ -35,7 +36,7 @@ export interface ServiceContext {
   readFile?: (relPath: string) => string | null;
 }
 
-export const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+export { isRecord };
 
 export function composeService(name: string, raw: Record<string, unknown>, ctx: ServiceContext): ComposeService {
   const base: KeyPath = ['services', name];
@@ -93,7 +94,7 @@ export function composeService(name: string, raw: Record<string, unknown>, ctx: 
     image: builds ? undefined : (raw.image as string | undefined),
     command: read(['command'], () => opt(raw.command, argv)),
     entrypoint: read(['entrypoint'], () => opt(raw.entrypoint, argv)),
-    environment: { ...envFiles(raw.env_file, base, ctx), ...env?.values },
+    environment: { ...envFiles(raw.env_file, base, ctx.problems, ctx.readFile), ...env?.values },
     configKeys: env?.configKeys ?? [],
     ports,
     replicas,
@@ -158,39 +159,6 @@ function environment(v: unknown, vars: Record<string, string>, missing: (k: stri
     return undefined;
   });
   return { values, configKeys };
-}
-
-/** `env_file:` (a path, a list, or `{path, required}` entries), later files winning, as compose reads them. */
-function envFiles(v: unknown, base: KeyPath, ctx: ServiceContext): Record<string, string> {
-  const out: Record<string, string> = {};
-  (v === undefined || v === null ? [] : Array.isArray(v) ? v : [v]).forEach((entry, i) => {
-    const at: KeyPath = [...base, 'env_file', ...(Array.isArray(v) ? [i] : [])];
-    const file = isRecord(entry) ? String(entry.path ?? '') : String(entry);
-    const required = isRecord(entry) ? entry.required === undefined || isTrue(entry.required) : true;
-    if (isRecord(entry)) rules.checkKeys(entry, at, rules.ENV_FILE_KEYS, ctx.problems);
-    const rel = file.replace(/^\.\//, '');
-    if (!rel || rel.startsWith('/') || rel.split('/').includes('..')) {
-      ctx.problems.add(at, `${JSON.stringify(file)}: env files must be paths inside the repository`);
-      return;
-    }
-    let text: string | null;
-    try {
-      text = ctx.readFile?.(rel) ?? null;
-    } catch (e) {
-      ctx.problems.add(at, (e as Error).message);
-      return;
-    }
-    if (text === null) {
-      if (required) ctx.problems.add(at, `${rel} is not in the repository (mark it \`required: false\` if it is optional)`);
-      return;
-    }
-    try {
-      Object.assign(out, parseEnvFile(text));
-    } catch (e) {
-      ctx.problems.add(at, `${rel} ${(e as Error).message}`);
-    }
-  });
-  return out;
 }
 
 function slipwayLabels(labels: Record<string, string>, base: KeyPath, problems: Problems) {

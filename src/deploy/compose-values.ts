@@ -220,35 +220,4 @@ export function parseVolumeShort(entry: string): VolumeEntry {
   return { type: bind ? 'bind' : 'volume', source, target, readOnly: modes.includes('ro') };
 }
 
-/**
- * An env file as compose reads it: `KEY=VALUE` lines, `#` comments and blank lines, an optional
- * `export ` prefix; 'single quotes' keep the text as written, "double quotes" understand \n, \t,
- * \" and \\; an unquoted value ends at ` #`. A bare `KEY` (compose: from the shell) is left out:
- * every container gets all of the app's config anyway. Throws naming the first bad line.
- */
-export function parseEnvFile(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  text.split(/\r?\n/).forEach((raw, i) => {
-    const line = raw.trim();
-    if (!line || line.startsWith('#')) return;
-    const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*(?:=(.*))?$/.exec(line);
-    if (!m) throw new Error(`line ${i + 1}: expected KEY=VALUE, got ${JSON.stringify(line.slice(0, 60))}`);
-    const key = m[1]!;
-    if (m[2] !== undefined) out[key] = envFileValue(m[2].trim(), i + 1);
-  });
-  return out;
-}
-
-function envFileValue(v: string, line: number): string {
-  const q = v[0];
-  if (q === "'" || q === '"') {
-    const end = v.indexOf(q, 1);
-    let close = end;
-    if (q === '"') for (close = 1; close < v.length && v[close] !== '"'; close++) if (v[close] === '\\') close++;
-    if (close >= v.length || end < 0) throw new Error(`line ${line}: the ${q === '"' ? 'double' : 'single'} quote is not closed`);
-    const inner = v.slice(1, close);
-    return q === "'" ? inner : inner.replace(/\\(.)/g, (_, c: string) => ({ n: '\n', t: '\t', r: '\r' })[c] ?? c);
-  }
-  const comment = v.search(/\s#/);
-  return (comment < 0 ? v : v.slice(0, comment)).trim();
-}
+export const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -399,3 +399,10 @@ test('env_file problems name the file, the line, and what is wrong', () => {
     'compose.yaml:4:43: services.web.env_file[2]: bad.env line 2: expected KEY=VALUE, got "not a line"',
   ]);
 });
+
+test('an env file with an unclosed quote is refused with its line', () => {
+  const files: Record<string, string> = { 'q.env': 'OK=1\nA="open\n', 's.env': "B='open\n" };
+  const lines = problems(web('env_file: [q.env, s.env]'), { readFile: (p) => files[p] ?? null });
+  assert.match(lines[0]!, /services\.web\.env_file\[0\]: q\.env line 2: the double quote is not closed$/);
+  assert.match(lines[1]!, /services\.web\.env_file\[1\]: s\.env line 1: the single quote is not closed$/);
+});
