@@ -7,7 +7,7 @@ import type { Proxy } from './haproxy.js';
 /** The part of the adapter this needs (a fake in unit tests). */
 export type ProxyControl = Pick<
   Proxy,
-  'declareBackends' | 'removeBackends' | 'backends' | 'route' | 'unroute' | 'setColor' | 'drainColor' | 'disableColor'
+  'declareBackends' | 'removeBackends' | 'backends' | 'route' | 'unroute' | 'switchColor' | 'disableColor'
 >;
 
 export function appHost(app: string, appsDomain: string): string {
@@ -20,7 +20,6 @@ export function mainWebService(web: { service: string }[]): string | undefined {
   return (web.find((w) => w.service === 'web') ?? web[0])?.service;
 }
 
-const other = (c: Color): Color => (c === 'blue' ? 'green' : 'blue');
 
 export function appProxy(proxy: ProxyControl, appsDomain: string) {
   return {
@@ -33,9 +32,7 @@ export function appProxy(proxy: ProxyControl, appsDomain: string) {
 
     /** New color ready first, then the other color drains: never a moment without a server. */
     async switchTo(app: string, service: string, color: Color, servers: Server[]): Promise<void> {
-      const be = backendName(app, service);
-      await proxy.setColor(be, color, servers);
-      await proxy.drainColor(be, other(color));
+      await proxy.switchColor(backendName(app, service), color, servers);
     },
 
     disable(app: string, service: string, color: Color): Promise<void> {

@@ -162,6 +162,14 @@ export class Proxy {
     return this.serial(() => this.apply(backend, (slots) => planDrain(slots, color)));
   }
 
+  /** setColor then drain the other color, as one change: traffic moves before the config file
+   *  (checked by `haproxy -c`, for the next reload) is written, once. */
+  switchColor(backend: string, color: Color, servers: Server[]): Promise<void> {
+    return this.serial(() =>
+      this.apply(backend, (slots, spec) => planColor(slots, color, servers, spec.slotsPerColor), (slots) => planDrain(slots, color === 'blue' ? 'green' : 'blue')),
+    );
+  }
+
   /** The color leaves rotation entirely (maint). */
   disableColor(backend: string, color: Color): Promise<void> {
     return this.serial(() => this.apply(backend, (slots) => planDisable(slots, color)));
@@ -208,23 +216,28 @@ export class Proxy {
     return { reloaded };
   }
 
-  private async apply(backend: string, plan: (slots: BackendSlots, spec: BackendSpec) => SwitchPlan): Promise<void> {
+  /** Runs each plan's Runtime API commands in turn, then writes the config once. */
+  private async apply(backend: string, ...plans: ((slots: BackendSlots, spec: BackendSpec) => SwitchPlan)[]): Promise<void> {
     this.requireStarted();
     const spec = this.requireBackend(backend);
-    const slots = this.slots.get(backend)!;
-    const p = plan(slots, spec);
-    const commands = switchCommands(backend, p);
-    if (!commands.length) return;
-    try {
-      for (const c of commands) await runCommand(this.paths.adminSocket, c);
-    } catch (e) {
-      // Part of the plan may have been applied: believe HAProxy, not the plan.
-      await this.readLiveSlots([backend]).catch(() => undefined);
-      throw e;
+    let changed = false;
+    for (const plan of plans) {
+      const slots = this.slots.get(backend)!;
+      const p = plan(slots, spec);
+      const commands = switchCommands(backend, p);
+      if (!commands.length) continue;
+      try {
+        for (const c of commands) await runCommand(this.paths.adminSocket, c);
+      } catch (e) {
+        // Part of the plan may have been applied: believe HAProxy, not the plan.
+        await this.readLiveSlots([backend]).catch(() => undefined);
+        throw e;
+      }
+      this.slots.set(backend, applyPlan(slots, p));
+      this.opts.logger.debug('proxy slots changed', { backend, commands });
+      changed = true;
     }
-    this.slots.set(backend, applyPlan(slots, p));
-    this.opts.logger.debug('proxy slots changed', { backend, commands });
-    await this.writeConfig();
+    if (changed) await this.writeConfig();
   }
 
   private async setLiveRoute(host: string, backend: string): Promise<void> {

@@ -256,8 +256,7 @@ test('no request fails under keep-alive load while colors switch 10 times', { ti
       for (let i = 0; i < 10; i++) {
         await after(sent, ((i + 1) * TOTAL) / 12);
         const next: 'blue' | 'green' = color === 'blue' ? 'green' : 'blue';
-        await proxy.setColor(BE, next, servers[next]);
-        await proxy.drainColor(BE, color);
+        await proxy.switchColor(BE, next, servers[next]);
         await proxy.disableColor(BE, color);
         color = next;
       }

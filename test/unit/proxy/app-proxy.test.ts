@@ -21,8 +21,7 @@ function fake() {
     backends: () => backends,
     route: async (host, be) => void calls.push(`route ${host} ${be}`),
     unroute: async (host) => void calls.push(`unroute ${host}`),
-    setColor: async (be, color, servers) => void calls.push(`set ${be} ${color} ${servers.map((s) => `${s.addr}:${s.port}`).join(',')}`),
-    drainColor: async (be, color) => void calls.push(`drain ${be} ${color}`),
+    switchColor: async (be, color, servers) => void calls.push(`switch ${be} ${color} ${servers.map((s) => `${s.addr}:${s.port}`).join(',')}`),
     disableColor: async (be, color) => void calls.push(`disable ${be} ${color}`),
   };
   return { calls, control };
@@ -37,12 +36,12 @@ test('prepare declares each web service with rounded-up slots and routes APP.DOM
   assert.deepEqual(calls, ['declare shop_api:4,shop_web:8', 'route shop.apps.example.com shop_web']);
 });
 
-test('a switch readies the new color before draining the old one', async () => {
+test('a switch moves the backend to the new color; disable takes the old one out', async () => {
   const { calls, control } = fake();
   const p = appProxy(control, 'apps.test');
   await p.switchTo('shop', 'web', 'green', [{ addr: '172.17.0.5', port: 5000 }]);
   await p.disable('shop', 'web', 'blue');
-  assert.deepEqual(calls, ['set shop_web green 172.17.0.5:5000', 'drain shop_web blue', 'disable shop_web blue']);
+  assert.deepEqual(calls, ['switch shop_web green 172.17.0.5:5000', 'disable shop_web blue']);
 });
 
 test('removing an app unroutes its host and drops only its backends', async () => {
