@@ -1,0 +1,150 @@
+// The blue-green rollout as pure logic over fake ports: what starts, in which order, when
+// traffic moves, when the release counts as live, and what is removed when something fails.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Release, ServiceSpec } from '../../../src/domain.js';
+import { UserError } from '../../../src/errors.js';
+import { nextColor, rollout, type Color, type RolloutPorts, type RunningContainer } from '../../../src/deploy/rollout.js';
+
+function service(name: string, over: Partial<ServiceSpec> = {}): ServiceSpec {
+  return {
+    name,
+    role: name === 'web' ? 'web' : 'worker',
+    environment: {},
+    port: name === 'web' ? 3000 : undefined,
+    replicas: 1,
+    health: name === 'web' ? { kind: 'port' } : { kind: 'none' },
+    volumes: [],
+    dependsOn: [],
+    restart: 'unless-stopped',
+    labels: {},
+    stopGraceSeconds: 7,
+    logFiles: [],
+    ...over,
+  };
+}
+
+function release(version: number, services: ServiceSpec[], over: Partial<Release> = {}): Release {
+  return {
+    app: 'demo',
+    version,
+    image: { repository: 'r/demo', tags: [`v${version}`], digest: 'sha256:x', ref: 'r/demo@sha256:x' },
+    sha: null,
+    config: {},
+    services,
+    scale: {},
+    appJson: null,
+    releaseCommand: null,
+    serviceSource: null,
+    description: '',
+    status: 'pending',
+    createdAt: '',
+    ...over,
+  };
+}
+
+/** Fake ports recording every call in order; `unhealthy` names containers whose health fails. */
+function fakePorts(existing: RunningContainer[], opts: { unhealthy?: string[]; oneOffExit?: Record<string, number> } = {}) {
+  const calls: string[] = [];
+  let n = 0;
+  const ports: RolloutPorts = {
+    drainSeconds: 5,
+    sleep: async (ms) => void calls.push(`sleep ${ms}`),
+    prepare: async (r) => void calls.push(`prepare v${r.version}`),
+    start: async (r, s, color, index) => {
+      const name = `${s.name}-${color ?? `v${r.version}`}-${index}`;
+      calls.push(`start ${name}`);
+      return { id: `id${++n}`, name, ip: `10.0.0.${n}`, service: s.name, release: r.version, color };
+    },
+    waitHealthy: async (c) => {
+      calls.push(`health ${c.name}`);
+      if (opts.unhealthy?.includes(c.name)) throw new UserError(`${c.name} is unhealthy`);
+    },
+    runOneOff: async (_r, kind) => {
+      calls.push(`oneoff ${kind}`);
+      return opts.oneOffExit?.[kind] ?? 0;
+    },
+    list: async () => existing,
+    remove: async (c, grace) => void calls.push(`remove ${c.name} grace ${grace}`),
+    proxy: {
+      prepare: async (_app, web) => void calls.push(`proxy prepare ${web.map((w) => `${w.service}:${w.replicas}`).join(',')}`),
+      switchTo: async (_app, s, color, servers) => void calls.push(`switch ${s} ${color} ${servers.map((x) => x.addr).join(',')}`),
+      disable: async (_app, s, color) => void calls.push(`disable ${s} ${color}`),
+    },
+  };
+  return { ports, calls };
+}
+
+const running = (name: string, serviceName: string, rel: number, color: Color | null): RunningContainer => ({ id: name, name, ip: '10.9.9.9', service: serviceName, release: rel, color });
+
+test('first deploy: dependencies start first, web goes live on blue, the release is live after the switch', async () => {
+  const r = release(1, [service('web', { dependsOn: [{ service: 'worker', condition: 'service_started' }] }), service('worker')]);
+  const { ports, calls } = fakePorts([]);
+  await rollout(r, null, ports, () => undefined, () => calls.push('live'));
+  assert.deepEqual(calls, [
+    'prepare v1',
+    'proxy prepare web:1',
+    'start worker-v1-1',
+    'health worker-v1-1',
+    'start web-blue-1',
+    'health web-blue-1',
+    'switch web blue 10.0.0.2',
+    'live',
+  ]);
+});
+
+test('a redeploy starts the other color, switches, goes live, drains, then stops the old release with its grace', async () => {
+  const prev = release(1, [service('web'), service('worker')]);
+  const next = release(2, [service('web'), service('worker')], { scale: { web: 2 } });
+  const old = [running('web-blue-1', 'web', 1, 'blue'), running('worker-v1-1', 'worker', 1, null)];
+  const { ports, calls } = fakePorts(old);
+  await rollout(next, prev, ports, () => undefined, () => calls.push('live'));
+  assert.deepEqual(calls, [
+    'prepare v2',
+    'proxy prepare web:2',
+    'start web-green-1',
+    'start web-green-2',
+    'start worker-v2-1',
+    'health web-green-1',
+    'health web-green-2',
+    'health worker-v2-1',
+    'switch web green 10.0.0.1,10.0.0.2',
+    'live',
+    'sleep 5000',
+    'remove web-blue-1 grace 7',
+    'remove worker-v1-1 grace 7',
+    'disable web blue',
+  ]);
+  assert.equal(nextColor(old, 'web', 1), 'green');
+});
+
+test('a failing health check removes what started, never switches, never goes live; the old release is untouched', async () => {
+  const prev = release(1, [service('web')]);
+  const { ports, calls } = fakePorts([running('web-blue-1', 'web', 1, 'blue')], { unhealthy: ['web-green-1'] });
+  await assert.rejects(rollout(release(2, [service('web')]), prev, ports, () => undefined, () => calls.push('live')), /web-green-1 is unhealthy/);
+  assert.ok(!calls.some((c) => c.startsWith('switch') || c === 'live' || c.includes('web-blue-1')), calls.join('\n'));
+  assert.ok(calls.includes('remove web-green-1 grace 0'));
+});
+
+test('a failing release command stops the deploy before any container starts', async () => {
+  const { ports, calls } = fakePorts([], { oneOffExit: { release: 3 } });
+  await assert.rejects(rollout(release(1, [service('web')], { releaseCommand: 'rake db:migrate' }), null, ports, () => undefined), /release command failed with exit code 3: rake db:migrate/);
+  assert.ok(!calls.some((c) => c.startsWith('start')), calls.join('\n'));
+});
+
+test('a failing postdeploy script puts traffic back on the old color and removes the new one', async () => {
+  const prev = release(1, [service('web')]);
+  const next = release(2, [service('web')], { appJson: { healthchecks: {}, scripts: { postdeploy: 'notify' }, env: {} } });
+  const { ports, calls } = fakePorts([running('web-blue-1', 'web', 1, 'blue')], { oneOffExit: { postdeploy: 1 } });
+  await assert.rejects(rollout(next, prev, ports, () => undefined, () => calls.push('live')), /postdeploy command failed/);
+  assert.deepEqual(calls.slice(calls.indexOf('oneoff postdeploy')), ['oneoff postdeploy', 'switch web blue 10.9.9.9', 'remove web-green-1 grace 0']);
+  assert.ok(!calls.includes('live'));
+});
+
+test('leftovers of the new color from a crashed attempt are removed before it starts', async () => {
+  const prev = release(1, [service('web')]);
+  const leftovers = [running('web-blue-1', 'web', 1, 'blue'), running('web-green-1-stale', 'web', 2, 'green')];
+  const { ports, calls } = fakePorts(leftovers);
+  await rollout(release(3, [service('web')]), prev, ports, () => undefined);
+  assert.ok(calls.indexOf('remove web-green-1-stale grace 0') < calls.indexOf('start web-green-1'), calls.join('\n'));
+});
