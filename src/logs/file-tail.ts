@@ -42,6 +42,8 @@ const PASS_BUDGET = 4 * 1024 * 1024;
 
 export class FileTail {
   private readonly cps = new Map<string, FileCheckpoint>();
+  /** Inodes with a checkpoint that the last scan did not find. */
+  private readonly missing = new Set<string>();
   private readonly matches: (name: string) => boolean;
   private readonly now: () => Date;
 
@@ -56,8 +58,17 @@ export class FileTail {
     const files = await this.scan();
     const present = new Set(files.map((f) => f.inode));
     for (const inode of [...this.cps.keys()]) {
-      if (present.has(inode)) continue;
-      // Deleted: forget it, so a new file that reuses the inode starts at 0.
+      if (present.has(inode)) {
+        this.missing.delete(inode);
+        continue;
+      }
+      // A rename between readdir and stat hides a file from one scan; only a second miss means
+      // it was deleted. Then forget it, so a new file that reuses the inode starts at 0.
+      if (!this.missing.has(inode)) {
+        this.missing.add(inode);
+        continue;
+      }
+      this.missing.delete(inode);
       this.cps.delete(inode);
       await this.deps.write({ entries: [], fileGone: { volume: this.deps.mount.volume, inode } });
     }

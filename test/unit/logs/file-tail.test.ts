@@ -94,7 +94,25 @@ test('a deleted file’s checkpoint is dropped so a reused inode starts at 0', a
   assert.equal(h.saved.size, 1);
   unlinkSync(path.join(h.dir, 'app.log'));
   await h.tail.poll();
+  assert.equal(h.saved.size, 1, 'one scan that misses a file is not proof it is gone');
+  await h.tail.poll();
   assert.equal(h.saved.size, 0);
+  h.cleanup();
+});
+
+test('a file missing from one scan (renamed meanwhile) keeps its place: nothing is read twice', async () => {
+  const h = harness();
+  const away = mkdtempSync(path.join(os.tmpdir(), 'slipway-away-'));
+  writeFileSync(path.join(h.dir, 'app.log'), 'l1\nl2\n');
+  await h.tail.poll();
+  // As a scan sees a rename that lands between its readdir and its stat: the file is nowhere.
+  renameSync(path.join(h.dir, 'app.log'), path.join(away, 'app.log'));
+  await h.tail.poll();
+  renameSync(path.join(away, 'app.log'), path.join(h.dir, 'app.log.1'));
+  appendFileSync(path.join(h.dir, 'app.log.1'), 'l3\n');
+  await h.tail.poll();
+  assert.deepEqual(h.lines(), ['l1', 'l2', 'l3']);
+  rmSync(away, { recursive: true, force: true });
   h.cleanup();
 });
 
