@@ -1,7 +1,7 @@
 // The logs stage: finds every Slipway container (running, or exited with lines not yet
 // shipped), follows each one and every new one, stores build/deploy output, answers queries
 // and live follows, prunes by age and size, and forwards to Loki when configured.
-import { EventEmitter, once } from 'node:events';
+import { EventEmitter, once, setMaxListeners } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -63,6 +63,8 @@ export class LogService {
     mkdirSync(path.dirname(file), { recursive: true });
     const store = (this.store = new LogStore(file));
     this.abort = new AbortController();
+    // Every shipped container waits on this one signal; many at once is normal, not a leak.
+    setMaxListeners(0, this.abort.signal);
     this.writer = new BatchWriter(
       (c) => {
         store.commit(c);
