@@ -82,6 +82,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
   const ports = dockerRolloutPorts({ docker, containers, networks, proxy: routes, config });
   const repos = new GitRepos(paths.repos);
   const progress = new DeployProgress(path.join(config.dataDir, 'deploys'));
+  progress.removeStale((id) => state.deployments.has(id));
   const uploadsDir = path.join(config.dataDir, 'uploads');
   const logs = new LogService({ docker, config, logger });
   await logs.start();

@@ -58,11 +58,13 @@ export class DeployQueue {
 
   async enqueue(d: DeploymentRow): Promise<void> {
     // jobId makes enqueueing idempotent: re-adding after a restart never duplicates a deploy.
+    // The creation time is in it because a state DB made anew numbers deployments from 1 again
+    // while Redis still holds the old jobs.
     await this.queue.add(
       'deploy',
       { deploymentId: d.id },
       {
-        jobId: `deployment-${d.id}`,
+        jobId: `deployment-${d.id}-${Date.parse(d.createdAt)}`,
         attempts: 4,
         backoff: { type: 'exponential', delay: 2000 },
         removeOnComplete: 1000,

@@ -1,7 +1,7 @@
 // Live, replayable output of each deployment: lines are appended to DATA/deploys/ID.log and
 // pushed to whoever follows (git push, CLI, API) — a follower that joins late replays the file
 // first. The last line a follower gets is the outcome, in a machine-readable status line.
-import { closeSync, createReadStream, existsSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeSync } from 'node:fs';
 import { EventEmitter, on } from 'node:events';
 import path from 'node:path';
 import readline from 'node:readline';
@@ -31,6 +31,19 @@ export class DeployProgress {
 
   file(id: number): string {
     return path.join(this.dir, `${id}.log`);
+  }
+
+  /** Removes the output of deployments that no longer exist (their app was deleted, or the
+   *  state DB was made anew): a new deployment must never replay another's output. */
+  removeStale(exists: (id: number) => boolean): number {
+    let removed = 0;
+    for (const name of readdirSync(this.dir)) {
+      const m = /^(\d+)\.log$/.exec(name);
+      if (!m || exists(Number(m[1]))) continue;
+      rmSync(path.join(this.dir, name), { force: true });
+      removed++;
+    }
+    return removed;
   }
 
   private handle(id: number) {

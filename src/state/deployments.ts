@@ -72,6 +72,10 @@ export class Deployments {
     return this.get(id);
   }
 
+  has(id: number): boolean {
+    return this.db.prepare('SELECT 1 FROM deployments WHERE id = ?').get(id) !== undefined;
+  }
+
   get(id: number): DeploymentRow {
     const r = this.db.prepare(`${SELECT} WHERE d.id = ?`).get(id) as Raw | undefined;
     if (!r) throw new NotFoundError(`no deployment ${id}`);

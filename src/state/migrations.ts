@@ -95,4 +95,28 @@ export const MIGRATIONS: string[] = [
   `
   ALTER TABLE releases ADD COLUMN service_source TEXT;
   `,
+  // 4: deployment ids are never reused (AUTOINCREMENT): a new deployment with the id of one
+  // deleted with its app would collide with the old one's queue job and output file
+  `
+  CREATE TABLE deployments_new (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    app_id INTEGER NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+    trigger TEXT NOT NULL,
+    sha TEXT,
+    ref TEXT,
+    status TEXT NOT NULL,
+    release_version INTEGER,
+    build_id INTEGER,
+    error TEXT,
+    params TEXT,
+    created_at TEXT NOT NULL,
+    started_at TEXT,
+    finished_at TEXT
+  );
+  INSERT INTO deployments_new (id, app_id, trigger, sha, ref, status, release_version, build_id, error, params, created_at, started_at, finished_at)
+    SELECT id, app_id, trigger, sha, ref, status, release_version, build_id, error, params, created_at, started_at, finished_at FROM deployments;
+  DROP TABLE deployments;
+  ALTER TABLE deployments_new RENAME TO deployments;
+  CREATE INDEX deployments_app ON deployments (app_id, id);
+  `,
 ];

@@ -43,3 +43,13 @@ test('config vars are set and unset together', () => {
   s.apps.setConfig(a.id, { A: '1', B: '2' });
   assert.deepEqual(s.apps.setConfig(a.id, { A: null, C: '3' }), { B: '2', C: '3' });
 });
+
+test('deployment ids are never reused, even after the newest one went with its deleted app', () => {
+  const s = openState(':memory:');
+  const a = s.apps.create('gone');
+  const first = s.deployments.create(a.id, { trigger: 'push' });
+  s.apps.destroy('gone');
+  assert.equal(s.deployments.has(first.id), false);
+  const b = s.apps.create('next');
+  assert.ok(s.deployments.create(b.id, { trigger: 'push' }).id > first.id);
+});
