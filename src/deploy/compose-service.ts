@@ -82,10 +82,12 @@ export function composeService(name: string, raw: Record<string, unknown>, ctx: 
   const scale = read(['scale'], () => opt(raw.scale, (v) => parseCount(v)));
   const replicas = agree(base, 'scale', scale, limits.replicas, problems) ?? slipway.scale ?? 1;
   const restart = read(['restart'], () => opt(raw.restart, (v) => restartPolicy(v, (w) => ctx.warn(`${ctx.at([...base, 'restart'])}: services.${name}.restart: ${w}`))));
+  const fromFiles = envFiles(raw.env_file, base, ctx.problems, ctx.readFile);
   const env = read(['environment'], () =>
-    environment(raw.environment, ctx.vars, (k) =>
-      ctx.warn(`${ctx.at([...base, 'environment'])}: services.${name}.environment: ${k} is not set in the app's config; leaving it out`),
-    ),
+    environment(raw.environment, ctx.vars, (k) => {
+      if (!(k in fromFiles))
+        ctx.warn(`${ctx.at([...base, 'environment'])}: services.${name}.environment: ${k} is not set in the app's config; it is left out until \`slipway config:set APP ${k}=…\``);
+    }),
   );
   const service: ComposeService = {
     name,
@@ -94,7 +96,7 @@ export function composeService(name: string, raw: Record<string, unknown>, ctx: 
     image: builds ? undefined : (raw.image as string | undefined),
     command: read(['command'], () => opt(raw.command, argv)),
     entrypoint: read(['entrypoint'], () => opt(raw.entrypoint, argv)),
-    environment: { ...envFiles(raw.env_file, base, ctx.problems, ctx.readFile), ...env?.values },
+    environment: { ...fromFiles, ...env?.values },
     configKeys: env?.configKeys ?? [],
     ports,
     replicas,

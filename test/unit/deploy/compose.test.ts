@@ -256,7 +256,7 @@ test('environment as a list: KEY=VALUE, and KEY alone from the app config', () =
   // Named keys take the config's value when each container starts (so config:set reaches them).
   assert.deepEqual(app.services[0]!.environment, { A: '1', B: 'x=y' });
   assert.deepEqual(app.services[0]!.configKeys, ['FROM_CONFIG', 'NOT_SET']);
-  assert.match(app.warnings[0]!, /^compose\.yaml:4:5: services\.web\.environment: NOT_SET is not set in the app's config; leaving it out$/);
+  assert.match(app.warnings[0]!, /^compose\.yaml:4:5: services\.web\.environment: NOT_SET is not set in the app's config; it is left out until `slipway config:set APP NOT_SET=…`$/);
 });
 
 test('environment as a map: values become strings, KEY: with no value comes from config', () => {
@@ -389,6 +389,10 @@ test('env_file values are read from the repo; environment wins over them, later 
     vars: { FROM_CONFIG: 'config-value' },
   });
   assert.deepEqual(app.services[0]!.environment, { A: 'from-web-env', B: 'two words\n', C: '$literal', D: 'from-environment' });
+  // A key named alone that an env file provides is not reported missing.
+  const named = parse(web('env_file: web.env', 'environment: [A]'), { readFile: (p) => files[p] ?? null });
+  assert.deepEqual(named.warnings, []);
+  assert.deepEqual(named.services[0]!.configKeys, ['A']);
 });
 
 test('env_file problems name the file, the line, and what is wrong', () => {
