@@ -74,15 +74,15 @@ export interface FakeStatusApi {
   close(): Promise<void>;
 }
 
-/** Stands in for api.github.com / GitLab's API, which tests cannot reach: records every request, answers 201. */
-export async function fakeStatusApi(): Promise<FakeStatusApi> {
+/** Stands in for api.github.com / GitLab's API, which tests cannot reach: records every request, answers `status`. */
+export async function fakeStatusApi(status = 201): Promise<FakeStatusApi> {
   const seen: SeenRequest[] = [];
   const server = http.createServer((req, res) => {
     let text = '';
     req.on('data', (chunk: Buffer) => (text += chunk.toString()));
     req.on('end', () => {
       seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: JSON.parse(text || '{}') as Record<string, unknown> });
-      res.writeHead(201, { 'content-type': 'application/json' }).end('{}');
+      res.writeHead(status, { 'content-type': 'application/json' }).end('{"message":"fake"}');
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

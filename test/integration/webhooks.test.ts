@@ -5,8 +5,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -15,6 +13,7 @@ import { silentLogger } from '../../src/log.js';
 import { reportStatus } from '../../src/source/commit-status.js';
 import { fetchRevision, type FetchRequest } from '../../src/source/fetch.js';
 import { repoFrom, type Repo } from '../helpers/git.js';
+import { fakeStatusApi } from '../helpers/webhooks.js';
 
 const run = promisify(execFile);
 
@@ -163,26 +162,10 @@ test('a token is refused with a non-https URL rather than sent in clear', async 
   await assert.rejects(fetchRevision(r.req({ credential: { type: 'token', token: 'secret-token' } })), /only be used with an https/);
 });
 
-interface Seen {
-  method: string;
-  url: string;
-  headers: http.IncomingHttpHeaders;
-  body: Record<string, unknown>;
-}
-
 async function fakeHost(t: { after(fn: () => void | Promise<void>): void }, status = 201) {
-  const seen: Seen[] = [];
-  const server = http.createServer((req, res) => {
-    let text = '';
-    req.on('data', (c: Buffer) => (text += c.toString()));
-    req.on('end', () => {
-      seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: JSON.parse(text || '{}') as Record<string, unknown> });
-      res.writeHead(status, { 'content-type': 'application/json' }).end('{"message":"fake"}');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  return { seen, base: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+  const api = await fakeStatusApi(status);
+  t.after(() => api.close());
+  return api;
 }
 
 const SHA = '6113728f27ae82c7b1a177c8d03f9e96e0adf246';
