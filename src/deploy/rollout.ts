@@ -143,13 +143,17 @@ export async function rollout(
     for (const [service, color] of colors) await ports.proxy.disable(release.app, service, other(color));
   }
   const secs = ((Date.now() - t0) / 1000).toFixed(1);
-  say(`v${release.version}: ${describe(release)} (${secs} s)`);
+  const stopped = old.length ? `; v${prevVersion ?? '?'} stopped` : '';
+  say(`v${release.version}: ${describe(release, colors)} running${stopped} (${secs} s)`);
 }
 
 const other = (c: Color): Color => (c === 'blue' ? 'green' : 'blue');
 
-function describe(release: Release): string {
-  return release.services.map((s) => `${s.name} ${replicasOf(release, s)}/${replicasOf(release, s)}`).join(', ') + ' running';
+/** `web green 3/3, worker 2/2` */
+function describe(release: Release, colors: Map<string, Color>): string {
+  return release.services
+    .map((s) => [s.name, colors.get(s.name), `${replicasOf(release, s)}/${replicasOf(release, s)}`].filter(Boolean).join(' '))
+    .join(', ');
 }
 
 async function oneOff(ports: RolloutPorts, release: Release, kind: 'release' | 'predeploy' | 'postdeploy', cmd: string, progress: Progress) {

@@ -98,7 +98,10 @@ test('a redeploy starts the other color, switches, goes live, drains, then stops
   const next = release(2, [service('web'), service('worker')], { scale: { web: 2 } });
   const old = [running('web-blue-1', 'web', 1, 'blue'), running('worker-v1-1', 'worker', 1, null)];
   const { ports, calls } = fakePorts(old);
-  await rollout(next, prev, ports, () => undefined, () => calls.push('live'));
+  const said: string[] = [];
+  await rollout(next, prev, ports, (l) => said.push(l), () => calls.push('live'));
+  assert.match(said.at(-1)!, /^-----> v2: web green 2\/2, worker 1\/1 running; v1 stopped \(\d+\.\d s\)$/);
+  assert.ok(said.includes('-----> draining v1 for 5s'), said.join('\n'));
   assert.deepEqual(calls, [
     'prepare v2',
     'proxy prepare web:2',
