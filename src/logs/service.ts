@@ -29,6 +29,8 @@ export interface LogServiceDeps {
   writer?: Partial<WriterOptions>;
   filePollMs?: number;
   pruneEveryMs?: number;
+  /** Which apps' containers this Slipway ships (its own); default: every Slipway container. */
+  ownsApp?: (app: string) => boolean;
 }
 
 /** Where the pipeline writes its output, line by line (service `build` or `deploy`). */
@@ -176,6 +178,8 @@ export class LogService {
   }
 
   private ship(c: ShippedContainer): void {
+    // Another Slipway on the same engine (tests, a second data dir) ships its own apps.
+    if (this.deps.ownsApp && !this.deps.ownsApp(c.labels[LABELS.app] ?? '')) return;
     const current = this.following.get(c.id);
     if (current) {
       current.again = true;

@@ -64,6 +64,14 @@ test('a compose app with web, worker and a named volume deploys; web reads what 
   assert.match(table.stdout, /web\s+slipway-\S+-web-blue-1\s+blue\s+v1\s+running\s+healthy\s+[\d.]+\s+3000/);
   const { stdout } = await promisify(execFile)('docker', ['volume', 'inspect', '--format', '{{.Name}}', `slipway-${app}-shared`]);
   assert.equal(stdout.trim(), `slipway-${app}-shared`);
+
+  // What both services print, and the deploy's own output, are in `slipway logs`.
+  await eventually('the containers\' lines reach slipway logs', async () => {
+    const logs = (await s.cli(['logs', app, '-n', '500'])).stdout;
+    return /worker v1 started/.test(logs) && /web one listening on 3000/.test(logs) && /Deployed v1/.test(logs);
+  });
+  assert.match((await s.cli(['logs', app, '--service', 'worker'])).stdout, /worker v1 started/);
+  assert.doesNotMatch((await s.cli(['logs', app, '--service', 'worker'])).stdout, /listening/);
 });
 
 test('a release whose health check fails is removed, the push fails with why, and v1 keeps serving', async () => {
