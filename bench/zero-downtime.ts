@@ -30,7 +30,8 @@ async function wrk(port: number, host: string, seconds: number): Promise<WrkResu
 }
 
 async function main() {
-  const s = await startTestServer({ drainSeconds: 2 });
+  // The default drain limit: the old color stops as soon as HAProxy counts no request on it.
+  const s = await startTestServer({ drainSeconds: 30 });
   const app = uniqueName('zdt');
   await s.api('/api/apps', { method: 'POST', body: JSON.stringify({ name: app }) });
   const repo = await repoFrom(path.join(ROOT, 'test/fixtures/apps/node-procfile'));

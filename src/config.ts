@@ -85,7 +85,7 @@ const DEFAULTS: Record<string, unknown> = {
   allowHostBinds: false,
   allowPrivileged: false,
   haproxyBin: 'haproxy',
-  drainSeconds: 2,
+  drainSeconds: 30,
   healthTimeoutSeconds: 60,
   logRetentionDays: 14,
   logRetentionMb: 1024,

@@ -25,6 +25,7 @@ export function dockerRolloutPorts(deps: PortsDeps): RolloutPorts {
   return {
     drainSeconds: config.drainSeconds,
     sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+    now: () => Date.now(),
     proxy: deps.proxy,
 
     async prepare(release) {

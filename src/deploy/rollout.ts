@@ -31,11 +31,15 @@ export interface RolloutPorts {
     /** Declares the app's web backends and its route (may reload HAProxy, seamlessly). */
     prepare(app: string, web: { service: string; replicas: number }[]): Promise<void>;
     switchTo(app: string, service: string, color: Color, servers: { addr: string; port: number }[]): Promise<void>;
+    /** Requests the color is still handling (the drain waits for 0). */
+    inFlight(app: string, service: string, color: Color): Promise<number>;
     /** Takes the color out of rotation (maint) once drained. */
     disable(app: string, service: string, color: Color): Promise<void>;
   };
+  /** The longest the old color may take to finish its requests before it is stopped anyway. */
   drainSeconds: number;
   sleep(ms: number): Promise<void>;
+  now(): number;
 }
 
 export const replicasOf = (release: Release, s: ServiceSpec) => release.scale[s.name] ?? s.replicas;
@@ -127,10 +131,7 @@ export async function rollout(
   live();
   const old = existing.filter((c) => !started.some((s) => s.id === c.id));
   if (old.length) {
-    if (colors.size && ports.drainSeconds > 0) {
-      say(`draining v${prevVersion ?? '?'} for ${ports.drainSeconds}s`);
-      await ports.sleep(ports.drainSeconds * 1000);
-    }
+    if (colors.size) await drain(ports, release.app, [...colors].map(([service, color]) => [service, other(color)]), say, prevVersion);
     // The new release is live: a container that won't go away is reported, not a failed deploy
     // (the next start-up's reconcile removes it).
     await Promise.all(
@@ -148,6 +149,27 @@ export async function rollout(
 }
 
 const other = (c: Color): Color => (c === 'blue' ? 'green' : 'blue');
+
+const DRAIN_POLL_MS = 100;
+
+/** Waits until the old colors have finished their in-flight requests, or the drain limit. */
+async function drain(ports: RolloutPorts, app: string, old: [string, Color][], say: (s: string) => void, prev: number | null) {
+  const t0 = ports.now();
+  const until = t0 + ports.drainSeconds * 1000;
+  say(`draining v${prev ?? '?'}: waiting for its in-flight requests (at most ${ports.drainSeconds} s)`);
+  for (;;) {
+    const open = (await Promise.all(old.map(([service, color]) => ports.proxy.inFlight(app, service, color).catch(() => 0)))).reduce((a, b) => a + b, 0);
+    if (open === 0) {
+      say(`v${prev ?? '?'} drained in ${((ports.now() - t0) / 1000).toFixed(1)} s`);
+      return;
+    }
+    if (ports.now() >= until) {
+      say(`v${prev ?? '?'} still had ${open} request${open === 1 ? '' : 's'} open after ${ports.drainSeconds} s (SLIPWAY_DRAIN_SECONDS); stopping it`);
+      return;
+    }
+    await ports.sleep(DRAIN_POLL_MS);
+  }
+}
 
 /** `web green 3/3, worker 2/2` */
 function describe(release: Release, colors: Map<string, Color>): string {

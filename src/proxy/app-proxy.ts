@@ -7,7 +7,7 @@ import type { Proxy } from './haproxy.js';
 /** The part of the adapter this needs (a fake in unit tests). */
 export type ProxyControl = Pick<
   Proxy,
-  'declareBackends' | 'removeBackends' | 'backends' | 'route' | 'unroute' | 'switchColor' | 'disableColor'
+  'declareBackends' | 'removeBackends' | 'backends' | 'route' | 'unroute' | 'switchColor' | 'disableColor' | 'inFlight'
 >;
 
 export function appHost(app: string, appsDomain: string): string {
@@ -33,6 +33,10 @@ export function appProxy(proxy: ProxyControl, appsDomain: string) {
     /** New color ready first, then the other color drains: never a moment without a server. */
     async switchTo(app: string, service: string, color: Color, servers: Server[]): Promise<void> {
       await proxy.switchColor(backendName(app, service), color, servers);
+    },
+
+    inFlight(app: string, service: string, color: Color): Promise<number> {
+      return proxy.inFlight(backendName(app, service), color);
     },
 
     disable(app: string, service: string, color: Color): Promise<void> {

@@ -75,6 +75,25 @@ export function delMapCommand(mapFile: string, host: string): string {
 export function showServersStateCommand(backend?: string): string {
   return backend === undefined ? 'show servers state' : `show servers state ${checkBackendName(backend)}`;
 }
+/** `show stat` of one backend's servers (type 4), as CSV. */
+export function showServerStatsCommand(backend: string): string {
+  return `show stat ${checkBackendName(backend)} 4 -1`;
+}
+
+/** Requests each color is handling or queueing now (scur + qcur of its slots), from `show stat` CSV. */
+export function parseColorLoad(csv: string): Record<Color, number> {
+  const lines = csv.split('\n').filter((l) => l.trim());
+  const header = lines[0]?.replace(/^# /, '').split(',') ?? [];
+  const [iSv, iScur, iQcur] = ['svname', 'scur', 'qcur'].map((c) => header.indexOf(c)) as [number, number, number];
+  if (iSv < 0 || iScur < 0 || iQcur < 0) throw new Error(`unexpected show stat answer: ${csv.slice(0, 200)}`);
+  const load: Record<Color, number> = { blue: 0, green: 0 };
+  for (const line of lines.slice(1)) {
+    const f = line.split(',');
+    const color = colorOfSlot(f[iSv] ?? '');
+    if (color) load[color] += (Number(f[iScur]) || 0) + (Number(f[iQcur]) || 0);
+  }
+  return load;
+}
 
 /** HAProxy's answer when a map key is missing (`set map`: "entry not found.", `del map`: "Key not found."). */
 export function isNotFound(response: string): boolean {

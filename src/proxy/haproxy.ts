@@ -15,6 +15,7 @@ import {
   delMapCommand,
   emptySlots,
   isNotFound,
+  parseColorLoad,
   parseMapFile,
   parseServersState,
   parseShowMap,
@@ -25,6 +26,7 @@ import {
   servingSlots,
   setMapCommand,
   showMapCommand,
+  showServerStatsCommand,
   showServersStateCommand,
   switchCommands,
   type BackendSlots,
@@ -168,6 +170,12 @@ export class Proxy {
     return this.serial(() =>
       this.apply(backend, (slots, spec) => planColor(slots, color, servers, spec.slotsPerColor), (slots) => planDrain(slots, color === 'blue' ? 'green' : 'blue')),
     );
+  }
+
+  /** Requests the color's servers are handling or queueing now: a drained color is done at 0. */
+  async inFlight(backend: string, color: Color): Promise<number> {
+    this.requireStarted();
+    return parseColorLoad(await sendCommand(this.paths.adminSocket, showServerStatsCommand(backend)))[color];
   }
 
   /** The color leaves rotation entirely (maint). */

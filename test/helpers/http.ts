@@ -1,9 +1,9 @@
 // HTTP through HAProxy the way a browser would reach an app: Host header APP.DOMAIN.
 import http from 'node:http';
 
-export function getViaProxy(port: number, host: string, p = '/', agent: http.Agent | false = false): Promise<{ status: number; body: string }> {
+export function getViaProxy(port: number, host: string, p = '/', agent: http.Agent | false = false, timeoutMs = 10_000): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, path: p, headers: { host }, agent, timeout: 10_000 }, (res) => {
+    const req = http.get({ host: '127.0.0.1', port, path: p, headers: { host }, agent, timeout: timeoutMs }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (body += c));

@@ -35,7 +35,8 @@ async function eventually(what: string, check: () => Promise<boolean>): Promise<
 const webColors = (rows: PsRow[]) => [...new Set(rows.filter((r) => r.service === 'web').map((r) => r.color))];
 
 before(async () => {
-  s = await startTestServer();
+  // The drain limit is generous: the old color stops as soon as its requests are done.
+  s = await startTestServer({ drainSeconds: 30 });
   app = uniqueName('bg');
   assert.equal((await s.api('/api/apps', { method: 'POST', body: JSON.stringify({ name: app }) })).status, 201);
   repo = await repoFrom(path.join(ROOT, 'test/fixtures/apps/compose-app'));
@@ -96,7 +97,12 @@ test('config:set makes a new release that takes over on the other color with no 
   assert.equal((await push()).code, 0);
   assert.deepEqual(webColors(await ps()), ['green']);
 
+  // A request that takes 4 s is in flight on the old color when traffic moves: it finishes.
+  const slow = getViaProxy(s.config.httpPort, host(), '/slow?ms=4000', false, 60_000);
+  await new Promise((r) => setTimeout(r, 200));
   const { result, traffic } = await trafficDuring(s.config.httpPort, host(), () => s.cli(['config:set', app, 'GREETING=hello']));
+  assert.deepEqual(await slow, { status: 200, body: 'slow three done\n' });
+  assert.match(result.stdout, /v3 drained in \d+\.\d s/);
   assert.equal(result.code, 0, result.stdout + result.stderr);
   assert.match(result.stdout, /Set GREETING: release v4/);
   assert.match(result.stdout, /v4: web switched to blue/);

@@ -71,8 +71,8 @@ async function assertCleanAfterRestart(servingVersion: string, body: RegExp): Pr
 }
 
 before(async () => {
-  // A long drain leaves a wide window between the switch and the old color's stop.
-  sp = await serverProcess({ SLIPWAY_DRAIN_SECONDS: '30' });
+  // A long drain limit: a slow request keeps the old color draining (see the third test).
+  sp = await serverProcess({ SLIPWAY_DRAIN_SECONDS: '60' });
   await sp.start();
   app = uniqueName('crash');
   assert.equal((await sp.api('/api/apps', { method: 'POST', body: JSON.stringify({ name: app }) })).status, 201);
@@ -107,7 +107,10 @@ test('killed while the new color waits for health: its containers are removed, v
 
 test('killed while the old color drains after the switch: the new release serves, the old is gone', async () => {
   await repo.commit('four', { VERSION: 'four\n', START_DELAY: '0\n' });
+  // A long request on v1 keeps it draining (up to SLIPWAY_DRAIN_SECONDS) after the switch.
+  const slow = getViaProxy(sp.httpPort, host(), '/slow?ms=25000', false, 50_000).catch((e: Error) => e);
   const traffic = await killAt(/draining v1/);
+  await slow; // cut or finished: either way it must not be left hanging
   assert.deepEqual(traffic.failures, []);
   const [active] = (await releases()).filter((r) => r.status === 'active');
   assert.ok(active, 'a release is active');

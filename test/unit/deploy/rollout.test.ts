@@ -44,12 +44,18 @@ function release(version: number, services: ServiceSpec[], over: Partial<Release
 }
 
 /** Fake ports recording every call in order; `unhealthy` names containers whose health fails. */
-function fakePorts(existing: RunningContainer[], opts: { unhealthy?: string[]; oneOffExit?: Record<string, number> } = {}) {
+function fakePorts(existing: RunningContainer[], opts: { unhealthy?: string[]; oneOffExit?: Record<string, number>; inFlight?: number[] } = {}) {
   const calls: string[] = [];
   let n = 0;
+  let clock = 0;
+  const inFlight = [...(opts.inFlight ?? [])];
   const ports: RolloutPorts = {
     drainSeconds: 5,
-    sleep: async (ms) => void calls.push(`sleep ${ms}`),
+    now: () => clock,
+    sleep: async (ms) => {
+      clock += ms;
+      calls.push(`sleep ${ms}`);
+    },
     prepare: async (r) => void calls.push(`prepare v${r.version}`),
     start: async (r, s, color, index) => {
       const name = `${s.name}-${color ?? `v${r.version}`}-${index}`;
@@ -69,6 +75,7 @@ function fakePorts(existing: RunningContainer[], opts: { unhealthy?: string[]; o
     proxy: {
       prepare: async (_app, web) => void calls.push(`proxy prepare ${web.map((w) => `${w.service}:${w.replicas}`).join(',')}`),
       switchTo: async (_app, s, color, servers) => void calls.push(`switch ${s} ${color} ${servers.map((x) => x.addr).join(',')}`),
+      inFlight: async () => inFlight.shift() ?? 0,
       disable: async (_app, s, color) => void calls.push(`disable ${s} ${color}`),
     },
   };
@@ -101,7 +108,7 @@ test('a redeploy starts the other color, switches, goes live, drains, then stops
   const said: string[] = [];
   await rollout(next, prev, ports, (l) => said.push(l), () => calls.push('live'));
   assert.match(said.at(-1)!, /^-----> v2: web green 2\/2, worker 1\/1 running; v1 stopped \(\d+\.\d s\)$/);
-  assert.ok(said.includes('-----> draining v1 for 5s'), said.join('\n'));
+  assert.ok(said.includes('-----> v1 drained in 0.0 s'), said.join('\n'));
   assert.deepEqual(calls, [
     'prepare v2',
     'proxy prepare web:2',
@@ -113,7 +120,6 @@ test('a redeploy starts the other color, switches, goes live, drains, then stops
     'health worker-v2-1',
     'switch web green 10.0.0.1,10.0.0.2',
     'live',
-    'sleep 5000',
     'remove web-blue-1 grace 7',
     'remove worker-v1-1 grace 7',
     'disable web blue',
@@ -150,4 +156,23 @@ test('leftovers of the new color from a crashed attempt are removed before it st
   const { ports, calls } = fakePorts(leftovers);
   await rollout(release(3, [service('web')]), prev, ports, () => undefined);
   assert.ok(calls.indexOf('remove web-green-1-stale grace 0') < calls.indexOf('start web-green-1'), calls.join('\n'));
+});
+
+test('the old color is stopped once its in-flight requests are done, not before', async () => {
+  const prev = release(1, [service('web')]);
+  const { ports, calls } = fakePorts([running('web-blue-1', 'web', 1, 'blue')], { inFlight: [3, 1, 0] });
+  const said: string[] = [];
+  await rollout(release(2, [service('web')]), prev, ports, (l) => said.push(l));
+  assert.deepEqual(calls.slice(calls.indexOf('switch web green 10.0.0.1')), ['switch web green 10.0.0.1', 'sleep 100', 'sleep 100', 'remove web-blue-1 grace 7', 'disable web blue']);
+  assert.ok(said.includes('-----> v1 drained in 0.2 s'), said.join('\n'));
+});
+
+test('a request still open at the drain limit does not hold the deploy: the old color stops anyway', async () => {
+  const prev = release(1, [service('web')]);
+  const { ports, calls } = fakePorts([running('web-blue-1', 'web', 1, 'blue')], { inFlight: Array(1000).fill(1) });
+  const said: string[] = [];
+  await rollout(release(2, [service('web')]), prev, ports, (l) => said.push(l));
+  assert.equal(calls.filter((c) => c === 'sleep 100').length, 50);
+  assert.ok(calls.includes('remove web-blue-1 grace 7'));
+  assert.ok(said.some((l) => /v1 still had 1 request open after 5 s \(SLIPWAY_DRAIN_SECONDS\); stopping it/.test(l)), said.join('\n'));
 });

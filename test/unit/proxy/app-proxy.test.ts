@@ -23,6 +23,10 @@ function fake() {
     unroute: async (host) => void calls.push(`unroute ${host}`),
     switchColor: async (be, color, servers) => void calls.push(`switch ${be} ${color} ${servers.map((s) => `${s.addr}:${s.port}`).join(',')}`),
     disableColor: async (be, color) => void calls.push(`disable ${be} ${color}`),
+    inFlight: async (be, color) => {
+      calls.push(`inFlight ${be} ${color}`);
+      return 2;
+    },
   };
   return { calls, control };
 }
@@ -40,8 +44,9 @@ test('a switch moves the backend to the new color; disable takes the old one out
   const { calls, control } = fake();
   const p = appProxy(control, 'apps.test');
   await p.switchTo('shop', 'web', 'green', [{ addr: '172.17.0.5', port: 5000 }]);
+  assert.equal(await p.inFlight('shop', 'web', 'blue'), 2);
   await p.disable('shop', 'web', 'blue');
-  assert.deepEqual(calls, ['switch shop_web green 172.17.0.5:5000', 'disable shop_web blue']);
+  assert.deepEqual(calls, ['switch shop_web green 172.17.0.5:5000', 'inFlight shop_web blue', 'disable shop_web blue']);
 });
 
 test('removing an app unroutes its host and drops only its backends', async () => {

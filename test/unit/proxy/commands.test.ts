@@ -2,6 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  parseColorLoad,
+  showServerStatsCommand,
   addMapCommand,
   applyPlan,
   delMapCommand,
@@ -184,4 +186,18 @@ test('show map is read into host → backend', () => {
     ['blog.apps.test', 'blog_web'],
   ]);
   assert.deepEqual([...parseShowMap('Unknown map identifier.\n')], []);
+});
+
+test('show stat CSV → requests each color is handling or queueing (scur + qcur)', () => {
+  const csv = [
+    '# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout',
+    'demo_web,blue1,0,0,2,5,,10,0,0',
+    'demo_web,blue2,1,1,0,3,,4,0,0',
+    'demo_web,green1,0,0,0,0,,0,0,0',
+    'demo_web,BACKEND,0,0,2,5,,14,0,0',
+    '',
+  ].join('\n');
+  assert.deepEqual(parseColorLoad(csv), { blue: 3, green: 0 });
+  assert.equal(showServerStatsCommand('demo_web'), 'show stat demo_web 4 -1');
+  assert.throws(() => parseColorLoad('Unknown command\n'), /unexpected show stat answer/);
 });
