@@ -33,8 +33,8 @@ export class DeployQueue {
   private readonly queue: Queue<DeployJob>;
   private worker?: Worker<DeployJob>;
   private workerConnection?: Redis;
-  /** Per-app chains: a deployment starts when the app's previous one has settled. */
-  private readonly appLocks = new Map<number, Promise<void>>();
+  /** Apps with a deployment running, and their waiting deployments, lowest id first. */
+  private readonly busy = new Map<number, { id: number; wake: () => void }[]>();
 
   constructor(private readonly deps: DeployQueueDeps) {
     this.connection = new Redis(deps.redisUrl, { maxRetriesPerRequest: null, lazyConnect: false });
@@ -103,21 +103,35 @@ export class DeployQueue {
   }
 
   private async process(job: Job<DeployJob>): Promise<void> {
-    const { deployments } = this.deps;
-    const first = deployments.get(job.data.deploymentId);
+    const first = this.deps.deployments.get(job.data.deploymentId);
     if (first.status !== 'queued') return; // already handled (redelivered or reconciled)
-    const prev = this.appLocks.get(first.appId) ?? Promise.resolve();
-    let release!: () => void;
-    const mine = new Promise<void>((r) => (release = r));
-    const chained = prev.then(() => mine);
-    this.appLocks.set(first.appId, chained);
-    await prev;
+    await this.turn(first.appId, first.id);
     try {
       await this.runLocked(job);
     } finally {
-      release();
-      if (this.appLocks.get(first.appId) === chained) this.appLocks.delete(first.appId);
+      this.next(first.appId);
     }
+  }
+
+  /** Resolves when it is this deployment's turn: one per app at a time, in the order they were
+   *  made (the worker may pick up two waiting jobs in either order). */
+  private turn(appId: number, id: number): Promise<void> {
+    const waiting = this.busy.get(appId);
+    if (!waiting) {
+      this.busy.set(appId, []);
+      return Promise.resolve();
+    }
+    return new Promise((wake) => {
+      waiting.push({ id, wake });
+      waiting.sort((a, b) => a.id - b.id);
+    });
+  }
+
+  private next(appId: number): void {
+    const waiting = this.busy.get(appId);
+    const n = waiting?.shift();
+    if (n) n.wake();
+    else this.busy.delete(appId);
   }
 
   private async runLocked(job: Job<DeployJob>): Promise<void> {
