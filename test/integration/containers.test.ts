@@ -18,6 +18,7 @@ import {
   type Color,
 } from '../../src/deploy/container-spec.js';
 import { waitHealthy } from '../../src/deploy/health.js';
+import { serviceSpec } from '../helpers/specs.js';
 
 const docker = new Dockerode({ socketPath: process.env.SLIPWAY_DOCKER_SOCKET ?? '/var/run/docker.sock' });
 const containers = new Containers(docker);
@@ -40,22 +41,13 @@ http.createServer((req, res) => {
 `;
 
 function web(over: Partial<ServiceSpec> = {}): ServiceSpec {
-  return {
-    name: 'web',
-    role: 'web',
+  return serviceSpec({
     command: ['node', '-e', SERVER],
-    environment: {},
-    port: 3000,
-    replicas: 1,
-    health: { kind: 'port' },
     volumes: [{ source: 'data', target: '/data', readOnly: false, bind: false }],
-    dependsOn: [],
     restart: 'no',
-    labels: {},
     stopGraceSeconds: 1,
-    logFiles: [],
     ...over,
-  };
+  });
 }
 
 async function run(service: ServiceSpec, color: Color | null = 'blue', index = 1, version = release.version) {

@@ -2,7 +2,7 @@
 // health and log rotation, as data.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ServiceSpec } from '../../../src/domain.js';
+import { serviceSpec } from '../../helpers/specs.js';
 import {
   appNetworkName,
   containerCreateOptions,
@@ -14,23 +14,7 @@ import {
 
 const release = { version: 7, imageRef: '127.0.0.1:5000/demo@sha256:abc', config: { DATABASE_URL: 'postgres://db/x', SHARED: 'from-config' } };
 
-function service(over: Partial<ServiceSpec> = {}): ServiceSpec {
-  return {
-    name: 'web',
-    role: 'web',
-    environment: {},
-    port: 3000,
-    replicas: 1,
-    health: { kind: 'port' },
-    volumes: [],
-    dependsOn: [],
-    restart: 'unless-stopped',
-    labels: {},
-    stopGraceSeconds: 10,
-    logFiles: [],
-    ...over,
-  };
-}
+const service = serviceSpec;
 
 const input = (over: Partial<ServiceContainerInput> = {}): ServiceContainerInput => ({ app: 'demo', release, service: service(), color: 'blue', index: 1, ...over });
 const envOf = (list: string[]) => Object.fromEntries(list.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));

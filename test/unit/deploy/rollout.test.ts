@@ -5,23 +5,11 @@ import assert from 'node:assert/strict';
 import type { Release, ServiceSpec } from '../../../src/domain.js';
 import { UserError } from '../../../src/errors.js';
 import { nextColor, rollout, type Color, type RolloutPorts, type RunningContainer } from '../../../src/deploy/rollout.js';
+import { serviceSpec } from '../../helpers/specs.js';
 
 function service(name: string, over: Partial<ServiceSpec> = {}): ServiceSpec {
-  return {
-    name,
-    role: name === 'web' ? 'web' : 'worker',
-    environment: {},
-    port: name === 'web' ? 3000 : undefined,
-    replicas: 1,
-    health: name === 'web' ? { kind: 'port' } : { kind: 'none' },
-    volumes: [],
-    dependsOn: [],
-    restart: 'unless-stopped',
-    labels: {},
-    stopGraceSeconds: 7,
-    logFiles: [],
-    ...over,
-  };
+  const worker: Partial<ServiceSpec> = { role: 'worker', port: undefined, health: { kind: 'none' } };
+  return serviceSpec({ name, stopGraceSeconds: 7, ...(name === 'web' ? {} : worker), ...over });
 }
 
 function release(version: number, services: ServiceSpec[], over: Partial<Release> = {}): Release {
