@@ -61,7 +61,7 @@ export async function rollout(
   progress: Progress,
   live: () => void = () => undefined,
 ): Promise<void> {
-  const t0 = Date.now();
+  const t0 = ports.now();
   const say = (s: string) => progress(`-----> ${s}`);
   const existing = await ports.list(release.app);
   const prevVersion = previous?.version ?? null;
@@ -107,9 +107,9 @@ export async function rollout(
   for (const [service, color] of colors) {
     const port = byName.get(service)!.port ?? 5000;
     const servers = started.filter((c) => c.service === service).map((c) => ({ addr: c.ip, port }));
-    const t = Date.now();
+    const t = ports.now();
     await ports.proxy.switchTo(release.app, service, color, servers);
-    say(`v${release.version}: ${service} switched to ${color} (${Date.now() - t} ms)`);
+    say(`v${release.version}: ${service} switched to ${color} (${ports.now() - t} ms)`);
   }
 
   const post = release.appJson?.scripts.postdeploy;
@@ -143,7 +143,7 @@ export async function rollout(
     );
     for (const [service, color] of colors) await ports.proxy.disable(release.app, service, other(color));
   }
-  const secs = ((Date.now() - t0) / 1000).toFixed(1);
+  const secs = ((ports.now() - t0) / 1000).toFixed(1);
   const stopped = old.length ? `; v${prevVersion ?? '?'} stopped` : '';
   say(`v${release.version}: ${describe(release, colors)} running${stopped} (${secs} s)`);
 }
