@@ -2,6 +2,10 @@
 // SourceRevision (source) → BuiltImage (build) → ImageRef (registry) → Release (deploy).
 // Nothing here does I/O.
 
+/** The two sides of a blue-green web service: one serves while the other takes the next release. */
+export type Color = 'blue' | 'green';
+export const otherColor = (c: Color): Color => (c === 'blue' ? 'green' : 'blue');
+
 /** How a deploy was started; shown by `slipway deploys`. */
 export type Trigger = 'push' | 'webhook' | 'cli' | 'rollback' | 'config' | 'scale';
 

@@ -1,9 +1,9 @@
 // What Docker is asked to run for a service replica or a one-off command, as plain data (names,
 // env, labels, limits, mounts, health, log rotation); src/docker/containers.ts only sends it.
-import { LABELS, type HealthCheck, type ServiceSpec } from '../domain.js';
+import { LABELS, type Color, type HealthCheck, type ServiceSpec } from '../domain.js';
 import { logFileMounts } from '../logs/file-mounts.js';
 
-export type Color = 'blue' | 'green';
+export type { Color } from '../domain.js';
 export type OneOffKind = 'release' | 'predeploy' | 'postdeploy' | 'run';
 
 /** The port a web service gets in PORT when its spec names none (Heroku's and Dokku's default). */

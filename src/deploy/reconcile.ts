@@ -1,7 +1,7 @@
 // Start-up reconciliation after a crash or restart: desired state (each app's active release)
 // against actual state (containers, HAProxy). Containers of unfinished deploys are removed, the
 // proxy points at the active release's containers, and unfinished work is marked interrupted.
-import type { Release } from '../domain.js';
+import { otherColor, type Release } from '../domain.js';
 import type { Logger } from '../log.js';
 import type { State } from '../state/index.js';
 import type { DeploymentRow } from '../state/deployments.js';
@@ -54,7 +54,7 @@ export async function reconcile(state: State, ports: RolloutPorts, logger: Logge
       }
       const color = mine[0]!.color!;
       await ports.proxy.switchTo(app.name, s.name, color, mine.filter((c) => c.color === color).map((c) => ({ addr: c.ip, port: s.port ?? 5000 })));
-      await ports.proxy.disable(app.name, s.name, color === 'blue' ? 'green' : 'blue');
+      await ports.proxy.disable(app.name, s.name, otherColor(color));
       report.repointed.push(`${app.name}/${s.name}:${color}`);
     }
   }

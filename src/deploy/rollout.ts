@@ -2,9 +2,8 @@
 // replica is healthy, switch the proxy (new color ready, old color drain — no reload), keep the
 // old color for the drain period, then stop it. A failure before the switch removes what was
 // started and leaves the old release serving untouched.
-import type { Progress, Release, ServiceSpec } from '../domain.js';
+import { otherColor, type Color, type Progress, type Release, type ServiceSpec } from '../domain.js';
 import { UserError } from '../errors.js';
-import type { Color } from './container-spec.js';
 import { startOrder } from './services.js';
 
 export type { Color } from './container-spec.js';
@@ -47,7 +46,7 @@ export const replicasOf = (release: Release, s: ServiceSpec) => release.scale[s.
 /** The color a web service's new replicas take: the one not serving now. */
 export function nextColor(current: RunningContainer[], service: string, previousRelease: number | null): Color {
   const serving = current.find((c) => c.service === service && c.release === previousRelease && c.color);
-  return serving?.color === 'blue' ? 'green' : 'blue';
+  return serving?.color ? otherColor(serving.color) : 'blue';
 }
 
 /**
@@ -121,7 +120,7 @@ export async function rollout(
       for (const [service, color] of colors) {
         const old = existing.filter((c) => c.service === service && c.release === prevVersion);
         const port = previous?.services.find((s) => s.name === service)?.port ?? 5000;
-        if (old.length) await ports.proxy.switchTo(release.app, service, other(color), old.map((c) => ({ addr: c.ip, port })));
+        if (old.length) await ports.proxy.switchTo(release.app, service, otherColor(color), old.map((c) => ({ addr: c.ip, port })));
       }
       await Promise.all(started.map((c) => ports.remove(c, 0).catch(() => undefined)));
       throw e;
@@ -131,7 +130,7 @@ export async function rollout(
   live();
   const old = existing.filter((c) => !started.some((s) => s.id === c.id));
   if (old.length) {
-    if (colors.size) await drain(ports, release.app, [...colors].map(([service, color]) => [service, other(color)]), say, prevVersion);
+    if (colors.size) await drain(ports, release.app, [...colors].map(([service, color]) => [service, otherColor(color)]), say, prevVersion);
     // The new release is live: a container that won't go away is reported, not a failed deploy
     // (the next start-up's reconcile removes it).
     await Promise.all(
@@ -141,14 +140,12 @@ export async function rollout(
           .catch((e: Error) => say(`could not remove ${c.name}: ${e.message}`)),
       ),
     );
-    for (const [service, color] of colors) await ports.proxy.disable(release.app, service, other(color));
+    for (const [service, color] of colors) await ports.proxy.disable(release.app, service, otherColor(color));
   }
   const secs = ((ports.now() - t0) / 1000).toFixed(1);
   const stopped = old.length ? `; v${prevVersion ?? '?'} stopped` : '';
   say(`v${release.version}: ${describe(release, colors)} running${stopped} (${secs} s)`);
 }
-
-const other = (c: Color): Color => (c === 'blue' ? 'green' : 'blue');
 
 const DRAIN_POLL_MS = 100;
 

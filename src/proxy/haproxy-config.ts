@@ -1,8 +1,9 @@
 // Renders HAProxy's configuration from the declared backends (pure). Every value that reaches
 // the config text is validated here, so nothing a user typed can add a line or a directive.
 import net from 'node:net';
+import type { Color } from '../domain.js';
 
-export type Color = 'blue' | 'green';
+export type { Color } from '../domain.js';
 export const COLORS: readonly Color[] = ['blue', 'green'];
 
 /** HTTP health check HAProxy runs against each ready slot; without one it checks the TCP port. */

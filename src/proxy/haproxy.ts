@@ -8,6 +8,7 @@
 // as disabled: the new worker has no requests in flight, so drain and maint mean the same.)
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { otherColor } from '../domain.js';
 import type { Logger } from '../log.js';
 import {
   addMapCommand,
@@ -168,7 +169,7 @@ export class Proxy {
    *  (checked by `haproxy -c`, for the next reload) is written, once. */
   switchColor(backend: string, color: Color, servers: Server[]): Promise<void> {
     return this.serial(() =>
-      this.apply(backend, (slots, spec) => planColor(slots, color, servers, spec.slotsPerColor), (slots) => planDrain(slots, color === 'blue' ? 'green' : 'blue')),
+      this.apply(backend, (slots, spec) => planColor(slots, color, servers, spec.slotsPerColor), (slots) => planDrain(slots, otherColor(color))),
     );
   }
 
