@@ -12,7 +12,7 @@ import { NotFoundError, UserError } from '../errors.js';
 import type { DeployProgress } from '../queue/progress.js';
 import type { State } from '../state/index.js';
 import type { DeploymentRow } from '../state/deployments.js';
-import { body } from './http.js';
+import { body, onceDrained } from './http.js';
 
 export interface DeployRoutesDeps {
   state: State;
@@ -47,7 +47,7 @@ export function deployRouter(deps: DeployRoutesDeps): express.Router {
     res.flushHeaders();
     const ac = new AbortController();
     res.on('close', () => ac.abort());
-    for await (const line of progress.follow(id, ac.signal)) res.write(line + '\n');
+    for await (const line of progress.follow(id, ac.signal)) if (!res.write(line + '\n')) await onceDrained(res, ac.signal);
     res.end();
   }
 
@@ -183,13 +183,16 @@ export function deployRouter(deps: DeployRoutesDeps): express.Router {
     res.json(state.builds.list(app.id).map(({ logPath: _l, ...b }) => b));
   });
 
-  r.get('/builds/:id/log', (req: AppReq, res) => {
+  r.get('/builds/:id/log', async (req: AppReq, res) => {
     const app = state.apps.get(req.params.app);
     const b = state.builds.find(app.id, Number(req.params.id));
     if (!b) throw new NotFoundError(`${app.name} has no build ${req.params.id}`);
     if (!existsSync(b.logPath)) throw new NotFoundError(`the output of build ${b.id} is gone`);
     res.type('text/plain; charset=utf-8');
-    createReadStream(b.logPath).pipe(res);
+    // A client that goes away mid-way is not an error worth logging.
+    await pipeline(createReadStream(b.logPath), res).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== 'ERR_STREAM_PREMATURE_CLOSE') throw e;
+    });
   });
 
   return r;

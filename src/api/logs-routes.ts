@@ -4,6 +4,7 @@ import express, { type Request, type Response } from 'express';
 import type { LogEntry } from '../logs/entry.js';
 import { filtersFromQuery } from '../logs/filters.js';
 import type { LogService } from '../logs/service.js';
+import { onceDrained } from './http.js';
 
 /** Comment lines keep proxies and idle timeouts from closing a quiet follow. */
 const HEARTBEAT_MS = 15_000;
@@ -54,18 +55,6 @@ async function follow(logs: LogService, filters: ReturnType<typeof filtersFromQu
     req.off('close', stop);
     res.end();
   }
-}
-
-function onceDrained(res: Response, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      res.off('drain', done);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    res.on('drain', done);
-    signal.addEventListener('abort', done);
-  });
 }
 
 function textLine(e: LogEntry): string {
