@@ -34,6 +34,14 @@ program
     await runServerCommand();
   });
 
+program
+  .command('supervise')
+  .description('run the server under a supervisor that restarts it after a crash (where there is no systemd)')
+  .action(async () => {
+    const { runSuperviseCommand } = await import('./supervise-command.js');
+    await runSuperviseCommand();
+  });
+
 registerAppCommands(program, client);
 registerDeployCommands(program, client);
 registerLogsCommand(program, client);
