@@ -27,7 +27,8 @@ import { loadOrCreateKey, openCredential } from './source/secrets.js';
 import { reportStatus } from './source/commit-status.js';
 import type { Provider } from './source/webhooks.js';
 import { extractUpload } from './build/upload.js';
-import { buildRevision, readOptional } from './build/build.js';
+import { buildRevision } from './build/build.js';
+import { readRepoFile } from './build/repo-files.js';
 import { pushRelease } from './registry/push.js';
 import { releaseCommand, servicesFor } from './deploy/services.js';
 import { dockerRolloutPorts } from './deploy/ports.js';
@@ -143,7 +144,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
         const rules = {
           ...composeRules,
           readFile: (rel: string) => {
-            const text = readOptional(rev.dir, rel);
+            const text = readRepoFile(rev.dir, rel, 'env file');
             if (text !== null) files[rel] = text;
             return text;
           },
