@@ -34,6 +34,16 @@ const schema = z.object({
   /** Seconds the old color keeps serving in-flight requests after a switch. */
   drainSeconds: z.coerce.number().min(0).max(3600),
   healthTimeoutSeconds: z.coerce.number().min(1).max(3600),
+  /** The most any health wait may take, whatever app.json or compose declare. */
+  healthMaxSeconds: z.coerce.number().min(1).max(86400),
+  /** How long a service without a health check must stay up to count as started. */
+  settleSeconds: z.coerce.number().min(0).max(600),
+  /** Deadline of a whole deploy attempt; at it the work is stopped and the deploy fails. */
+  deployTimeoutSeconds: z.coerce.number().min(1).max(7 * 86400),
+  /** Bound of the image build (also capped by the deploy's deadline). */
+  buildTimeoutSeconds: z.coerce.number().min(1).max(7 * 86400),
+  /** Bound of each one-off command: Procfile `release`, app.json predeploy and postdeploy. */
+  releaseTimeoutSeconds: z.coerce.number().min(1).max(7 * 86400),
   lokiUrl: z.string().url().optional(),
   /** API root for commit statuses when the one derived from the repository URL is wrong
    *  (GitHub Enterprise or GitLab behind another host; a local fake in tests). */
@@ -64,6 +74,11 @@ const ENV: Record<keyof Config, string> = {
   haproxyBin: 'SLIPWAY_HAPROXY_BIN',
   drainSeconds: 'SLIPWAY_DRAIN_SECONDS',
   healthTimeoutSeconds: 'SLIPWAY_HEALTH_TIMEOUT',
+  healthMaxSeconds: 'SLIPWAY_HEALTH_MAX',
+  settleSeconds: 'SLIPWAY_SETTLE_SECONDS',
+  deployTimeoutSeconds: 'SLIPWAY_DEPLOY_TIMEOUT',
+  buildTimeoutSeconds: 'SLIPWAY_BUILD_TIMEOUT',
+  releaseTimeoutSeconds: 'SLIPWAY_RELEASE_TIMEOUT',
   lokiUrl: 'SLIPWAY_LOKI_URL',
   statusApiUrl: 'SLIPWAY_STATUS_API_URL',
   logRetentionDays: 'SLIPWAY_LOG_RETENTION_DAYS',
@@ -87,6 +102,11 @@ const DEFAULTS: Record<string, unknown> = {
   haproxyBin: 'haproxy',
   drainSeconds: 30,
   healthTimeoutSeconds: 60,
+  healthMaxSeconds: 600,
+  settleSeconds: 3,
+  deployTimeoutSeconds: 1800,
+  buildTimeoutSeconds: 1200,
+  releaseTimeoutSeconds: 600,
   logRetentionDays: 14,
   logRetentionMb: 1024,
 };

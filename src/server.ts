@@ -1,13 +1,12 @@
 // Composition root: builds every stage's adapters from one Config, wires them together, and
 // starts the HTTP server. The only place that knows all the parts.
-import { chmodSync, createReadStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import http from 'node:http';
 import path from 'node:path';
 import express from 'express';
 import { type Config, dataPaths } from './config.js';
 import type { Logger } from './log.js';
-import { UserError } from './errors.js';
 import { openState, type State } from './state/index.js';
 import { createHttpApp } from './api/server.js';
 import { appLinks, appsRouter } from './api/apps-routes.js';
@@ -22,22 +21,16 @@ import { Proxy } from './proxy/haproxy.js';
 import { appProxy } from './proxy/app-proxy.js';
 import { GitRepos } from './source/repos.js';
 import { gitRouter } from './source/git-http.js';
-import { fetchRevision } from './source/fetch.js';
 import { loadOrCreateKey, openCredential } from './source/secrets.js';
 import { reportStatus } from './source/commit-status.js';
 import type { Provider } from './source/webhooks.js';
-import { extractUpload } from './build/upload.js';
-import { buildRevision } from './build/build.js';
-import { readRepoFile } from './build/repo-files.js';
-import { pushRelease } from './registry/push.js';
-import { releaseCommand, servicesFor } from './deploy/services.js';
 import { dockerRolloutPorts } from './deploy/ports.js';
-import { rollout } from './deploy/rollout.js';
 import { INTERRUPTED, reconcile } from './deploy/reconcile.js';
 import { appNetworkName } from './deploy/container-spec.js';
 import { DeployProgress } from './queue/progress.js';
 import { DeployQueue } from './queue/deploy-queue.js';
 import { createPipeline, type CommitStatusReporter } from './queue/pipeline.js';
+import { pipelineStages } from './stages.js';
 import { LogService } from './logs/service.js';
 
 export interface RunningServer {
@@ -103,76 +96,23 @@ export async function startServer(config: Config, logger: Logger, options: Serve
     }
     await reportStatus({ provider, repoUrl: app.repoUrl, sha, token, apiBase: config.statusApiUrl, logger, ...update });
   };
-  const composeRules = { allowHostBinds: config.allowHostBinds, allowPrivileged: config.allowPrivileged };
   const pipeline = createPipeline({
     state,
     buildsDir: paths.builds,
     appUrl: (app) => appLinks(config, app).url,
     logLine: (app, service, line) => void logs.append({ app, service, stream: service, line }).catch(() => undefined),
     commitStatus,
-    stages: {
-      async revision(d, app, out) {
-        if (d.trigger === 'webhook') {
-          if (!app.repoUrl) throw new UserError(`${app.name} is not connected to a repository`);
-          return fetchRevision({
-            mirrorsDir: paths.mirrors,
-            app: app.name,
-            repoUrl: app.repoUrl,
-            branch: app.repoBranch ?? 'main',
-            sha: d.sha ?? undefined,
-            credential: app.repoCredential ? openCredential(secretKey, app.name, app.repoCredential) : undefined,
-            progress: out,
-            allowFile: config.allowFileRepos,
-          });
-        }
-        const upload = String(d.params.upload ?? '');
-        const dir = mkdtempSync(path.join(config.dataDir, 'src-'));
-        try {
-          await extractUpload(createReadStream(upload), dir);
-        } catch (e) {
-          rmSync(dir, { recursive: true, force: true });
-          throw e;
-        } finally {
-          rmSync(upload, { force: true });
-        }
-        return { app: app.name, sha: d.sha ?? 'upload', ref: d.ref ?? 'upload', dir };
-      },
-      async buildAndPush(rev, app, version, out) {
-        const appConfig = state.apps.config(app.id);
-        // What the compose file reads from the repo is kept with the release (see servicesUnder).
-        const files: Record<string, string> = {};
-        const rules = {
-          ...composeRules,
-          readFile: (rel: string) => {
-            const text = readRepoFile(rev.dir, rel, 'env file');
-            if (text !== null) files[rel] = text;
-            return text;
-          },
-        };
-        const built = await buildRevision(rev, {
-          docker,
-          config,
-          appConfig,
-          dockerfilePath: app.dockerfilePath,
-          release: version,
-          progress: out,
-          // The image's EXPOSE is not known yet; it only picks a port, it can't make a file invalid.
-          check: (inputs) => void servicesFor({ ...inputs, exposedPort: null }, appConfig, rules),
-        });
-        const image = await pushRelease(docker, built, { registry: config.registry, version, progress: out });
-        const services = servicesFor(built, appConfig, { ...rules, warn: (l) => out(` !     ${l}`) });
-        if (!services.some((s) => s.role === 'web')) out(' !     no web process: workers run, no route (add a `web` process to serve HTTP)');
-        const serviceSource = built.compose ? { compose: built.compose, files, exposedPort: built.exposedPort, appJson: built.appJson } : null;
-        return { image, services, appJson: built.appJson, releaseCommand: releaseCommand(built.processes), serviceSource };
-      },
-      servicesUnder(source, appConfig, out) {
-        const inputs = { processes: {}, appJson: source.appJson, compose: source.compose, exposedPort: source.exposedPort };
-        return servicesFor(inputs, appConfig, { ...composeRules, readFile: (rel) => source.files[rel] ?? null, warn: (l) => out(` !     ${l}`) });
-      },
-      rollout: (release, previous, out, live) => rollout(release, previous, ports, out, live),
-    },
+    stages: pipelineStages({ config, docker, ports, mirrorsDir: paths.mirrors, secretKey, appConfig: (id) => state.apps.config(id) }),
   });
-  const queue = new DeployQueue({ redisUrl: config.redisUrl, prefix: config.queuePrefix, deployments: state.deployments, progress, run: pipeline, logger });
+  const queue = new DeployQueue({
+    redisUrl: config.redisUrl,
+    prefix: config.queuePrefix,
+    deployments: state.deployments,
+    progress,
+    run: pipeline,
+    logger,
+    deployTimeoutSeconds: config.deployTimeoutSeconds,
+  });
 
   const reconciled = await reconcile(state, ports, logger);
   // A commit left "pending" by a deploy that died with Slipway would stay pending on the host.

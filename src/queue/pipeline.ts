@@ -4,6 +4,7 @@
 import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Progress, Release, ServiceSource, ServiceSpec, SourceRevision } from '../domain.js';
+import type { DeployDeadline } from '../deadline.js';
 import { UserError } from '../errors.js';
 import type { DeploymentRow } from '../state/deployments.js';
 import type { State } from '../state/index.js';
@@ -14,21 +15,23 @@ import type { RunDeployment } from './deploy-queue.js';
 /** What the pipeline needs from the stages; the composition root wires the real ones. */
 export interface PipelineStages {
   /** source: the revision a code deployment names (an upload, or a fetch from the app's repo). */
-  revision(d: DeploymentRow, app: AppRow, progress: Progress): Promise<SourceRevision>;
-  /** build + registry: image built from the revision and pushed as vN. */
+  revision(d: DeploymentRow, app: AppRow, progress: Progress, signal: AbortSignal): Promise<SourceRevision>;
+  /** build + registry: image built from the revision and pushed as vN (the build under its own limit). */
   buildAndPush(
     rev: SourceRevision,
     app: AppRow,
     version: number,
     progress: Progress,
+    signal: AbortSignal,
   ): Promise<Pick<Release, 'image' | 'services' | 'appJson' | 'releaseCommand' | 'serviceSource'>>;
   /** deploy: a compose release's services, derived again under a changed config; throws UserError. */
   servicesUnder(source: ServiceSource, config: Record<string, string>, progress: Progress): ServiceSpec[];
   /**
    * deploy: rolls the release out; throws UserError when it fails (old release keeps serving).
-   * Calls `live` once traffic has moved for good, before the old release stops.
+   * Calls `live` once traffic has moved for good, before the old release stops. `signal` (the
+   * deadline) stops it until then, removing the new color.
    */
-  rollout(release: Release, previous: Release | null, progress: Progress, live: () => void): Promise<void>;
+  rollout(release: Release, previous: Release | null, progress: Progress, live: () => void, signal: AbortSignal): Promise<void>;
 }
 
 export interface PipelineDeps {
@@ -59,8 +62,9 @@ export function createPipeline(deps: PipelineDeps): RunDeployment {
   const { state } = deps;
   mkdirSync(deps.buildsDir, { recursive: true });
 
-  async function codeDeploy(d: DeploymentRow, app: AppRow, out: Progress) {
-    const rev = await deps.stages.revision(d, app, out);
+  async function codeDeploy(d: DeploymentRow, app: AppRow, out: Progress, deadline: DeployDeadline) {
+    deadline.step('fetching the source');
+    const rev = await deps.stages.revision(d, app, out, deadline.signal);
     try {
       const build = state.builds.start(app.id, rev.sha, rev.ref, (id) => path.join(deps.buildsDir, `${id}.log`));
       state.deployments.update(d.id, { buildId: build.id, sha: rev.sha });
@@ -76,7 +80,8 @@ export function createPipeline(deps: PipelineDeps): RunDeployment {
       const version = state.apps.nextVersion(app.id);
       let built;
       try {
-        built = await deps.stages.buildAndPush(rev, app, version, buildOut);
+        deadline.step('the build');
+        built = await deps.stages.buildAndPush(rev, app, version, buildOut, deadline.signal);
         state.builds.finish(build.id, { status: 'succeeded', imageId: built.image.digest });
       } catch (e) {
         // Stored with the build; the user sees the whole message once, as the deploy's failure.
@@ -99,7 +104,7 @@ export function createPipeline(deps: PipelineDeps): RunDeployment {
         serviceSource: built.serviceSource,
         description: `Deploy ${rev.sha.slice(0, 7)}`,
       });
-      await rollout(app, release, previous, out);
+      await rollout(app, release, previous, out, deadline);
       return { release: version };
     } finally {
       rmSync(rev.dir, { recursive: true, force: true });
@@ -107,7 +112,7 @@ export function createPipeline(deps: PipelineDeps): RunDeployment {
   }
 
   /** A new release from an existing one: rollback, config change, scale change. */
-  async function rerelease(d: DeploymentRow, app: AppRow, out: Progress) {
+  async function rerelease(d: DeploymentRow, app: AppRow, out: Progress, deadline: DeployDeadline) {
     const current = state.releases.current(app.id);
     let base: ReleaseRow | undefined = current;
     let description: string;
@@ -144,23 +149,30 @@ export function createPipeline(deps: PipelineDeps): RunDeployment {
       description,
     });
     out(`-----> ${description}: release v${version} (image ${base.image.tags[0] ?? base.image.digest.slice(0, 19)}, no build)`);
-    await rollout(app, release, current ?? null, out);
+    await rollout(app, release, current ?? null, out, deadline);
     return { release: version };
   }
 
-  async function rollout(app: AppRow, release: ReleaseRow, previous: Release | null, out: Progress) {
+  async function rollout(app: AppRow, release: ReleaseRow, previous: Release | null, out: Progress, deadline: DeployDeadline) {
     const deployOut: Progress = (line) => {
       deps.logLine?.(app.name, 'deploy', line);
       out(line);
     };
     state.releases.setStatus(app.id, release.version, 'deploying');
     let live = false;
+    deadline.step('the rollout');
     try {
       // Active as soon as it serves: a crash while the old release drains must keep the new one.
-      await deps.stages.rollout(release, previous, deployOut, () => {
-        state.releases.activate(app.id, release.version);
-        live = true;
-      });
+      await deps.stages.rollout(
+        release,
+        previous,
+        deployOut,
+        () => {
+          state.releases.activate(app.id, release.version);
+          live = true;
+        },
+        deadline.signal,
+      );
     } catch (e) {
       // Once live, the release serves; a failed clean-up of the old one is not a failed deploy.
       if (!live) {
@@ -193,13 +205,13 @@ export function createPipeline(deps: PipelineDeps): RunDeployment {
     };
   }
 
-  return async (d, out) => {
+  return async (d, out, deadline) => {
     const app = state.apps.byId(d.appId);
     if (d.trigger === 'push' || d.trigger === 'cli' || d.trigger === 'webhook') {
       const status = statusUpdates(d, app);
       status({ state: 'pending', description: 'Slipway is building and deploying this commit' });
       try {
-        const result = await codeDeploy(d, app, out);
+        const result = await codeDeploy(d, app, out, deadline);
         status({ state: 'success', description: `Deployed as v${result.release}`, targetUrl: deps.appUrl(app.name) });
         return result;
       } catch (e) {
@@ -210,7 +222,7 @@ export function createPipeline(deps: PipelineDeps): RunDeployment {
         throw e;
       }
     }
-    return rerelease(d, app, out);
+    return rerelease(d, app, out, deadline);
   };
 }
 

@@ -19,6 +19,8 @@ export interface PushOptions {
   registry: string;
   version: number;
   progress: Progress;
+  /** Stops the push (a hung registry); it then fails with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 /** Pushes both tags; both name one manifest, so the digest of the first push is the ref's. */
@@ -29,7 +31,7 @@ export async function pushRelease(docker: Dockerode, image: BuiltImage, opts: Pu
   let digest: string | null = null;
   for (const tag of tags) {
     await tagImage(docker, image.imageId, repository, tag);
-    const pushed = await pushImage(docker, repository, tag);
+    const pushed = await pushImage(docker, repository, tag, undefined, opts.signal);
     if (digest !== null && pushed !== digest) {
       throw new TransientError(`registry reported ${pushed} for ${repository}:${tag} but ${digest} for ${tags[0]}`);
     }
@@ -40,9 +42,9 @@ export async function pushRelease(docker: Dockerode, image: BuiltImage, opts: Pu
 }
 
 /** Makes `ref` present on this engine (a rollback on a host that lacks the image). */
-export async function pullImage(docker: Dockerode, ref: ImageRef | string, progress?: Progress): Promise<void> {
+export async function pullImage(docker: Dockerode, ref: ImageRef | string, progress?: Progress, signal?: AbortSignal): Promise<void> {
   const name = typeof ref === 'string' ? ref : ref.ref;
   if (await inspectImage(docker, name)) return;
   progress?.(`-----> Pulling ${name}`);
-  await enginePull(docker, name);
+  await enginePull(docker, name, undefined, signal);
 }

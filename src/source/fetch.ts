@@ -24,6 +24,8 @@ export interface FetchRequest {
   workDir?: string;
   /** Kill git when it prints nothing for this long (default 120 s). */
   stallTimeoutMs?: number;
+  /** Kills git when aborted (the deploy's deadline); the fetch then fails with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 const SHA = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
@@ -51,6 +53,7 @@ export async function fetchRevision(req: FetchRequest): Promise<SourceRevision> 
     return { app: req.app, sha, ref: `refs/heads/${branch}`, dir, ...(message ? { message } : {}) };
   } catch (e) {
     if (dir) rmSync(dir, { recursive: true, force: true });
+    if (req.signal?.aborted) throw req.signal.reason;
     throw classify(e, url, secrets);
   } finally {
     rmSync(scratch, { recursive: true, force: true });
@@ -115,6 +118,7 @@ function gitAt(baseDir: string, req: FetchRequest, env: Record<string, string>):
     // input; here they are Slipway's own (protocol list above, auth env below), never the user's.
     unsafe: { allowUnsafeProtocolOverride: true, allowUnsafeConfigEnvCount: true, allowUnsafeSshCommand: true },
     timeout: { block: req.stallTimeoutMs ?? 120_000 },
+    ...(req.signal ? { abort: req.signal } : {}),
     progress: ({ stage, progress }) => {
       // One line per stage and quarter: enough to show life without flooding a git push's output.
       const step = `${stage}:${Math.floor(progress / 25)}`;

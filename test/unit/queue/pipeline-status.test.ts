@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Trigger } from '../../../src/domain.js';
 import { UserError } from '../../../src/errors.js';
+import { DeployDeadline } from '../../../src/deadline.js';
 import { createPipeline, type CommitStatusReporter, type CommitStatusUpdate, type PipelineStages } from '../../../src/queue/pipeline.js';
 import { openState } from '../../../src/state/index.js';
 
@@ -48,7 +49,7 @@ function harness(t: { after(fn: () => void): void }, o: { rollout?: PipelineStag
       rollout: o.rollout ?? (async () => undefined),
     },
   });
-  const deploy = (trigger: Trigger, sha: string | null = SHA) => run(state.deployments.create(app.id, { trigger, sha, ref: 'refs/heads/main' }), () => undefined);
+  const deploy = (trigger: Trigger, sha: string | null = SHA) => run(state.deployments.create(app.id, { trigger, sha, ref: 'refs/heads/main' }), () => undefined, new DeployDeadline(600));
   return { run, deploy, reports };
 }
 
