@@ -31,7 +31,7 @@ async function serve(enqueue: Enqueue) {
     '/webhooks',
     webhookRouter({
       findApp: (name) => (name === APP.name ? APP : undefined),
-      seenDelivery: (id) => seen.has(id),
+      seenDelivery: (_app, id) => seen.has(id),
       enqueue: async (_app, push, deliveryId) => {
         seen.add(deliveryId);
         return { deploymentId: await enqueue(push, deliveryId) };

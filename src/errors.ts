@@ -22,3 +22,9 @@ export class TransientError extends Error {
 export function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
+
+/** Not a failure: the deployment has nothing to do, because newer work covers it (an out-of-date
+ *  or replayed webhook commit). It ends as superseded, its message saying why. */
+export class Superseded extends Error {
+  override name = 'Superseded';
+}

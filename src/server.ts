@@ -27,7 +27,8 @@ import type { Provider } from './source/webhooks.js';
 import { dockerRolloutPorts } from './deploy/ports.js';
 import { INTERRUPTED, reconcile } from './deploy/reconcile.js';
 import { appNetworkName } from './deploy/container-spec.js';
-import { DeployProgress } from './queue/progress.js';
+import { DeployProgress, outcomeOf } from './queue/progress.js';
+import { Uploads } from './queue/uploads.js';
 import { DeployQueue } from './queue/deploy-queue.js';
 import { createPipeline, type CommitStatusReporter } from './queue/pipeline.js';
 import { pipelineStages } from './stages.js';
@@ -77,7 +78,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
   const repos = new GitRepos(paths.repos);
   const progress = new DeployProgress(path.join(config.dataDir, 'deploys'));
   progress.removeStale((id) => state.deployments.has(id));
-  const uploadsDir = path.join(config.dataDir, 'uploads');
+  const uploads = new Uploads(path.join(config.dataDir, 'uploads'));
   const logs = new LogService({ docker, config, logger, ownsApp: (app) => state.apps.find(app) !== undefined });
   await logs.start();
 
@@ -102,7 +103,15 @@ export async function startServer(config: Config, logger: Logger, options: Serve
     appUrl: (app) => appLinks(config, app).url,
     logLine: (app, service, line) => void logs.append({ app, service, stream: service, line }).catch(() => undefined),
     commitStatus,
-    stages: pipelineStages({ config, docker, ports, mirrorsDir: paths.mirrors, secretKey, appConfig: (id) => state.apps.config(id) }),
+    stages: pipelineStages({
+      config,
+      docker,
+      ports,
+      mirrorsDir: paths.mirrors,
+      secretKey,
+      appConfig: (id) => state.apps.config(id),
+      servingSha: (id) => state.releases.current(id)?.sha ?? null,
+    }),
   });
   const queue = new DeployQueue({
     redisUrl: config.redisUrl,
@@ -112,13 +121,17 @@ export async function startServer(config: Config, logger: Logger, options: Serve
     run: pipeline,
     logger,
     deployTimeoutSeconds: config.deployTimeoutSeconds,
+    finished: (d) => uploads.remove(d.id),
   });
 
   const reconciled = await reconcile(state, ports, logger);
-  // A commit left "pending" by a deploy that died with Slipway would stay pending on the host.
-  for (const d of reconciled.interrupted)
+  for (const d of reconciled.interrupted) {
+    progress.finish(d.id, { status: 'interrupted', error: INTERRUPTED });
+    // A commit left "pending" by a deploy that died with Slipway would stay pending on the host.
     if (d.trigger === 'webhook' && d.sha)
       void commitStatus(d, state.apps.byId(d.appId), d.sha, { state: 'failure', description: INTERRUPTED }).catch(() => undefined);
+  }
+  uploads.removeFinished((id) => state.deployments.has(id) && outcomeOf(state.deployments.get(id)) === null);
   if (options.runDeploys !== false) queue.start();
   await queue.resumeQueued();
 
@@ -141,13 +154,11 @@ export async function startServer(config: Config, logger: Logger, options: Serve
       }),
       '/webhooks': webhookRouter({
         findApp: (name) => state.apps.find(name),
-        seenDelivery: (id) => Boolean(state.db.prepare('SELECT 1 FROM webhook_deliveries WHERE delivery_id = ?').get(id)),
+        seenDelivery: (a, id) => state.deliveries.seen(a.id, id),
         enqueue: async (a, push, deliveryId) => {
           const d = state.db.transaction(() => {
             const row = state.deployments.create(a.id, { trigger: 'webhook', sha: push.sha, ref: push.ref, params: { deliveryId, provider: push.provider } });
-            state.db
-              .prepare('INSERT INTO webhook_deliveries (delivery_id, app_id, provider, deployment_id, received_at) VALUES (?, ?, ?, ?, ?)')
-              .run(deliveryId, a.id, push.provider, row.id, new Date().toISOString());
+            state.deliveries.record(a.id, deliveryId, push.provider, row.id);
             return row;
           })();
           await queue.enqueue(d);
@@ -170,7 +181,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
       }),
       '/apps/:app': (() => {
         const r = express.Router({ mergeParams: true });
-        r.use(deployRouter({ state, progress, uploadsDir, enqueue: (d) => queue.enqueue(d) }));
+        r.use(deployRouter({ state, progress, uploads, enqueue: (d) => queue.enqueue(d) }));
         r.use(repoRouter({ state, config, secretKey, containers }));
         r.use('/logs', logsRouter(logs));
         return r;

@@ -26,6 +26,8 @@ export interface StagesDeps {
   secretKey: Buffer;
   /** The app's config vars now. */
   appConfig(appId: number): Record<string, string>;
+  /** The commit of the release serving now, if any. */
+  servingSha(appId: number): string | null;
 }
 
 export function pipelineStages(deps: StagesDeps): PipelineStages {
@@ -41,12 +43,15 @@ export function pipelineStages(deps: StagesDeps): PipelineStages {
           repoUrl: app.repoUrl,
           branch: app.repoBranch ?? 'main',
           sha: d.sha ?? undefined,
+          // A webhook names a commit; an old one (replayed, or overtaken) must not go live.
+          current: { servingSha: deps.servingSha(app.id) },
           credential: app.repoCredential ? openCredential(deps.secretKey, app.name, app.repoCredential) : undefined,
           progress: out,
           allowFile: config.allowFileRepos,
           signal,
         });
       }
+      // The upload stays until the deployment's outcome is final (a retry starts from it again).
       const upload = String(d.params.upload ?? '');
       const dir = mkdtempSync(path.join(config.dataDir, 'src-'));
       try {
@@ -54,8 +59,6 @@ export function pipelineStages(deps: StagesDeps): PipelineStages {
       } catch (e) {
         rmSync(dir, { recursive: true, force: true });
         throw e;
-      } finally {
-        rmSync(upload, { force: true });
       }
       return { app: app.name, sha: d.sha ?? 'upload', ref: d.ref ?? 'upload', dir };
     },

@@ -2,14 +2,14 @@
 // config, scale, builds. Every change becomes a queued deployment; by default the response
 // streams its live output as text lines, ending with a status line (see queue/progress.ts).
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, mkdirSync } from 'node:fs';
-import path from 'node:path';
+import { createReadStream, createWriteStream, existsSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import express, { type Request, type Response } from 'express';
 import type { Trigger } from '../domain.js';
 import { NotFoundError, UserError } from '../errors.js';
-import type { DeployProgress } from '../queue/progress.js';
+import { outcomeOf, type DeployProgress } from '../queue/progress.js';
+import type { Uploads } from '../queue/uploads.js';
 import type { State } from '../state/index.js';
 import type { DeploymentRow } from '../state/deployments.js';
 import { body, onceDrained } from './http.js';
@@ -17,7 +17,7 @@ import { body, onceDrained } from './http.js';
 export interface DeployRoutesDeps {
   state: State;
   progress: DeployProgress;
-  uploadsDir: string;
+  uploads: Uploads;
   enqueue(d: DeploymentRow): Promise<void>;
 }
 
@@ -29,7 +29,6 @@ const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export function deployRouter(deps: DeployRoutesDeps): express.Router {
   const { state, progress } = deps;
   const r = express.Router({ mergeParams: true });
-  mkdirSync(deps.uploadsDir, { recursive: true });
 
   /** Queues the deployment; answers with its live output, or 202 JSON when ?wait=0. */
   async function queueAndAnswer(req: AppReq, res: Response, d: DeploymentRow) {
@@ -58,7 +57,13 @@ export function deployRouter(deps: DeployRoutesDeps): express.Router {
     const claimedSha = typeof req.query.sha === 'string' ? req.query.sha : '';
     if (claimedSha && !/^[0-9a-f]{40}$/.test(claimedSha)) throw new UserError('sha must be 40 hex digits');
     const d = state.deployments.create(app.id, { trigger, sha: claimedSha || null, ref, params: {} });
-    const file = path.join(deps.uploadsDir, `${d.id}.tar`);
+    const file = deps.uploads.file(d.id);
+    // Nothing runs a deployment whose upload failed: it ends here, its output too.
+    const fail = (error: string) => {
+      deps.uploads.remove(d.id);
+      state.deployments.update(d.id, { status: 'failed', error });
+      progress.finish(d.id, { status: 'failed', error });
+    };
     const hash = createHash('sha1');
     let size = 0;
     const meter = new Transform({
@@ -72,11 +77,11 @@ export function deployRouter(deps: DeployRoutesDeps): express.Router {
     try {
       await pipeline(req, meter, createWriteStream(file));
     } catch (e) {
-      state.deployments.update(d.id, { status: 'failed', error: `upload failed: ${(e as Error).message}` });
+      fail(`upload failed: ${(e as Error).message}`);
       throw e instanceof UserError ? e : new UserError(`upload failed: ${(e as Error).message}`);
     }
     if (size === 0) {
-      state.deployments.update(d.id, { status: 'failed', error: 'empty upload' });
+      fail('empty upload');
       throw new UserError('empty upload: send a tar of the app directory');
     }
     const sha = claimedSha || hash.digest('hex');
@@ -93,6 +98,9 @@ export function deployRouter(deps: DeployRoutesDeps): express.Router {
     const app = state.apps.get(req.params.app);
     const d = state.deployments.get(Number(req.params.id));
     if (d.appId !== app.id) throw new NotFoundError(`no deployment ${req.params.id} for ${app.name}`);
+    // A deployment that has ended has an output that ends, whatever ended it.
+    const outcome = outcomeOf(d);
+    if (outcome) progress.ensureFinished(d.id, outcome);
     await streamOutput(req, res, d.id);
   });
 

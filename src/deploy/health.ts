@@ -71,7 +71,9 @@ const PORT_PROBE_TIMEOUT_MS = 5000;
 export function containerProblem(s: ContainerState, restartsAtStart: number): string | null {
   if (s.status === 'exited' || s.status === 'dead') return `exited with code ${s.exitCode}`;
   if (s.status === 'removing') return 'was removed';
-  if (s.status === 'restarting' || s.restartCount > restartsAtStart) return `crashed and is restarting (last exit code ${s.exitCode})`;
+  // Once restarted and running again, Docker reports exit code 0: only a non-zero one says anything.
+  if (s.status === 'restarting' || s.restartCount > restartsAtStart)
+    return `crashed and is restarting${s.status === 'restarting' || s.exitCode !== 0 ? ` (last exit code ${s.exitCode})` : ''}`;
   return null;
 }
 

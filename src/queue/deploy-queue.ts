@@ -6,7 +6,7 @@
 // worker slot: it is parked in BullMQ's delayed set and promoted when the app's deploy ends.
 import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
-import { TransientError, UserError, errorMessage } from '../errors.js';
+import { Superseded, TransientError, UserError, errorMessage } from '../errors.js';
 import { DeployDeadline } from '../deadline.js';
 import type { Logger } from '../log.js';
 import type { DeploymentRow, Deployments } from '../state/deployments.js';
@@ -32,6 +32,9 @@ export interface DeployQueueDeps {
   deployTimeoutSeconds?: number;
   /** How long a parked deployment waits before it looks again if nobody promotes it. */
   parkMs?: number;
+  /** Called once a deployment's outcome is final (never after an attempt that will be retried):
+   *  what it kept for retries (its upload) can go. */
+  finished?: (d: DeploymentRow) => void;
 }
 
 const QUEUE = 'deploys';
@@ -175,15 +178,27 @@ export class DeployQueue {
     const d = deployments.get(job.data.deploymentId);
     if (d.status !== 'queued') return;
     const out = progress.writer(d.id);
-    const done = (o: Outcome) => progress.finish(d.id, o);
+    const done = (o: Outcome) => {
+      progress.finish(d.id, o);
+      this.deps.finished?.(d);
+    };
+    const skip = (error: string, line: string) => {
+      deployments.update(d.id, { status: 'superseded', error });
+      out(`-----> Skipped: ${line}`);
+      done({ status: 'superseded', error });
+    };
+    // Before every attempt (a retry may come after newer work): never go back in time.
+    if (['push', 'webhook', 'cli', 'rollback'].includes(d.trigger)) {
+      const started = deployments.newerStartedCodeChange(d.appId, d.id);
+      if (started)
+        return skip(
+          `superseded by deployment ${started.id}, which started first`,
+          `a newer ${started.trigger === 'rollback' ? 'rollback' : 'deploy'} (deployment ${started.id}${started.sha ? `, ${started.sha.slice(0, 7)}` : ''}) has already started; running this one now would put older code back`,
+        );
+    }
     if (['push', 'webhook', 'cli'].includes(d.trigger)) {
       const newer = deployments.newerQueuedCodeDeploy(d.appId, d.id);
-      if (newer) {
-        deployments.update(d.id, { status: 'superseded', error: `superseded by deployment ${newer.id}` });
-        out(`-----> Skipped: a newer push (deployment ${newer.id}, ${newer.sha?.slice(0, 7) ?? ''}) is queued`);
-        done({ status: 'superseded' });
-        return;
-      }
+      if (newer) return skip(`superseded by deployment ${newer.id}`, `a newer push (deployment ${newer.id}, ${newer.sha?.slice(0, 7) ?? ''}) is queued`);
     }
     deployments.update(d.id, { status: 'running' });
     const deadline = new DeployDeadline(this.deps.deployTimeoutSeconds ?? 1800);
@@ -192,6 +207,7 @@ export class DeployQueue {
       deployments.update(d.id, { status: 'succeeded', releaseVersion: result.release ?? null });
       done({ status: 'succeeded', release: result.release });
     } catch (e) {
+      if (e instanceof Superseded) return skip(e.message, e.message);
       const message = errorMessage(e);
       const retriable = !(e instanceof UserError) && job.attemptsMade + 1 < (job.opts.attempts ?? 1);
       if (retriable) {

@@ -5,7 +5,7 @@ import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Progress, Release, ServiceSource, ServiceSpec, SourceRevision } from '../domain.js';
 import type { DeployDeadline } from '../deadline.js';
-import { UserError } from '../errors.js';
+import { Superseded, UserError } from '../errors.js';
 import type { DeploymentRow } from '../state/deployments.js';
 import type { State } from '../state/index.js';
 import type { AppRow } from '../state/apps.js';
@@ -62,9 +62,10 @@ export function createPipeline(deps: PipelineDeps): RunDeployment {
   const { state } = deps;
   mkdirSync(deps.buildsDir, { recursive: true });
 
-  async function codeDeploy(d: DeploymentRow, app: AppRow, out: Progress, deadline: DeployDeadline) {
+  async function codeDeploy(d: DeploymentRow, app: AppRow, out: Progress, deadline: DeployDeadline, started: () => void) {
     deadline.step('fetching the source');
     const rev = await deps.stages.revision(d, app, out, deadline.signal);
+    started();
     try {
       const build = state.builds.start(app.id, rev.sha, rev.ref, (id) => path.join(deps.buildsDir, `${id}.log`));
       state.deployments.update(d.id, { buildId: build.id, sha: rev.sha });
@@ -123,8 +124,9 @@ export function createPipeline(deps: PipelineDeps): RunDeployment {
       base = state.releases.find(app.id, target);
       if (!base) throw new UserError(`no release v${target} to roll back to (see: slipway releases ${app.name})`, 404);
       description = `Rollback to v${base.version}`;
-      // Heroku semantics: a rollback restores the target's config vars too.
-      config = state.apps.setConfig(app.id, diffConfig(state.apps.config(app.id), base.config));
+      // Heroku semantics: a rollback restores the target's config vars too — in the app's config
+      // only once it is live (see rollout): a failed rollback leaves the config as it was.
+      config = base.config;
       scale = base.scale;
     } else if (d.trigger === 'scale') {
       scale = { ...scale, ...(d.params.scale as Record<string, number>) };
@@ -149,11 +151,12 @@ export function createPipeline(deps: PipelineDeps): RunDeployment {
       description,
     });
     out(`-----> ${description}: release v${version} (image ${base.image.tags[0] ?? base.image.digest.slice(0, 19)}, no build)`);
-    await rollout(app, release, current ?? null, out, deadline);
+    await rollout(app, release, current ?? null, out, deadline, d.trigger === 'rollback');
     return { release: version };
   }
 
-  async function rollout(app: AppRow, release: ReleaseRow, previous: Release | null, out: Progress, deadline: DeployDeadline) {
+  /** `restoresConfig`: the release's config becomes the app's when it goes live (a rollback). */
+  async function rollout(app: AppRow, release: ReleaseRow, previous: Release | null, out: Progress, deadline: DeployDeadline, restoresConfig = false) {
     const deployOut: Progress = (line) => {
       deps.logLine?.(app.name, 'deploy', line);
       out(line);
@@ -168,7 +171,10 @@ export function createPipeline(deps: PipelineDeps): RunDeployment {
         previous,
         deployOut,
         () => {
-          state.releases.activate(app.id, release.version);
+          state.db.transaction(() => {
+            state.releases.activate(app.id, release.version);
+            if (restoresConfig) state.apps.setConfig(app.id, diffConfig(state.apps.config(app.id), release.config));
+          })();
           live = true;
         },
         deadline.signal,
@@ -209,12 +215,14 @@ export function createPipeline(deps: PipelineDeps): RunDeployment {
     const app = state.apps.byId(d.appId);
     if (d.trigger === 'push' || d.trigger === 'cli' || d.trigger === 'webhook') {
       const status = statusUpdates(d, app);
-      status({ state: 'pending', description: 'Slipway is building and deploying this commit' });
+      // Pending once the commit is known to be one to deploy (an old, replayed one is not).
+      const pending = () => status({ state: 'pending', description: 'Slipway is building and deploying this commit' });
       try {
-        const result = await codeDeploy(d, app, out, deadline);
+        const result = await codeDeploy(d, app, out, deadline, pending);
         status({ state: 'success', description: `Deployed as v${result.release}`, targetUrl: deps.appUrl(app.name) });
         return result;
       } catch (e) {
+        if (e instanceof Superseded) throw e;
         // Whether the queue retries is not known here; a retry sets pending again, so the
         // host's latest status is always the latest attempt's.
         const retried = e instanceof UserError ? '' : ' (transient faults are retried)';

@@ -94,6 +94,17 @@ export class Deployments {
     return r && toDeployment(r);
   }
 
+  /** A newer deployment of the app that changes its code (push, webhook, upload, rollback) and has
+   *  started — running, or ended in any way: running `id` after it would put older code back. */
+  newerStartedCodeChange(appId: number, id: number): DeploymentRow | undefined {
+    const r = this.db
+      .prepare(
+        `${SELECT} WHERE d.app_id = ? AND d.id > ? AND d.started_at IS NOT NULL AND d.trigger IN ('push', 'webhook', 'cli', 'rollback') ORDER BY d.id DESC LIMIT 1`,
+      )
+      .get(appId, id) as Raw | undefined;
+    return r && toDeployment(r);
+  }
+
   update(id: number, fields: Partial<Pick<DeploymentRow, 'status' | 'releaseVersion' | 'buildId' | 'error' | 'sha'>>): void {
     const cols: Record<string, string> = { status: 'status', releaseVersion: 'release_version', buildId: 'build_id', error: 'error', sha: 'sha' };
     for (const [k, v] of Object.entries(fields)) {

@@ -2,6 +2,7 @@
 import { Apps } from './apps.js';
 import { Builds } from './builds.js';
 import { type Db, openDb } from './db.js';
+import { WebhookDeliveries } from './deliveries.js';
 import { Deployments } from './deployments.js';
 import { Releases } from './releases.js';
 import { Tokens } from './tokens.js';
@@ -12,6 +13,7 @@ export interface State {
   releases: Releases;
   builds: Builds;
   deployments: Deployments;
+  deliveries: WebhookDeliveries;
   tokens: Tokens;
   close(): void;
 }
@@ -24,6 +26,7 @@ export function openState(file: string): State {
     releases: new Releases(db),
     builds: new Builds(db),
     deployments: new Deployments(db),
+    deliveries: new WebhookDeliveries(db),
     tokens: new Tokens(db),
     close: () => db.close(),
   };

@@ -119,4 +119,20 @@ export const MIGRATIONS: string[] = [
   ALTER TABLE deployments_new RENAME TO deployments;
   CREATE INDEX deployments_app ON deployments (app_id, id);
   `,
+  // 5: webhook deliveries are deduplicated per app: one repository may feed several apps, and
+  // each gets its own deploy of a delivery
+  `
+  CREATE TABLE webhook_deliveries_new (
+    app_id INTEGER NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+    delivery_id TEXT NOT NULL,
+    provider TEXT NOT NULL,
+    deployment_id INTEGER,
+    received_at TEXT NOT NULL,
+    PRIMARY KEY (app_id, delivery_id)
+  );
+  INSERT INTO webhook_deliveries_new (app_id, delivery_id, provider, deployment_id, received_at)
+    SELECT app_id, delivery_id, provider, deployment_id, received_at FROM webhook_deliveries;
+  DROP TABLE webhook_deliveries;
+  ALTER TABLE webhook_deliveries_new RENAME TO webhook_deliveries;
+  `,
 ];

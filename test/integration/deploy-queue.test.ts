@@ -207,3 +207,30 @@ test('an attempt past SLIPWAY_DEPLOY_TIMEOUT is stopped, fails naming the step a
   assert.match(done.error ?? '', /the deploy took longer than its limit of 1 s \(SLIPWAY_DEPLOY_TIMEOUT\) and was stopped during the build/);
   assert.equal(attempts, 1);
 });
+
+test('a deploy retried after a newer one of the app started is skipped, saying so; finished() runs once per deployment, at its final outcome', async (t) => {
+  const finished: number[] = [];
+  let newer: DeploymentRow | undefined;
+  const ran: string[] = [];
+  let ctx: Awaited<ReturnType<typeof ownQueue>>;
+  const run: RunDeployment = async (d) => {
+    ran.push(`${d.id}`);
+    if (d.trigger === 'webhook') {
+      // The first attempt fails transiently after a newer push has been queued behind it.
+      newer = ctx.st.deployments.create(d.appId, { trigger: 'push', sha: 'c'.repeat(40) });
+      await ctx.q.enqueue(newer);
+      throw new TransientError('registry unreachable');
+    }
+    return { release: 2 };
+  };
+  ctx = await ownQueue(t, run, { finished: (d) => finished.push(d.id) });
+  const a = ctx.st.apps.create(uniqueName('qn'));
+  const old = ctx.st.deployments.create(a.id, { trigger: 'webhook', sha: 'b'.repeat(40) });
+  await ctx.q.enqueue(old);
+  const done = await ctx.settledIn(old.id);
+  assert.equal(done.status, 'superseded');
+  assert.match(done.error ?? '', new RegExp(`superseded by deployment ${newer!.id}, which started first`));
+  assert.equal((await ctx.settledIn(newer!.id)).status, 'succeeded');
+  assert.deepEqual(ran, [`${old.id}`, `${newer!.id}`], 'the old deploy did not run again');
+  assert.deepEqual(finished.sort(), [old.id, newer!.id].sort());
+});

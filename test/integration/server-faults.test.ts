@@ -60,7 +60,8 @@ test('a push whose backend exits before reading the pack fails for the client on
   await assertStillServing();
 });
 
-test('a client that goes away in the middle of an upload leaves the server serving', async () => {
+/** Starts an endless upload and goes away half a second in. */
+async function abandonedUpload(): Promise<void> {
   const ac = new AbortController();
   const body = new ReadableStream<Uint8Array>({
     async pull(c) {
@@ -78,5 +79,36 @@ test('a client that goes away in the middle of an upload leaves the server servi
   await new Promise((r) => setTimeout(r, 500));
   ac.abort();
   await req;
+}
+
+test('a client that goes away in the middle of an upload leaves the server serving', async () => {
+  await abandonedUpload();
   await assertStillServing();
+});
+
+interface DeployRow { id: number; status: string; error: string | null }
+
+/** GET …/deploys/ID/output to its end; fails (instead of hanging) if it never ends. */
+async function wholeOutput(id: number): Promise<string> {
+  const res = await sp.api(`/api/apps/${app}/deploys/${id}/output`, { signal: AbortSignal.timeout(30_000) });
+  assert.equal(res.status, 200);
+  return res.text();
+}
+
+test('a failed upload ends its deployment\'s output with a failed status line', async () => {
+  const before = ((await (await sp.api(`/api/apps/${app}/deploys`)).json()) as DeployRow[]).map((d) => d.id);
+  // An empty upload, then one whose client goes away mid-way.
+  const empty = await sp.api(`/api/apps/${app}/deploys`, { method: 'POST', headers: { 'content-type': 'application/x-tar' }, body: '' });
+  assert.equal(empty.status, 400);
+  await abandonedUpload();
+  let failed: DeployRow[] = [];
+  for (let i = 0; i < 100 && failed.length < 2; i++, await new Promise((r) => setTimeout(r, 100)))
+    failed = ((await (await sp.api(`/api/apps/${app}/deploys`)).json()) as DeployRow[]).filter((d) => !before.includes(d.id) && d.status === 'failed');
+  assert.equal(failed.length, 2, JSON.stringify(failed));
+  for (const d of failed) {
+    const lines = (await wholeOutput(d.id)).trimEnd().split('\n');
+    const status = JSON.parse(lines.at(-1)!.replace(/^\u001fslipway-status /, '')) as { status: string; error: string };
+    assert.equal(status.status, 'failed');
+    assert.equal(status.error, d.error);
+  }
 });

@@ -1,7 +1,8 @@
 // Nothing restarts a dead server unless something supervises it. `slipway supervise` (what
 // `npm run up` starts where there is no systemd) runs the server as its child: SIGKILL the server
 // in the middle of a build and the API answers again, start-up reconciliation having marked the
-// deploy interrupted; stopping the supervisor (`npm run down`) stops the server with it.
+// deploy interrupted (and its output ended); stopping the supervisor (`npm run down`) stops the
+// server with it.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -68,6 +69,9 @@ test('SIGKILL of the server mid-build: the supervisor starts it again, reconcile
   const [d] = (await (await sp.api(`/api/apps/${app}/deploys`)).json()) as { id: number; status: string; error: string | null }[];
   assert.equal(d?.status, 'interrupted', JSON.stringify(d));
   assert.match(d?.error ?? '', /Slipway stopped during this deploy/);
+  // Its output ends (a follower would otherwise wait forever) with the outcome.
+  const output = await (await sp.api(`/api/apps/${app}/deploys/${d!.id}/output`, { signal: AbortSignal.timeout(30_000) })).text();
+  assert.match(output.trimEnd().split('\n').at(-1)!, /^\u001fslipway-status \{"status":"interrupted"/);
 });
 
 test('stopping the supervisor stops the server too', async () => {

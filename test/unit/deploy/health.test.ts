@@ -31,6 +31,8 @@ test('an exited, dead, restarting or restarted container can no longer become he
   assert.match(containerProblem({ status: 'restarting', exitCode: 1, restartCount: 1 }, 0)!, /restarting \(last exit code 1\)/);
   assert.match(containerProblem({ status: 'running', exitCode: 2, restartCount: 3 }, 2)!, /restarting/);
   assert.equal(containerProblem({ status: 'running', exitCode: 2, restartCount: 3 }, 3), null);
+  // Restarted and running again: Docker reports exit code 0, which says nothing about the crash.
+  assert.equal(containerProblem({ status: 'running', exitCode: 0, restartCount: 1 }, 0), 'crashed and is restarting');
 });
 
 test('docker verdicts follow Health.Status', () => {
