@@ -119,4 +119,36 @@ export const MIGRATIONS: string[] = [
   ALTER TABLE deployments_new RENAME TO deployments;
   CREATE INDEX deployments_app ON deployments (app_id, id);
   `,
+  // 5: job runs (one row per run, and per scheduled tick that did not run: the tick is the
+  // unique key, so no scheduled time ever runs twice) and each schedule's last decided tick
+  `
+  CREATE TABLE job_runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    app_id INTEGER NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+    trigger TEXT NOT NULL,
+    schedule TEXT,
+    scheduled_at TEXT,
+    task TEXT,
+    release_version INTEGER,
+    image_digest TEXT,
+    state TEXT NOT NULL,
+    reason TEXT,
+    owner TEXT,
+    cancel_requested INTEGER NOT NULL DEFAULT 0,
+    detail TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    started_at TEXT,
+    finished_at TEXT,
+    UNIQUE (app_id, schedule, scheduled_at)
+  );
+  CREATE INDEX job_runs_app ON job_runs (app_id, id);
+  CREATE INDEX job_runs_state ON job_runs (state);
+  CREATE TABLE job_schedules (
+    app_id INTEGER NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    through TEXT NOT NULL,
+    suspended INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (app_id, name)
+  );
+  `,
 ];
