@@ -40,6 +40,9 @@ const schema = z.object({
   statusApiUrl: z.string().url().optional(),
   logRetentionDays: z.coerce.number().min(0),
   logRetentionMb: z.coerce.number().min(1),
+  /** A failed job attempt is retried after base·2^(n-1) ms, capped (10 s, 20 s, 40 s … 6 min). */
+  jobBackoffMs: z.coerce.number().min(0),
+  jobBackoffMaxMs: z.coerce.number().min(0),
 });
 
 export type Config = z.infer<typeof schema>;
@@ -68,6 +71,8 @@ const ENV: Record<keyof Config, string> = {
   statusApiUrl: 'SLIPWAY_STATUS_API_URL',
   logRetentionDays: 'SLIPWAY_LOG_RETENTION_DAYS',
   logRetentionMb: 'SLIPWAY_LOG_RETENTION_MB',
+  jobBackoffMs: 'SLIPWAY_JOB_BACKOFF_MS',
+  jobBackoffMaxMs: 'SLIPWAY_JOB_BACKOFF_MAX_MS',
 };
 
 const DEFAULTS: Record<string, unknown> = {
@@ -89,6 +94,8 @@ const DEFAULTS: Record<string, unknown> = {
   healthTimeoutSeconds: 60,
   logRetentionDays: 14,
   logRetentionMb: 1024,
+  jobBackoffMs: 10_000,
+  jobBackoffMaxMs: 360_000,
 };
 
 /**

@@ -38,6 +38,9 @@ import { DeployProgress } from './queue/progress.js';
 import { DeployQueue } from './queue/deploy-queue.js';
 import { createPipeline, type CommitStatusReporter } from './queue/pipeline.js';
 import { LogService } from './logs/service.js';
+import { JobRunner } from './jobs/runner.js';
+import { Scheduler } from './jobs/scheduler.js';
+import { jobsRouter } from './api/jobs-routes.js';
 
 export interface RunningServer {
   url: string;
@@ -87,6 +90,14 @@ export async function startServer(config: Config, logger: Logger, options: Serve
   const logs = new LogService({ docker, config, logger, ownsApp: (app) => state.apps.find(app) !== undefined });
   await logs.start();
 
+  const runner = new JobRunner({
+    state,
+    ports: { docker, containers, networks, shipped: (id) => logs.whenShipped(id) },
+    backoff: { baseMs: config.jobBackoffMs, maxMs: config.jobBackoffMaxMs },
+    logger,
+  });
+  const scheduler = new Scheduler({ state, runner, logger });
+
   // Only apps connected with a token can set statuses; the provider is the webhook's.
   const commitStatus: CommitStatusReporter = async (d, app, sha, update) => {
     const provider = d.params.provider as Provider | undefined;
@@ -109,6 +120,10 @@ export async function startServer(config: Config, logger: Logger, options: Serve
     appUrl: (app) => appLinks(config, app).url,
     logLine: (app, service, line) => void logs.append({ app, service, stream: service, line }).catch(() => undefined),
     commitStatus,
+    released: (a, _version, d, out) => {
+      runner.runOnDeploy(a, d.trigger, out);
+      scheduler.refresh();
+    },
     stages: {
       async revision(d, app, out) {
         if (d.trigger === 'webhook') {
@@ -178,6 +193,8 @@ export async function startServer(config: Config, logger: Logger, options: Serve
   for (const d of reconciled.interrupted)
     if (d.trigger === 'webhook' && d.sha)
       void commitStatus(d, state.apps.byId(d.appId), d.sha, { state: 'failure', description: INTERRUPTED }).catch(() => undefined);
+  await runner.reconcile();
+  scheduler.start();
   if (options.runDeploys !== false) queue.start();
   await queue.resumeQueued();
 
@@ -221,6 +238,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
         state,
         destroyApp: async (a) => {
           for (const c of await ports.list(a.name)) await ports.remove(c, 0);
+          for (const c of await containers.listContainers({ app: a.name, all: true })) await containers.removeContainer(c.id);
           await routes.removeApp(a.name);
           await networks.removeNetwork(appNetworkName(a.name)).catch(() => undefined);
           await networks.removeVolumes(a.name).catch(() => undefined);
@@ -231,7 +249,8 @@ export async function startServer(config: Config, logger: Logger, options: Serve
         const r = express.Router({ mergeParams: true });
         r.use(deployRouter({ state, progress, uploadsDir, enqueue: (d) => queue.enqueue(d) }));
         r.use(repoRouter({ state, config, secretKey, containers }));
-        r.use('/logs', logsRouter(logs));
+        r.use(jobsRouter({ state, runner, scheduler }));
+        r.use('/logs', logsRouter(logs, (a, run) => runner.containerGlobs(state.apps.get(a), Number(run))));
         return r;
       })(),
     },
@@ -259,6 +278,8 @@ export async function startServer(config: Config, logger: Logger, options: Serve
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       // Never let one part hold shutdown hostage; what is left is reconciled on the next start.
+      scheduler.stop();
+      await within(15_000, runner.close(), logger, 'job runs');
       await within(5000, queue.close(), logger, 'deploy queue');
       await within(5000, logs.stop(), logger, 'log shippers');
       state.close();

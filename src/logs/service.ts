@@ -165,6 +165,22 @@ export class LogService {
     return this.requireStore().prune(now, logRetentionDays, logRetentionMb * 1024 * 1024);
   }
 
+  /**
+   * Resolves once everything container `id` wrote is in the store (it stopped and was read to its
+   * end): true, or false after `timeoutMs`. A job's container is removed only after this.
+   */
+  async whenShipped(id: string, timeoutMs = 10_000): Promise<boolean> {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const f = this.following.get(id);
+      if (f) await Promise.race([f.done, sleep(Math.max(0, until - Date.now()))]);
+      await this.writer?.flush();
+      if (this.store?.containerCheckpoint(id)?.done) return true;
+      if (Date.now() >= until || !this.store) return false;
+      await sleep(50);
+    }
+  }
+
   /** Waits until everything shipped so far is in the store (tests, shutdown). */
   async flush(): Promise<void> {
     await this.writer?.flush();

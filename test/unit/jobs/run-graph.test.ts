@@ -57,7 +57,12 @@ function fakePorts(script: Script, opts: { notReady?: string } = {}) {
     },
     async sleep(ms, signal) {
       sleeps.push(ms);
-      if (!signal.aborted) await new Promise((r) => setTimeout(r, 1));
+      // A tenth of the real back-off, ended early by the signal as the real sleep is.
+      if (!signal.aborted)
+        await new Promise<void>((r) => {
+          const t = setTimeout(r, ms / 10);
+          signal.addEventListener('abort', () => (clearTimeout(t), r()), { once: true });
+        });
     },
     now: () => new Date(),
   };
@@ -155,4 +160,28 @@ test("the release's scale sets the instance count", async () => {
   const f = fakePorts(() => ({ code: 0 }));
   const r = await run([job('t')], f.ports, undefined, { t: 3 });
   assert.equal(r.detail.tasks[0]!.instances.length, 3);
+});
+
+test("an attempt's container: named for run, instance and attempt; labelled; never restarted by Docker", async () => {
+  const { jobContainerOptions } = await import('../../../src/jobs/container.js');
+  const spec = jobContainerOptions({
+    app: 'etl',
+    release: { version: 7, imageRef: 'reg/etl@sha256:abc', config: { DB: 'x' } },
+    task: job('transform', { command: ['python3', 'transform.py'], restart: 'unless-stopped' }),
+    runId: 12,
+    index: 3,
+    instances: 4,
+    attempt: 2,
+  });
+  assert.equal(spec.name, 'slipway-etl-transform-run12-3-2');
+  assert.equal(spec.Image, 'reg/etl@sha256:abc');
+  assert.deepEqual(spec.Cmd, ['python3', 'transform.py']);
+  assert.equal(spec.HostConfig.RestartPolicy.Name, '');
+  assert.equal(spec.Labels['slipway.kind'], 'job');
+  assert.equal(spec.Labels['slipway.run'], '12');
+  assert.equal(spec.Labels['slipway.release'], '7');
+  assert.equal(spec.Labels['slipway.service'], 'transform');
+  for (const e of ['DB=x', 'SLIPWAY_RUN_ID=12', 'SLIPWAY_JOB_INDEX=3', 'SLIPWAY_JOB_INSTANCES=4', 'SLIPWAY_JOB_ATTEMPT=2', 'SLIPWAY_RELEASE=v7'])
+    assert.ok(spec.Env.includes(e), `${e} in ${spec.Env.join(' ')}`);
+  assert.ok(!spec.Env.some((e) => e.startsWith('PORT=')), 'a job gets no PORT');
 });
