@@ -77,6 +77,8 @@ export function jobLabels(labels: Record<string, string>, base: KeyPath, problem
           else out.spec.removeContainers = v.trim() as RemovePolicy;
           break;
         case 'slipway.job.webhook':
+          // Empty (an unset `${RESULT_URL:-}`) means no webhook.
+          if (v.trim() === '') break;
           if (!/^https?:\/\/[^\s]+$/.test(v.trim())) problem(`must be an http:// or https:// URL, not ${JSON.stringify(v)}`);
           else out.spec.webhook = v.trim();
           break;
