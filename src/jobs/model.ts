@@ -68,6 +68,11 @@ export interface RunRow {
 
 export const FINAL_RUN_STATES: readonly RunState[] = ['succeeded', 'failed', 'cancelled', 'interrupted', 'skipped', 'missed'];
 
+/** A run's record before it starts: every task pending. */
+export function pendingDetail(tasks: { name: string }[]): RunDetail {
+  return { tasks: tasks.map((t) => ({ name: t.name, state: 'pending', instances: [], startedAt: null, finishedAt: null })) };
+}
+
 /** Whether an attempt's container goes once it exited with `exitCode` (null: never finished). */
 export function removesContainer(policy: RemovePolicy, exitCode: number | null): boolean {
   const ok = exitCode === 0;

@@ -5,7 +5,7 @@
 // Every attempt is recorded (before its container exists, so a crash leaves nothing unknown).
 import type { ServiceSpec } from '../domain.js';
 import { errorMessage } from '../errors.js';
-import { backoffMs, removesContainer, type AttemptRecord, type InstanceRecord, type RunDetail, type TaskRecord, type TaskState } from './model.js';
+import { backoffMs, pendingDetail, removesContainer, type AttemptRecord, type InstanceRecord, type RunDetail, type TaskState } from './model.js';
 
 /** The outside world a run drives; src/jobs/ports.ts adapts Docker and the log store. */
 export interface TaskPorts {
@@ -46,7 +46,7 @@ export interface GraphResult {
 export async function runGraph(g: GraphRun, ports: TaskPorts): Promise<GraphResult> {
   const iso = () => ports.now().toISOString();
   const say = g.progress ?? (() => undefined);
-  const detail: RunDetail = { tasks: g.tasks.map((t): TaskRecord => ({ name: t.name, state: 'pending', instances: [], startedAt: null, finishedAt: null })) };
+  const detail: RunDetail = pendingDetail(g.tasks);
   const rec = new Map(detail.tasks.map((t) => [t.name, t]));
   const inGraph = new Set(g.tasks.map((t) => t.name));
   const save = () => g.record(detail);

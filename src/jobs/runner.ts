@@ -10,7 +10,7 @@ import type { State } from '../state/index.js';
 import type { NewRun } from '../state/runs.js';
 import type { AppRow } from '../state/apps.js';
 import { notifyResult } from './notify.js';
-import { removesContainer, type RunDetail, type RunRow } from './model.js';
+import { pendingDetail, removesContainer, type RunDetail, type RunRow } from './model.js';
 import { dockerTaskPorts, prepareRelease, type JobPortsDeps } from './ports.js';
 import { runContainerGlob } from './container.js';
 import { runGraph } from './run-graph.js';
@@ -53,8 +53,10 @@ export class JobRunner {
   start(app: AppRow, opts: StartOptions): RunRow {
     const release = this.currentRelease(app);
     const task = opts.task ?? null;
-    this.tasksFor(release, task);
-    const row = this.deps.state.runs.create(app.id, { trigger: opts.trigger, task, release: release.version, imageDigest: release.image.digest, state: 'running', owner: this.owner })!;
+    const tasks = this.tasksFor(release, task);
+    const row = this.deps.state.runs.create(app.id, {
+      trigger: opts.trigger, task, release: release.version, imageDigest: release.image.digest, state: 'running', owner: this.owner, detail: pendingDetail(tasks),
+    })!;
     this.execute(row);
     return row;
   }

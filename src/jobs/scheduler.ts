@@ -10,13 +10,13 @@ import type { Logger } from '../log.js';
 import type { State } from '../state/index.js';
 import type { AppRow } from '../state/apps.js';
 import { nextTicks, planTicks } from './cron.js';
-import type { RunRow } from './model.js';
+import { pendingDetail, type RunRow } from './model.js';
 import type { JobRunner } from './runner.js';
 import { jobsOf } from './views.js';
 
 export interface SchedulerDeps {
   state: State;
-  runner: JobRunner;
+  runner: Pick<JobRunner, 'owner' | 'cancel' | 'execute' | 'prune' | 'tasksFor'>;
   logger: Logger;
   now?: () => Date;
   /** Longest sleep between looks at the schedules (another process may deploy meanwhile). */
@@ -98,7 +98,8 @@ export class Scheduler {
           const reason = `run ${going.map((r) => r.id).join(', ')} of this schedule was still running (concurrency: forbid)`;
           out.recorded = runs.create(app.id, { ...base, scheduledAt, state: 'skipped', reason }) !== null || out.recorded;
         } else {
-          out.start = runs.create(app.id, { ...base, scheduledAt, state: 'running', owner: this.deps.runner.owner });
+          const detail = pendingDetail(this.deps.runner.tasksFor(release, base.task));
+          out.start = runs.create(app.id, { ...base, scheduledAt, state: 'running', owner: this.deps.runner.owner, detail });
           if (sch.concurrency === 'replace') out.cancel = going;
         }
       }

@@ -143,7 +143,7 @@ test('a push records the batch release and starts nothing; jobs:run runs the gra
 test('jobs:run --task runs one task; a cancel stops its containers', async () => {
   const { app } = await deployApp('cancel', {}, { TRANSFORM_SECONDS: '60' });
   const started = await json<Run>(`/api/apps/${app}/jobs/run`, { method: 'POST', body: JSON.stringify({ task: 'transform' }) });
-  assert.deepEqual(started.tasks.map((t) => t.name), []);
+  assert.deepEqual(started.tasks.map((t) => [t.name, t.state]), [['transform', 'pending']]);
   // transform alone has no extracted file and fails: jobs:run --task runs exactly the task.
   const alone = await waitRun(app, started.id);
   assert.deepEqual(alone.tasks.map((t) => t.name), ['transform']);
