@@ -43,6 +43,7 @@ export function dockerTaskPorts(deps: JobPortsDeps, release: Release, runId: num
       await deps.shipped(id);
       await containers.removeContainer(id);
     },
+    discard: (id) => containers.removeContainer(id),
     async serviceReady(service, condition) {
       const mine = (await containers.listContainers({ app: release.app, service })).filter((c) => c.kind === 'web' || c.kind === 'worker');
       const up = mine.filter((c) => c.state === 'running');

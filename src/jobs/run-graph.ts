@@ -18,6 +18,8 @@ export interface TaskPorts {
   stop(id: string): Promise<void>;
   /** Removes an exited container once its output is in the log store. */
   remove(id: string): Promise<void>;
+  /** Removes a container that never started (created ahead for a task that did not run). */
+  discard(id: string): Promise<void>;
   /** null when the app's long-running `service` meets `condition`, else why not. */
   serviceReady(service: string, condition: ServiceSpec['dependsOn'][number]['condition']): Promise<string | null>;
   sleep(ms: number, signal: AbortSignal): Promise<void>;
@@ -58,6 +60,11 @@ export async function runGraph(g: GraphRun, ports: TaskPorts): Promise<GraphResu
   const running = new Set<string>();
   const removals: Promise<void>[] = [];
   const launched: Promise<void>[] = [];
+  // First attempts' containers, created while the tasks they wait for run: at the exit only the
+  // start is left (create is a fair part of a container's start-up on the engine).
+  const ahead = new Map<string, Promise<{ id: string; name: string } | null>>();
+  const started = (t: ServiceSpec) =>
+    t.dependsOn.every((d) => !inGraph.has(d.service) || ['running', 'succeeded'].includes(rec.get(d.service)!.state));
   let settle!: () => void;
   const allDone = new Promise<void>((r) => (settle = r));
 
@@ -70,7 +77,12 @@ export async function runGraph(g: GraphRun, ports: TaskPorts): Promise<GraphResu
 
   const startReady = () => {
     if (!halt.signal.aborted)
-      for (const t of g.tasks) if (rec.get(t.name)!.state === 'pending' && ready(t)) launched.push(launch(t));
+      for (const t of g.tasks) {
+        if (rec.get(t.name)!.state !== 'pending') continue;
+        if (ready(t)) launched.push(launch(t));
+        else if (started(t) && !ahead.has(`${t.name}/0`))
+          for (let i = 0; i < g.replicas(t); i++) ahead.set(`${t.name}/${i}`, ports.create(t, i, 1).catch(() => null));
+      }
     if (![...rec.values()].some((r) => r.state === 'running')) settle();
   };
 
@@ -136,7 +148,9 @@ export async function runGraph(g: GraphRun, ports: TaskPorts): Promise<GraphResu
   /** Runs one attempt's container to its end; its exit code, or null when it could not start. */
   async function attempt(t: ServiceSpec, index: number, a: AttemptRecord): Promise<number | null> {
     try {
-      const c = await ports.create(t, index, a.attempt);
+      const early = a.attempt === 1 ? await ahead.get(`${t.name}/${index}`) : null;
+      ahead.delete(`${t.name}/${index}`);
+      const c = early ?? (await ports.create(t, index, a.attempt));
       a.container = c.name;
       a.containerId = c.id;
       save();
@@ -173,6 +187,7 @@ export async function runGraph(g: GraphRun, ports: TaskPorts): Promise<GraphResu
   await Promise.all(launched);
   g.signal.removeEventListener('abort', onCancel);
   for (const r of detail.tasks) if (r.state === 'pending') r.state = g.signal.aborted ? 'cancelled' : 'skipped';
+  for (const c of await Promise.all(ahead.values())) if (c) removals.push(ports.discard(c.id).catch(() => undefined));
   await Promise.all(removals);
   save();
   if (g.signal.aborted) return { state: 'cancelled', reason: 'cancelled', detail };

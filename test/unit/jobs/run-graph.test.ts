@@ -25,6 +25,7 @@ function fakePorts(script: Script, opts: { notReady?: string } = {}) {
   const ports: TaskPorts = {
     async create(task, index, attempt) {
       const id = `${task.name}-${index}-${attempt}`;
+      events.push(`create ${id}`);
       plans.set(id, script(task.name, index, attempt));
       return { id, name: `c-${id}` };
     },
@@ -51,6 +52,9 @@ function fakePorts(script: Script, opts: { notReady?: string } = {}) {
     },
     async remove(id) {
       removed.push(id);
+    },
+    async discard(id) {
+      events.push(`discard ${id}`);
     },
     async serviceReady(service) {
       return service === opts.notReady ? 'it has no running container' : null;
@@ -97,6 +101,9 @@ test('the three-task graph: extract fails twice then succeeds, transform ×4 in 
   assert.deepEqual(transform!.instances.map((i) => [i.index, i.state]), [[0, 'succeeded'], [1, 'succeeded'], [2, 'succeeded'], [3, 'succeeded']]);
   assert.equal(report!.state, 'succeeded');
   assert.ok(r.detail.tasks.every((t) => t.startedAt && t.finishedAt));
+  // Dependents' first containers are created while what they wait for runs; only the start waits.
+  assert.ok(f.events.indexOf('create transform-0-1') < f.events.indexOf('exit extract-0-3 0'), f.events.join(', '));
+  assert.ok(f.events.indexOf('create report-0-1') < f.events.indexOf('exit transform-3-1 0'), f.events.join(', '));
   assert.ok(r.saved.length > 10, 'every change is recorded as it happens');
 });
 
@@ -107,6 +114,7 @@ test('retries exhausted: the run fails, downstream tasks are skipped, failed con
   assert.equal(r.reason, 'extract failed: instance 0 exited with 3 after 2 attempts');
   assert.deepEqual(r.detail.tasks.map((t) => t.state), ['failed', 'skipped', 'skipped']);
   assert.deepEqual(f.removed, [], 'remove-finished keeps failed containers');
+  assert.ok(f.events.includes('discard transform-0-1'), 'the container created ahead for a skipped task is removed');
   assert.deepEqual(r.detail.tasks[0]!.instances[0]!.attempts.map((a) => a.kept), [true, true]);
 
   const all = fakePorts(() => ({ code: 1 }));
