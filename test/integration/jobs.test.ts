@@ -166,10 +166,14 @@ test('jobs:run --task runs one task; a cancel stops its containers', async () =>
   assert.deepEqual(running, []);
 });
 
-test('an Aliyun offline-task compose file deploys unchanged and runs', async () => {
+test('an Aliyun offline-task compose file deploys unchanged and runs (once per deploy with SLIPWAY_JOBS_ON_DEPLOY)', async () => {
   const compose = readFileSync(path.join(ROOT, 'test/fixtures/compose/aliyun-batch.yml'), 'utf8');
-  const { app, output } = await deployApp('aliyun', { 'compose.yaml': compose });
+  const { app, output } = await deployApp('aliyun', { 'compose.yaml': compose }, { SLIPWAY_JOBS_ON_DEPLOY: '1' });
   assert.match(output, /aliyun\.routing\.port_80 is an Aliyun label Slipway does not use/);
+  const onDeploy = Number(/Started job run (\d+) of v1 \(SLIPWAY_JOBS_ON_DEPLOY\)/.exec(output)?.[1]);
+  assert.ok(onDeploy, output);
+  const deployed = await waitRun(app, onDeploy);
+  assert.deepEqual([deployed.trigger, deployed.state, deployed.release], ['deploy', 'succeeded', 'v1']);
   const graph = await json<{ jobs: { name: string; instances: number; retries: number; removeContainers: string; schedule: string | null }[] }>(`/api/apps/${app}/jobs`);
   assert.deepEqual(graph.jobs.map((j) => [j.name, j.instances, j.retries, j.removeContainers, j.schedule]), [
     ['prepare', 1, 2, 'remove-all', null], ['compute', 2, 1, 'remove-finished', '0 0 3 * * *'],

@@ -146,3 +146,37 @@ test('a suspended schedule starts nothing; resumed, the ticks it slept through d
   state.close();
   rmSync(dir, { recursive: true });
 });
+
+test('a release rolled back from (or replaced) runs no schedule: only the active release’s schedules tick', () => {
+  const { dir, file, state, app } = setup();
+  const p = process(file);
+  p.at(T - 1000);
+  const v1 = state.releases.get(app.id, 1);
+  state.releases.create(app.id, { ...v1, version: 2, services: [], description: 'Rollback to v0' });
+  state.releases.activate(app.id, 2);
+  p.at(T + 5);
+  assert.equal(p.started.length, 0);
+  state.releases.create(app.id, { ...v1, version: 3, description: 'Rollback to v1' });
+  state.releases.activate(app.id, 3);
+  p.at(T + 60_005);
+  assert.deepEqual(p.started.map((r) => [r.scheduledAt, r.release]), [['2024-05-01T10:01:00.000Z', 3]]);
+  p.close();
+  state.close();
+  rmSync(dir, { recursive: true });
+});
+
+test('history keeps the newest runs of each schedule; running ones are never dropped', () => {
+  const { dir, state, app } = setup();
+  for (let i = 0; i < 25; i++)
+    state.runs.create(app.id, { trigger: 'schedule', schedule: 'report', scheduledAt: new Date(T + i * 60_000).toISOString(), state: i === 0 ? 'running' : 'succeeded' });
+  state.runs.create(app.id, { trigger: 'manual', state: 'succeeded' });
+  const dropped = state.runs.prune(app.id, 'report', 20);
+  assert.equal(dropped.length, 4);
+  assert.ok(dropped.every((r) => r.state === 'succeeded'));
+  const left = state.runs.list(app.id, { schedule: 'report', limit: 100 });
+  assert.equal(left.length, 21, 'the 20 newest finished ones and the running one');
+  assert.ok(left.some((r) => r.state === 'running'), 'the running one stays');
+  assert.equal(state.runs.list(app.id, { limit: 100 }).filter((r) => r.trigger === 'manual').length, 1, 'other groups are untouched');
+  state.close();
+  rmSync(dir, { recursive: true });
+});
