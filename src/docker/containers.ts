@@ -165,6 +165,27 @@ export class Containers {
     }
   }
 
+  /** The container's init pid (null when not running) and restart count, for the metrics collector. */
+  async runtime(id: string): Promise<{ pid: number | null; restartCount: number } | null> {
+    try {
+      const info = await this.docker.getContainer(id).inspect();
+      return { pid: info.State.Pid || null, restartCount: info.RestartCount ?? 0 };
+    } catch (e) {
+      if (status(e) === 404) return null;
+      throw engineError(e, `cannot inspect ${id}`);
+    }
+  }
+
+  /** One stats document from the Engine, without streaming (`one-shot`: no second CPU reading). */
+  async statsOnce(id: string): Promise<unknown> {
+    return this.docker
+      .getContainer(id)
+      .stats({ stream: false, 'one-shot': true } as { stream: false })
+      .catch((e) => {
+        throw engineError(e, `cannot read stats of ${id}`);
+      });
+  }
+
   async containerIp(id: string, network: string): Promise<string> {
     const info = await this.docker.getContainer(id).inspect();
     const ip = info.NetworkSettings.Networks[network]?.IPAddress;
