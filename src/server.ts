@@ -38,6 +38,9 @@ import { DeployProgress } from './queue/progress.js';
 import { DeployQueue } from './queue/deploy-queue.js';
 import { createPipeline, type CommitStatusReporter } from './queue/pipeline.js';
 import { LogService } from './logs/service.js';
+import { AccessLog } from './proxy/access-log.js';
+import { MetricsService } from './metrics/service.js';
+import { metricsRouter, prometheusRouter } from './api/metrics-routes.js';
 
 export interface RunningServer {
   url: string;
@@ -76,7 +79,9 @@ export async function startServer(config: Config, logger: Logger, options: Serve
   const docker = createDocker(config);
   const containers = new Containers(docker);
   const networks = new Networks(docker);
-  const proxy = new Proxy({ haproxyBin: config.haproxyBin, dir: paths.haproxy, httpPort: config.httpPort, logger });
+  mkdirSync(paths.haproxy, { recursive: true, mode: 0o700 });
+  const accessLog = await AccessLog.listen(config.haproxyLogPort, path.join(paths.haproxy, 'access-log-port'));
+  const proxy = new Proxy({ haproxyBin: config.haproxyBin, dir: paths.haproxy, httpPort: config.httpPort, accessLogPort: accessLog.port, logger });
   await proxy.start();
   const routes = appProxy(proxy, config.appsDomain);
   const ports = dockerRolloutPorts({ docker, containers, networks, proxy: routes, config });
@@ -84,8 +89,22 @@ export async function startServer(config: Config, logger: Logger, options: Serve
   const progress = new DeployProgress(path.join(config.dataDir, 'deploys'));
   progress.removeStale((id) => state.deployments.has(id));
   const uploadsDir = path.join(config.dataDir, 'uploads');
-  const logs = new LogService({ docker, config, logger, ownsApp: (app) => state.apps.find(app) !== undefined });
+  const ownsApp = (app: string) => state.apps.find(app) !== undefined;
+  const logs = new LogService({ docker, config, logger, ownsApp });
   await logs.start();
+  const metrics = new MetricsService({
+    config,
+    logger,
+    accessLog,
+    ownsApp,
+    ports: {
+      listContainers: () => containers.listContainers(),
+      runtime: (id) => containers.runtime(id),
+      statsOnce: (id) => containers.statsOnce(id),
+      backendStats: () => proxy.backendStats(),
+    },
+  });
+  metrics.start();
 
   // Only apps connected with a token can set statuses; the provider is the webhook's.
   const commitStatus: CommitStatusReporter = async (d, app, sha, update) => {
@@ -198,6 +217,14 @@ export async function startServer(config: Config, logger: Logger, options: Serve
           return a.deployBranch === 'main' ? ['main', 'master'] : [a.deployBranch];
         },
       }),
+      '/metrics': prometheusRouter({
+        state,
+        open: config.metricsPublic,
+        render: () => {
+          const d = state.deployments.summary();
+          return metrics.prometheus({ deploys: d.deploys, deployDurations: d.durations, queued: d.queued, running: d.running, logLinesShipped: logs.linesShipped });
+        },
+      }),
       '/webhooks': webhookRouter({
         findApp: (name) => state.apps.find(name),
         seenDelivery: (id) => Boolean(state.db.prepare('SELECT 1 FROM webhook_deliveries WHERE delivery_id = ?').get(id)),
@@ -232,6 +259,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
         r.use(deployRouter({ state, progress, uploadsDir, enqueue: (d) => queue.enqueue(d) }));
         r.use(repoRouter({ state, config, secretKey, containers }));
         r.use('/logs', logsRouter(logs));
+        r.use('/metrics', metricsRouter({ state, metrics }));
         return r;
       })(),
     },
@@ -261,6 +289,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
       // Never let one part hold shutdown hostage; what is left is reconciled on the next start.
       await within(5000, queue.close(), logger, 'deploy queue');
       await within(5000, logs.stop(), logger, 'log shippers');
+      await within(5000, metrics.stop(), logger, 'metrics collector');
       state.close();
     },
   };
