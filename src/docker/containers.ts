@@ -30,6 +30,8 @@ export interface ContainerInfo {
   state: string;
   ip: string | null;
   health?: 'starting' | 'healthy' | 'unhealthy';
+  /** When it was created, ms since the epoch. */
+  createdAt: number;
 }
 
 export interface ContainerFilter {
@@ -108,6 +110,7 @@ export class Containers {
         kind: l[LABELS.kind] ?? '',
         state: c.State,
         ip: net?.IPAddress || null,
+        createdAt: c.Created * 1000,
       };
       if (health) info.health = health === 'health: starting' ? 'starting' : (health as 'healthy' | 'unhealthy');
       return info;
