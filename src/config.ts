@@ -9,9 +9,10 @@ const bool = z
   .union([z.boolean(), z.enum(['1', '0', 'true', 'false', 'yes', 'no', ''])])
   .transform((v) => v === true || v === '1' || v === 'true' || v === 'yes');
 const port = z.coerce.number().int().min(0).max(65535);
-/** `90s`, `5m`, `24h`, `7d` or plain seconds → milliseconds. */
+/** `90s`, `5m`, `24h`, `7d` or a string of seconds → milliseconds; a number is already ms (what
+ *  Config holds, so a parsed config can be passed back in as overrides). */
 const duration = z.union([z.number(), z.string()]).transform((v, ctx) => {
-  const ms = parseDurationMs(v);
+  const ms = typeof v === 'number' ? (Number.isFinite(v) && v >= 0 ? v : null) : parseDurationMs(v);
   if (ms === null) {
     ctx.addIssue({ code: 'custom', message: 'a duration such as 500ms, 30s, 5m, 24h or 7d' });
     return z.NEVER;

@@ -41,6 +41,9 @@ import { LogService } from './logs/service.js';
 import { AccessLog } from './proxy/access-log.js';
 import { MetricsService } from './metrics/service.js';
 import { metricsRouter, prometheusRouter } from './api/metrics-routes.js';
+import { autoscaleRouter } from './api/autoscale-routes.js';
+import { Autoscaler } from './scale/autoscaler.js';
+import { resize } from './deploy/resize.js';
 
 export interface RunningServer {
   url: string;
@@ -188,6 +191,8 @@ export async function startServer(config: Config, logger: Logger, options: Serve
         return servicesFor(inputs, appConfig, { ...composeRules, readFile: (rel) => source.files[rel] ?? null, warn: (l) => out(` !     ${l}`) });
       },
       rollout: (release, previous, out, live) => rollout(release, previous, ports, out, live),
+      resize: (release, service, replicas, out) => resize(release, service, replicas, ports, out),
+      carryScale: (app, services, previous) => autoscaler.replicasToCarry(app.id, services, previous),
     },
   });
   const queue = new DeployQueue({ redisUrl: config.redisUrl, prefix: config.queuePrefix, deployments: state.deployments, progress, run: pipeline, logger });
@@ -197,8 +202,23 @@ export async function startServer(config: Config, logger: Logger, options: Serve
   for (const d of reconciled.interrupted)
     if (d.trigger === 'webhook' && d.sha)
       void commitStatus(d, state.apps.byId(d.appId), d.sha, { state: 'failure', description: INTERRUPTED }).catch(() => undefined);
+  const autoscaler = new Autoscaler({
+    state,
+    averages: (app, ids, windowMs, now) => metrics.averages(app, ids, windowMs, now),
+    list: (app) => containers.listContainers({ app }),
+    enqueue: (d) => queue.enqueue(d),
+    timing: {
+      intervalMs: config.autoscaleInterval,
+      windowMs: config.autoscaleWindow,
+      samples: config.autoscaleSamples,
+      cooldownMs: config.autoscaleCooldown,
+      stabilizationMs: config.autoscaleStabilization,
+    },
+    logger,
+  });
   if (options.runDeploys !== false) queue.start();
   await queue.resumeQueued();
+  if (options.runDeploys !== false) autoscaler.start();
 
   let apiUrl = '';
   const app = createHttpApp({
@@ -222,7 +242,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
         open: config.metricsPublic,
         render: () => {
           const d = state.deployments.summary();
-          return metrics.prometheus({ deploys: d.deploys, deployDurations: d.durations, queued: d.queued, running: d.running, logLinesShipped: logs.linesShipped });
+          return metrics.prometheus({ deploys: d.deploys, deployDurations: d.durations, queued: d.queued, running: d.running, logLinesShipped: logs.linesShipped, extra: autoscaler.families() });
         },
       }),
       '/webhooks': webhookRouter({
@@ -260,6 +280,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
         r.use(repoRouter({ state, config, secretKey, containers }));
         r.use('/logs', logsRouter(logs));
         r.use('/metrics', metricsRouter({ state, metrics }));
+        r.use('/autoscale', autoscaleRouter({ state, autoscaler }));
         return r;
       })(),
     },
@@ -287,6 +308,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       // Never let one part hold shutdown hostage; what is left is reconciled on the next start.
+      await within(5000, autoscaler.stop(), logger, 'autoscaler');
       await within(5000, queue.close(), logger, 'deploy queue');
       await within(5000, logs.stop(), logger, 'log shippers');
       await within(5000, metrics.stop(), logger, 'metrics collector');

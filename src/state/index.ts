@@ -4,6 +4,7 @@ import { Builds } from './builds.js';
 import { type Db, openDb } from './db.js';
 import { Deployments } from './deployments.js';
 import { Releases } from './releases.js';
+import { Scaling } from './scaling.js';
 import { Tokens } from './tokens.js';
 
 export interface State {
@@ -13,6 +14,7 @@ export interface State {
   builds: Builds;
   deployments: Deployments;
   tokens: Tokens;
+  scaling: Scaling;
   close(): void;
 }
 
@@ -25,6 +27,7 @@ export function openState(file: string): State {
     builds: new Builds(db),
     deployments: new Deployments(db),
     tokens: new Tokens(db),
+    scaling: new Scaling(db),
     close: () => db.close(),
   };
 }
