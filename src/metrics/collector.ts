@@ -11,6 +11,7 @@ import type { Logger } from '../log.js';
 import type { ContainerInfo } from '../docker/containers.js';
 import type { AccessLine, BackendStats } from '../proxy/stats.js';
 import { errorMessage } from '../errors.js';
+import { Periodic } from '../periodic.js';
 import type { Usage } from './cgroup.js';
 import type { CgroupLocation, CgroupReader } from './cgroup-reader.js';
 import { usageFromEngineStats } from './engine-stats.js';
@@ -49,15 +50,8 @@ export interface ContainerReading {
 }
 
 /** A backend's counters accumulated since Slipway started (HAProxy's reset on a reload). */
-export interface BackendReading {
-  backend: string;
+export interface BackendReading extends BackendStats {
   labels: SeriesLabels;
-  requests: number;
-  r2xx: number;
-  r4xx: number;
-  r5xx: number;
-  sessions: number;
-  queue: number;
   p50: number | null;
   p95: number | null;
 }
@@ -78,34 +72,24 @@ export class Collector {
   private readonly containers = new Map<string, ContainerReading>();
   private readonly backends = new Map<string, BackendReading & { raw: BackendStats | null }>();
   private histograms = new Map<string, Histogram>();
-  private timer: NodeJS.Timeout | null = null;
+  private readonly ticker: Periodic;
   private lastHttpTs = 0;
   private lastMaintain = 0;
-  private running: Promise<void> | null = null;
   /** Cost of sampling, for /metrics and bench/metrics. */
   readonly cost = { samples: 0, cpuSeconds: 0, lastContainers: 0 };
   private readonly now: () => number;
 
   constructor(private readonly deps: CollectorDeps) {
     this.now = deps.now ?? Date.now;
+    this.ticker = new Periodic(() => this.sample(), deps.intervalMs, (e) => deps.logger.warn('metrics sample failed', { error: errorMessage(e) }));
   }
 
   start(): void {
-    const tick = () => {
-      this.running = this.sample()
-        .catch((e: unknown) => void this.deps.logger.warn('metrics sample failed', { error: errorMessage(e) }))
-        .finally(() => {
-          this.running = null;
-          if (this.timer) this.timer = setTimeout(tick, this.deps.intervalMs);
-        });
-    };
-    this.timer = setTimeout(tick, 0);
+    this.ticker.start(0);
   }
 
-  async stop(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    await this.running;
+  stop(): Promise<void> {
+    return this.ticker.stop();
   }
 
   /** One access-log line: the request's time goes into its backend's histogram of this interval. */

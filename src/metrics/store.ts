@@ -5,6 +5,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import type { BackendStats } from '../proxy/stats.js';
 import type { Tier } from './retention.js';
 
 export interface SeriesLabels {
@@ -32,17 +33,12 @@ export interface ContainerRow {
   restarts: number;
 }
 
-export interface HttpRow {
+/** A backend's requests and status classes during the interval; sessions and queue averaged. */
+export interface HttpRow extends Omit<BackendStats, 'backend'> {
   /** HAProxy backend (`app_service`). */
   key: string;
   labels: SeriesLabels;
   dur: number;
-  requests: number;
-  r2xx: number;
-  r4xx: number;
-  r5xx: number;
-  sessions: number;
-  queue: number;
   /** Response-time percentiles of the requests timed in the interval (ms); null: none. */
   p50: number | null;
   p95: number | null;

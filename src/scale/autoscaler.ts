@@ -4,6 +4,7 @@
 // same app; while one is queued or running the autoscaler pauses for that app.
 import type { AutoscaleRule, Release, ServiceSpec } from '../domain.js';
 import { errorMessage } from '../errors.js';
+import { Periodic } from '../periodic.js';
 import type { Logger } from '../log.js';
 import type { ContainerInfo } from '../docker/containers.js';
 import type { WindowAverage } from '../metrics/service.js';
@@ -44,30 +45,20 @@ interface Tracked {
 
 export class Autoscaler {
   private readonly tracked = new Map<string, Tracked>();
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
+  private readonly ticker: Periodic;
   private readonly now: () => number;
 
   constructor(private readonly deps: AutoscalerDeps) {
     this.now = deps.now ?? Date.now;
+    this.ticker = new Periodic(() => this.tick(), deps.timing.intervalMs, (e) => deps.logger.warn('autoscaler look failed', { error: errorMessage(e) }));
   }
 
   start(): void {
-    const tick = () => {
-      this.running = this.tick()
-        .catch((e: unknown) => void this.deps.logger.warn('autoscaler look failed', { error: errorMessage(e) }))
-        .finally(() => {
-          this.running = null;
-          if (this.timer) this.timer = setTimeout(tick, this.deps.timing.intervalMs);
-        });
-    };
-    this.timer = setTimeout(tick, this.deps.timing.intervalMs);
+    this.ticker.start();
   }
 
-  async stop(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    await this.running;
+  stop(): Promise<void> {
+    return this.ticker.stop();
   }
 
   /** The rule a service runs under: its compose labels, with `autoscale:set` settings over them. */
