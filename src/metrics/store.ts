@@ -159,7 +159,6 @@ export class MetricsStore {
       where.push(`s.key IN (${opts.keys.map(() => '?').join(',') || "''"})`);
       args.push(...opts.keys);
     }
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
     return this.db.prepare(`SELECT x.*, s.key, s.app, s.service, s.release, s.color, s.name FROM ${table} x JOIN series s ON s.id = x.series WHERE ${where.join(' AND ')} ORDER BY x.ts`).all(...args) as any[];
   }
 
