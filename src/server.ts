@@ -41,6 +41,12 @@ import { LogService } from './logs/service.js';
 import { JobRunner } from './jobs/runner.js';
 import { Scheduler } from './jobs/scheduler.js';
 import { jobsRouter } from './api/jobs-routes.js';
+import { AccessLog } from './proxy/access-log.js';
+import { MetricsService } from './metrics/service.js';
+import { metricsRouter, prometheusRouter } from './api/metrics-routes.js';
+import { autoscaleRouter } from './api/autoscale-routes.js';
+import { Autoscaler } from './scale/autoscaler.js';
+import { resize } from './deploy/resize.js';
 
 export interface RunningServer {
   url: string;
@@ -79,7 +85,9 @@ export async function startServer(config: Config, logger: Logger, options: Serve
   const docker = createDocker(config);
   const containers = new Containers(docker);
   const networks = new Networks(docker);
-  const proxy = new Proxy({ haproxyBin: config.haproxyBin, dir: paths.haproxy, httpPort: config.httpPort, logger });
+  mkdirSync(paths.haproxy, { recursive: true, mode: 0o700 });
+  const accessLog = await AccessLog.listen(config.haproxyLogPort, path.join(paths.haproxy, 'access-log-port'));
+  const proxy = new Proxy({ haproxyBin: config.haproxyBin, dir: paths.haproxy, httpPort: config.httpPort, accessLogPort: accessLog.port, logger });
   await proxy.start();
   const routes = appProxy(proxy, config.appsDomain);
   const ports = dockerRolloutPorts({ docker, containers, networks, proxy: routes, config });
@@ -87,8 +95,22 @@ export async function startServer(config: Config, logger: Logger, options: Serve
   const progress = new DeployProgress(path.join(config.dataDir, 'deploys'));
   progress.removeStale((id) => state.deployments.has(id));
   const uploadsDir = path.join(config.dataDir, 'uploads');
-  const logs = new LogService({ docker, config, logger, ownsApp: (app) => state.apps.find(app) !== undefined });
+  const ownsApp = (app: string) => state.apps.find(app) !== undefined;
+  const logs = new LogService({ docker, config, logger, ownsApp });
   await logs.start();
+  const metrics = new MetricsService({
+    config,
+    logger,
+    accessLog,
+    ownsApp,
+    ports: {
+      listContainers: () => containers.listContainers(),
+      runtime: (id) => containers.runtime(id),
+      statsOnce: (id) => containers.statsOnce(id),
+      backendStats: () => proxy.backendStats(),
+    },
+  });
+  metrics.start();
 
   const runner = new JobRunner({
     state,
@@ -184,6 +206,8 @@ export async function startServer(config: Config, logger: Logger, options: Serve
         return servicesFor(inputs, appConfig, { ...composeRules, readFile: (rel) => source.files[rel] ?? null, warn: (l) => out(` !     ${l}`) });
       },
       rollout: (release, previous, out, live) => rollout(release, previous, ports, out, live),
+      resize: (release, service, replicas, out) => resize(release, service, replicas, ports, out),
+      carryScale: (app, services, previous) => autoscaler.replicasToCarry(app.id, services, previous),
     },
   });
   const queue = new DeployQueue({ redisUrl: config.redisUrl, prefix: config.queuePrefix, deployments: state.deployments, progress, run: pipeline, logger });
@@ -195,8 +219,23 @@ export async function startServer(config: Config, logger: Logger, options: Serve
       void commitStatus(d, state.apps.byId(d.appId), d.sha, { state: 'failure', description: INTERRUPTED }).catch(() => undefined);
   await runner.reconcile();
   scheduler.start();
+  const autoscaler = new Autoscaler({
+    state,
+    averages: (app, ids, windowMs, now) => metrics.averages(app, ids, windowMs, now),
+    list: (app) => containers.listContainers({ app }),
+    enqueue: (d) => queue.enqueue(d),
+    timing: {
+      intervalMs: config.autoscaleInterval,
+      windowMs: config.autoscaleWindow,
+      samples: config.autoscaleSamples,
+      cooldownMs: config.autoscaleCooldown,
+      stabilizationMs: config.autoscaleStabilization,
+    },
+    logger,
+  });
   if (options.runDeploys !== false) queue.start();
   await queue.resumeQueued();
+  if (options.runDeploys !== false) autoscaler.start();
 
   let apiUrl = '';
   const app = createHttpApp({
@@ -213,6 +252,14 @@ export async function startServer(config: Config, logger: Logger, options: Serve
           const a = state.apps.find(name);
           if (!a) return null;
           return a.deployBranch === 'main' ? ['main', 'master'] : [a.deployBranch];
+        },
+      }),
+      '/metrics': prometheusRouter({
+        state,
+        open: config.metricsPublic,
+        render: () => {
+          const d = state.deployments.summary();
+          return metrics.prometheus({ deploys: d.deploys, deployDurations: d.durations, queued: d.queued, running: d.running, logLinesShipped: logs.linesShipped, extra: autoscaler.families() });
         },
       }),
       '/webhooks': webhookRouter({
@@ -251,6 +298,9 @@ export async function startServer(config: Config, logger: Logger, options: Serve
         r.use(repoRouter({ state, config, secretKey, containers }));
         r.use(jobsRouter({ state, runner, scheduler }));
         r.use('/logs', logsRouter(logs, (a, run) => runner.containerGlobs(state.apps.get(a), Number(run))));
+        r.use('/logs', logsRouter(logs));
+        r.use('/metrics', metricsRouter({ state, metrics }));
+        r.use('/autoscale', autoscaleRouter({ state, autoscaler }));
         return r;
       })(),
     },
@@ -280,8 +330,10 @@ export async function startServer(config: Config, logger: Logger, options: Serve
       // Never let one part hold shutdown hostage; what is left is reconciled on the next start.
       scheduler.stop();
       await within(15_000, runner.close(), logger, 'job runs');
+      await within(5000, autoscaler.stop(), logger, 'autoscaler');
       await within(5000, queue.close(), logger, 'deploy queue');
       await within(5000, logs.stop(), logger, 'log shippers');
+      await within(5000, metrics.stop(), logger, 'metrics collector');
       state.close();
     },
   };

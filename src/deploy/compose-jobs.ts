@@ -44,7 +44,7 @@ export interface JobLabels {
 const isJobLabel = (k: string) => k === 'slipway.job' || k.startsWith('slipway.job.') || k === 'slipway.schedule' || k.startsWith('slipway.schedule.');
 
 /** Whether the label is one this file reads (the caller leaves the others to its own rules). */
-export const handlesLabel = (k: string) => isJobLabel(k) || k.startsWith('aliyun.');
+export const handlesLabel = (k: string) => isJobLabel(k) || (k.startsWith('aliyun.') && !k.startsWith('aliyun.auto_scaling.'));
 
 export function jobLabels(labels: Record<string, string>, base: KeyPath, problems: Problems, warn: (path: KeyPath, line: string) => void): JobLabels {
   const out: JobLabels = { job: false, batchFile: false, spec: { retries: 0, removeContainers: 'remove-finished' }, depends: [], consumed: [], written: [] };
