@@ -1,5 +1,6 @@
 // Slipway's one typed configuration: environment variables over an optional JSON file over
 // defaults. An invalid value stops start-up with a message naming the variable.
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
@@ -9,6 +10,41 @@ const bool = z
   .union([z.boolean(), z.enum(['1', '0', 'true', 'false', 'yes', 'no', ''])])
   .transform((v) => v === true || v === '1' || v === 'true' || v === 'yes');
 const port = z.coerce.number().int().min(0).max(65535);
+
+// HTTPS: TLS on HAProxy, custom domains' certificates (src/certs/).
+const tlsSchema = {
+  /** Host port HAProxy terminates TLS on; 0 turns HTTPS (and ACME) off. */
+  httpsPort: port,
+  /** Serve Slipway's API and webhooks on this domain too, over HTTPS with an ACME certificate. */
+  apiDomain: z.string().regex(/^[a-z0-9.-]+$/, 'a domain name such as slipway.example.com').optional(),
+  /** ACME directory; default Let's Encrypt production, or staging with acmeStaging. */
+  acmeDirectory: z.string().url().optional(),
+  acmeStaging: bool,
+  /** Contact the CA writes to about the account (optional for Let's Encrypt). */
+  acmeEmail: z.string().email().optional(),
+  /** CA bundle trusted for the ACME directory's own HTTPS (a private CA such as step-ca). */
+  acmeCaFile: z.string().optional(),
+  /** ACME for every app's domains unless the app says otherwise; default: on when acmeEmail is set. */
+  certsAuto: bool.optional(),
+  /** HTTP → HTTPS redirect and HSTS for every app with a certificate, unless its config says
+   *  SLIPWAY_HTTPS_REDIRECT=0. */
+  httpsRedirect: bool,
+  /** Where HAProxy reads certificates in clear: a tmpfs (memory), never the disk. Default
+   *  /dev/shm/slipway-tls-HASH (HASH from the data dir, so two installs never share it). */
+  tlsRuntimeDir: z.string().optional(),
+};
+const TLS_ENV = {
+  httpsPort: 'SLIPWAY_HTTPS_PORT',
+  apiDomain: 'SLIPWAY_API_DOMAIN',
+  acmeDirectory: 'SLIPWAY_ACME_DIRECTORY',
+  acmeStaging: 'SLIPWAY_ACME_STAGING',
+  acmeEmail: 'SLIPWAY_ACME_EMAIL',
+  acmeCaFile: 'SLIPWAY_ACME_CA_FILE',
+  certsAuto: 'SLIPWAY_CERTS_AUTO',
+  httpsRedirect: 'SLIPWAY_HTTPS_REDIRECT',
+  tlsRuntimeDir: 'SLIPWAY_TLS_RUNTIME_DIR',
+} as const;
+const TLS_DEFAULTS = { httpsPort: 443, acmeStaging: false, httpsRedirect: false };
 
 const schema = z.object({
   dataDir: z.string().min(1),
@@ -40,6 +76,7 @@ const schema = z.object({
   statusApiUrl: z.string().url().optional(),
   logRetentionDays: z.coerce.number().min(0),
   logRetentionMb: z.coerce.number().min(1),
+  ...tlsSchema,
 });
 
 export type Config = z.infer<typeof schema>;
@@ -68,6 +105,7 @@ const ENV: Record<keyof Config, string> = {
   statusApiUrl: 'SLIPWAY_STATUS_API_URL',
   logRetentionDays: 'SLIPWAY_LOG_RETENTION_DAYS',
   logRetentionMb: 'SLIPWAY_LOG_RETENTION_MB',
+  ...TLS_ENV,
 };
 
 const DEFAULTS: Record<string, unknown> = {
@@ -89,6 +127,7 @@ const DEFAULTS: Record<string, unknown> = {
   healthTimeoutSeconds: 60,
   logRetentionDays: 14,
   logRetentionMb: 1024,
+  ...TLS_DEFAULTS,
 };
 
 /**
@@ -147,5 +186,9 @@ export function dataPaths(config: Config) {
     haproxy: path.join(d, 'haproxy'),
     run: path.join(d, 'run'),
     secretKey: path.join(d, 'secret.key'),
+    /** Certificates and ACME account keys, sealed with secret.key. */
+    certs: path.join(d, 'certs'),
+    /** The clear copies HAProxy loads, in memory (see tlsRuntimeDir). */
+    tlsRuntime: config.tlsRuntimeDir ?? path.join('/dev/shm', `slipway-tls-${createHash('sha256').update(path.resolve(d)).digest('hex').slice(0, 12)}`),
   };
 }

@@ -38,6 +38,7 @@ import { checkBackendName, checkHost, checkPort, renderHaproxyConfig, type Backe
 import { HaproxyProcess, haproxyPaths, type HaproxyPaths } from './haproxy-process.js';
 import { runCommand, sendCommand } from './runtime-api.js';
 import { loadSavedState, saveState, writeAtomic } from './saved-state.js';
+import type { TlsListener } from './tls-config.js';
 
 export interface ProxyOptions {
   haproxyBin: string;
@@ -46,6 +47,8 @@ export interface ProxyOptions {
   httpPort: number;
   /** IPv4 address apps are served on; default all interfaces. */
   bindAddress?: string;
+  /** HTTPS beside HTTP: the listener's files must exist before start() (src/proxy/haproxy-certs.ts). */
+  tls?: TlsListener;
   logger: Logger;
 }
 
@@ -190,6 +193,15 @@ export class Proxy {
     return parseServersState(await runCommand(this.paths.adminSocket, showServersStateCommand(checkBackendName(backend))));
   }
 
+  /** Runs `fn` between the adapter's own changes: a Runtime API change made during a reload
+   *  could reach the old worker only (certificates, the TLS maps). */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    return this.serial(async () => {
+      this.requireStarted();
+      return fn();
+    });
+  }
+
   /** Stops HAProxy (tests; Slipway itself leaves it serving when it exits). */
   stop(): Promise<void> {
     return this.serial(async () => {
@@ -282,6 +294,7 @@ export class Proxy {
       adminSocket: this.paths.adminSocket,
       mapFile: this.paths.map,
       backends: [...this.specs.values()],
+      tls: this.opts.tls,
     };
   }
 

@@ -1,8 +1,10 @@
 // The state stage's front: one object holding every repository over one database.
 import { Apps } from './apps.js';
 import { Builds } from './builds.js';
+import { Certificates } from './certificates.js';
 import { type Db, openDb } from './db.js';
 import { Deployments } from './deployments.js';
+import { Domains } from './domains.js';
 import { Releases } from './releases.js';
 import { Tokens } from './tokens.js';
 
@@ -13,6 +15,8 @@ export interface State {
   builds: Builds;
   deployments: Deployments;
   tokens: Tokens;
+  domains: Domains;
+  certificates: Certificates;
   close(): void;
 }
 
@@ -25,6 +29,8 @@ export function openState(file: string): State {
     builds: new Builds(db),
     deployments: new Deployments(db),
     tokens: new Tokens(db),
+    domains: new Domains(db),
+    certificates: new Certificates(db),
     close: () => db.close(),
   };
 }
