@@ -173,6 +173,14 @@ function readConfigFile(file: string, required: boolean): Record<string, unknown
   }
 }
 
+/** Where the API and webhooks are reached from outside: SLIPWAY_PUBLIC_URL, else HTTPS on
+ *  SLIPWAY_API_DOMAIN, else the address the server listens on. */
+export function publicApiUrl(config: Config): string {
+  if (config.publicUrl) return config.publicUrl.replace(/\/+$/, '');
+  if (config.apiDomain && config.httpsPort) return `https://${config.apiDomain}${config.httpsPort === 443 ? '' : `:${config.httpsPort}`}`;
+  return `http://${config.host}:${config.port}`;
+}
+
 /** Paths inside the data dir, in one place. */
 export function dataPaths(config: Config) {
   const d = config.dataDir;

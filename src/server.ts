@@ -1,7 +1,7 @@
 // Composition root: builds every stage's adapters from one Config, wires them together, and
 // starts the HTTP server. The only place that knows all the parts.
 import { chmodSync, createReadStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import http from 'node:http';
 import path from 'node:path';
 import express from 'express';
@@ -19,7 +19,8 @@ import { createDocker } from './docker/client.js';
 import { Containers } from './docker/containers.js';
 import { Networks } from './docker/networks.js';
 import { Proxy } from './proxy/haproxy.js';
-import { appProxy } from './proxy/app-proxy.js';
+import { appProxy, routeApi } from './proxy/app-proxy.js';
+import { proxyTls } from './proxy/haproxy-certs.js';
 import { GitRepos } from './source/repos.js';
 import { gitRouter } from './source/git-http.js';
 import { fetchRevision } from './source/fetch.js';
@@ -38,6 +39,13 @@ import { DeployProgress } from './queue/progress.js';
 import { DeployQueue } from './queue/deploy-queue.js';
 import { createPipeline, type CommitStatusReporter } from './queue/pipeline.js';
 import { LogService } from './logs/service.js';
+import { KeyedJobs } from './queue/keyed-jobs.js';
+import { claimApiDomain, DomainService } from './domains/service.js';
+import { CertStore } from './certs/store.js';
+import { CertService } from './certs/service.js';
+import { AcmeJobs } from './certs/acme-jobs.js';
+import { acmeDirectoryUrl, acmeIssuer, newAccountKey } from './certs/acme.js';
+import { tlsRouter } from './api/tls-routes.js';
 
 export interface RunningServer {
   url: string;
@@ -76,15 +84,52 @@ export async function startServer(config: Config, logger: Logger, options: Serve
   const docker = createDocker(config);
   const containers = new Containers(docker);
   const networks = new Networks(docker);
-  const proxy = new Proxy({ haproxyBin: config.haproxyBin, dir: paths.haproxy, httpPort: config.httpPort, logger });
+  const logs = new LogService({ docker, config, logger, ownsApp: (app) => state.apps.find(app) !== undefined });
+
+  // HTTPS: certificates pushed to HAProxy live; ACME HTTP-01 answered from its challenge map.
+  const https = config.httpsPort !== 0;
+  const tls = proxyTls(paths.haproxy, config.httpsPort, paths.tlsRuntime, (fn) => proxy.exclusive(fn), logger);
+  const proxy = new Proxy({ haproxyBin: config.haproxyBin, dir: paths.haproxy, httpPort: config.httpPort, tls: https ? tls.listener : undefined, logger });
+  const certStore = new CertStore(paths.certs, secretKey);
+  const certs = new CertService({
+    state,
+    store: certStore,
+    proxy: tls.certs,
+    redirects: tls.redirects,
+    settings: { enabled: https, appsDomain: config.appsDomain, httpsRedirect: config.httpsRedirect },
+    releaseConfig: (app) => state.releases.current(state.apps.get(app).id)?.config ?? null,
+    logger,
+  });
+  const acmeDirectory = acmeDirectoryUrl(config);
+  const acme: AcmeJobs = new AcmeJobs({
+    state,
+    store: certStore,
+    certs,
+    issue: https ? acmeIssuer({ directoryUrl: acmeDirectory, email: config.acmeEmail, caFile: config.acmeCaFile }, () => certStore.accountKey(acmeDirectory, newAccountKey)) : null,
+    challenges: tls.challenges,
+    enqueue: (domain) => certJobs.add(domain),
+    certsAuto: config.certsAuto ?? Boolean(config.acmeEmail),
+    logger,
+    appLog: (app, line) => void logs.append({ app, service: 'certs', stream: 'deploy', line }).catch(() => undefined),
+  });
+  const certJobs = new KeyedJobs({ redisUrl: config.redisUrl, prefix: config.queuePrefix, name: 'certs', run: (d) => acme.run(d), logger });
+  const apiDomain = claimApiDomain(state, https ? config.apiDomain : undefined);
+  await certs.prepare();
+  if (https) await tls.challenges.prepare(new Map());
   await proxy.start();
-  const routes = appProxy(proxy, config.appsDomain);
+  await certs.started();
+  const routes = appProxy(proxy, config.appsDomain, (app) => domains.customNames(app));
+  const domains: DomainService = new DomainService({
+    state,
+    appsDomain: config.appsDomain,
+    routes,
+    listener: { added: (app, d) => acme.domainAdded(app, d), removed: (app) => certs.domainRemoved(app) },
+  });
   const ports = dockerRolloutPorts({ docker, containers, networks, proxy: routes, config });
   const repos = new GitRepos(paths.repos);
   const progress = new DeployProgress(path.join(config.dataDir, 'deploys'));
   progress.removeStale((id) => state.deployments.has(id));
   const uploadsDir = path.join(config.dataDir, 'uploads');
-  const logs = new LogService({ docker, config, logger, ownsApp: (app) => state.apps.find(app) !== undefined });
   await logs.start();
 
   // Only apps connected with a token can set statuses; the provider is the webhook's.
@@ -168,7 +213,12 @@ export async function startServer(config: Config, logger: Logger, options: Serve
         const inputs = { processes: {}, appJson: source.appJson, compose: source.compose, exposedPort: source.exposedPort };
         return servicesFor(inputs, appConfig, { ...composeRules, readFile: (rel) => source.files[rel] ?? null, warn: (l) => out(` !     ${l}`) });
       },
-      rollout: (release, previous, out, live) => rollout(release, previous, ports, out, live),
+      // A release going live may turn the app's HTTPS redirect on or off (SLIPWAY_HTTPS_REDIRECT).
+      rollout: (release, previous, out, live) =>
+        rollout(release, previous, ports, out, () => {
+          live();
+          certs.sync().catch((e: Error) => logger.warn('certificate sync failed', { error: e.message }));
+        }),
     },
   });
   const queue = new DeployQueue({ redisUrl: config.redisUrl, prefix: config.queuePrefix, deployments: state.deployments, progress, run: pipeline, logger });
@@ -222,6 +272,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
         destroyApp: async (a) => {
           for (const c of await ports.list(a.name)) await ports.remove(c, 0);
           await routes.removeApp(a.name);
+          await certs.appRemoved(a.name);
           await networks.removeNetwork(appNetworkName(a.name)).catch(() => undefined);
           await networks.removeVolumes(a.name).catch(() => undefined);
           repos.remove(a.name);
@@ -231,6 +282,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
         const r = express.Router({ mergeParams: true });
         r.use(deployRouter({ state, progress, uploadsDir, enqueue: (d) => queue.enqueue(d) }));
         r.use(repoRouter({ state, config, secretKey, containers }));
+        r.use(tlsRouter({ domains, certs, acme }));
         r.use('/logs', logsRouter(logs));
         return r;
       })(),
@@ -250,6 +302,13 @@ export async function startServer(config: Config, logger: Logger, options: Serve
   const url = `http://${config.host}:${port}`;
   apiUrl = url;
   logger.info('slipway listening', { url, dataDir: config.dataDir });
+  const apiAddr = net.isIPv4(config.host) && config.host !== '0.0.0.0' ? config.host : '127.0.0.1';
+  await routeApi(proxy, https ? config.apiDomain : undefined, { addr: apiAddr, port }, apiDomain.removed);
+  if (https && config.apiDomain) await acme.domainAdded(null, config.apiDomain);
+  if (options.runDeploys !== false) certJobs.start();
+  const scan = () => acme.scan().catch((e: Error) => logger.warn('certificate scan failed', { error: e.message }));
+  void scan();
+  const scanTimer = setInterval(scan, 60_000);
 
   return {
     url,
@@ -260,6 +319,8 @@ export async function startServer(config: Config, logger: Logger, options: Serve
       await new Promise<void>((resolve) => server.close(() => resolve()));
       // Never let one part hold shutdown hostage; what is left is reconciled on the next start.
       await within(5000, queue.close(), logger, 'deploy queue');
+      clearInterval(scanTimer);
+      await within(5000, certJobs.close(), logger, 'certificate jobs');
       await within(5000, logs.stop(), logger, 'log shippers');
       state.close();
     },

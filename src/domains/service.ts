@@ -74,23 +74,6 @@ export class DomainService {
     await this.deps.listener.removed(app, ascii);
   }
 
-  /**
-   * Makes `name` Slipway's own API domain (SLIPWAY_API_DOMAIN), dropping an earlier one.
-   * Refused at start-up when an app holds it: two owners for one name is never right.
-   */
-  claimApiDomain(name: string | undefined): { added: string[]; removed: string[] } {
-    const domains = this.deps.state.domains;
-    const removed = domains.system().filter((n) => n !== name);
-    for (const n of removed) domains.remove(n);
-    if (!name) return { added: [], removed };
-    const { ascii } = normalizeDomain(name);
-    const before = domains.find(ascii);
-    const row = domains.add(ascii, null);
-    if (row.app !== null)
-      throw new UserError(`SLIPWAY_API_DOMAIN ${ascii} is a domain of app ${row.app}: remove it there (slipway domains:remove ${row.app} ${ascii}) or choose another`);
-    return { added: before ? [] : [ascii], removed };
-  }
-
   private refuseTaken(app: string, name: string): void {
     const owner = defaultAddressOf(name, this.deps.appsDomain);
     if (owner !== null) {
@@ -112,4 +95,19 @@ function conflict(name: string, owner: string | null): UserError {
   return owner === null
     ? new UserError(`${name} is Slipway's own API domain (SLIPWAY_API_DOMAIN)`, 409)
     : new UserError(`${name} already belongs to app ${owner}: remove it there first (slipway domains:remove ${owner} ${name})`, 409);
+}
+
+/**
+ * Makes `name` Slipway's own API domain (SLIPWAY_API_DOMAIN), dropping an earlier one (returned,
+ * to unroute). Refused at start-up when an app holds it: two owners for one name is never right.
+ */
+export function claimApiDomain(state: State, name: string | undefined): { removed: string[] } {
+  const removed = state.domains.system().filter((n) => n !== name);
+  for (const n of removed) state.domains.remove(n);
+  if (!name) return { removed };
+  const { ascii } = normalizeDomain(name);
+  const row = state.domains.add(ascii, null);
+  if (row.app !== null)
+    throw new UserError(`SLIPWAY_API_DOMAIN ${ascii} is a domain of app ${row.app}: remove it there (slipway domains:remove ${row.app} ${ascii}) or choose another`);
+  return { removed };
 }

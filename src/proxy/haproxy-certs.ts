@@ -23,6 +23,8 @@ import {
   type TlsCommand,
 } from './tls-commands.js';
 import type { TlsListener } from './tls-config.js';
+import { LiveMap } from './live-map.js';
+import { haproxyPaths } from './haproxy-process.js';
 
 export interface CertPaths {
   dir: string;
@@ -45,6 +47,20 @@ export function tlsListener(port: number, certs: CertPaths, haproxyDir: string, 
     crtList: certs.crtList,
     challengeMap: path.join(haproxyDir, 'acme-challenges.map'),
     redirectMap: path.join(haproxyDir, 'https-redirects.map'),
+  };
+}
+
+/** The TLS parts of the proxy adapter for HAProxy's directory and a runtime dir: the listener
+ *  to render, the certificates and the two maps (changed `exclusive`ly of the Proxy's own). */
+export function proxyTls(haproxyDir: string, port: number, runtimeDir: string, exclusive: <T>(fn: () => Promise<T>) => Promise<T>, logger: Logger) {
+  const paths = certPaths(runtimeDir);
+  const listener = tlsListener(port, paths, haproxyPaths(haproxyDir).dir);
+  const socket = haproxyPaths(haproxyDir).adminSocket;
+  return {
+    listener,
+    certs: new ProxyCerts({ adminSocket: socket, paths, exclusive, logger }),
+    challenges: new LiveMap(socket, listener.challengeMap, exclusive),
+    redirects: new LiveMap(socket, listener.redirectMap, exclusive),
   };
 }
 
