@@ -102,12 +102,12 @@ function conflict(name: string, owner: string | null): UserError {
  * to unroute). Refused at start-up when an app holds it: two owners for one name is never right.
  */
 export function claimApiDomain(state: State, name: string | undefined): { removed: string[] } {
-  const removed = state.domains.system().filter((n) => n !== name);
+  const ascii = name === undefined ? undefined : normalizeDomain(name).ascii;
+  const holder = ascii === undefined ? undefined : state.domains.find(ascii);
+  if (holder && holder.app !== null)
+    throw new UserError(`SLIPWAY_API_DOMAIN ${ascii} is a domain of app ${holder.app}: remove it there (slipway domains:remove ${holder.app} ${ascii}) or choose another`);
+  const removed = state.domains.system().filter((n) => n !== ascii);
   for (const n of removed) state.domains.remove(n);
-  if (!name) return { removed };
-  const { ascii } = normalizeDomain(name);
-  const row = state.domains.add(ascii, null);
-  if (row.app !== null)
-    throw new UserError(`SLIPWAY_API_DOMAIN ${ascii} is a domain of app ${row.app}: remove it there (slipway domains:remove ${row.app} ${ascii}) or choose another`);
+  if (ascii !== undefined) state.domains.add(ascii, null);
   return { removed };
 }
