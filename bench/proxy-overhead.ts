@@ -6,13 +6,12 @@
 // and reports each one's median.
 // Run: npx tsx bench/proxy-overhead.ts [seconds=5] [rounds=1]
 import type { ChildProcess } from 'node:child_process';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { silentLogger } from '../src/log.js';
 import { Proxy } from '../src/proxy/haproxy.js';
 import { freePort } from '../test/helpers/server.js';
-import { startBackend, startNginx, wrk, type WrkResult } from './lib/loadgen.js';
+import { benchDir, median, runBench, startBackend, startNginx, tearDown, wrk, type WrkResult } from './lib/loadgen.js';
 
 const SECONDS = Number(process.argv[2] ?? 5);
 const ROUNDS = Math.max(1, Number(process.argv[3] ?? 1));
@@ -20,8 +19,7 @@ const HOST = 'bench.apps.test';
 const BACKEND = 'bench_web';
 
 async function main() {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'slipway-bench-proxy-'));
-  await chmod(dir, 0o755); // nginx workers may run as nobody
+  const dir = await benchDir('proxy');
   let backend: ChildProcess | undefined;
   let nginx: ChildProcess | undefined;
   let proxy: Proxy | undefined;
@@ -49,7 +47,6 @@ async function main() {
         results[i]!.push(await wrk(`http://127.0.0.1:${port}/`, SECONDS, [`Host: ${HOST}`]));
       }
     }
-    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
     const rows = paths.map(([name], i) => ({
       name,
       rps: median(results[i]!.map((r) => r.rps)),
@@ -64,18 +61,8 @@ async function main() {
       console.log(`${r.name.padEnd(20)}${r.rps.toFixed(0).padStart(12)}${((r.rps / direct).toFixed(2) + '×').padStart(11)}${r.p99.toFixed(2).padStart(10)}${String(r.errors).padStart(8)}`);
     console.log(`HAProxy / nginx throughput: ${(rows[1]!.rps / rows[2]!.rps).toFixed(2)}×`);
   } finally {
-    await proxy?.stop().catch((e: unknown) => console.error('could not stop HAProxy:', e));
-    nginx?.kill('SIGTERM');
-    backend?.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 300));
-    await rm(dir, { recursive: true, force: true });
+    await tearDown(proxy, [nginx, backend], dir);
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (e: unknown) => {
-    console.error(e);
-    process.exit(1);
-  },
-);
+runBench(main);

@@ -8,7 +8,7 @@
 // each one's median.
 // Run: npx tsx bench/tls.ts [seconds=5] [rounds=1]
 import type { ChildProcess } from 'node:child_process';
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { silentLogger } from '../src/log.js';
@@ -18,7 +18,7 @@ import { MOZILLA_INTERMEDIATE } from '../src/proxy/tls-config.js';
 import { defaultCertificate } from '../src/certs/default-cert.js';
 import { freePort } from '../test/helpers/server.js';
 import { issueCert, makeCa, type IssuedCert } from '../test/helpers/certs.js';
-import { startBackend, startNginx, wrk, type WrkResult } from './lib/loadgen.js';
+import { benchDir, median, runBench, startBackend, startNginx, tearDown, wrk, type WrkResult } from './lib/loadgen.js';
 
 const SECONDS = Number(process.argv[2] ?? 5);
 const ROUNDS = Math.max(1, Number(process.argv[3] ?? 1));
@@ -40,8 +40,7 @@ async function duringRotations(url: string, headers: string[], rotate: (i: numbe
 }
 
 async function main() {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'slipway-bench-tls-'));
-  await chmod(dir, 0o755); // nginx workers may run as nobody
+  const dir = await benchDir('tls');
   let backend: ChildProcess | undefined;
   let nginx: ChildProcess | undefined;
   let proxy: Proxy | undefined;
@@ -90,7 +89,6 @@ async function main() {
           const key = `${target}|${mode}`;
           runs.set(key, [...(runs.get(key) ?? []), await wrk(url, SECONDS, [...headers])]);
         }
-    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
     const rows = [...runs].map(([key, rs]) => {
       const [target, mode] = key.split('|') as [string, string];
       return { target, mode, r: { rps: median(rs.map((r) => r.rps)), p99: median(rs.map((r) => r.p99)), errors: rs.reduce((a, r) => a + r.errors, 0), requests: 0 } };
@@ -121,18 +119,8 @@ async function main() {
     console.log(`${'path'.padEnd(34)}${'connections'.padEnd(22)}${'requests'.padStart(10)}${'failed'.padStart(8)}`);
     for (const { target, mode, r } of rotations) console.log(`${target.padEnd(34)}${mode.padEnd(22)}${String(r.requests).padStart(10)}${String(r.errors).padStart(8)}`);
   } finally {
-    await proxy?.stop().catch((e: unknown) => console.error('could not stop HAProxy:', e));
-    nginx?.kill('SIGTERM');
-    backend?.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 300));
-    await rm(dir, { recursive: true, force: true });
+    await tearDown(proxy, [nginx, backend], dir);
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (e: unknown) => {
-    console.error(e);
-    process.exit(1);
-  },
-);
+runBench(main);

@@ -1,7 +1,8 @@
 // What the proxy benches share: a Node backend in its own process, nginx as the baseline, and
 // wrk's figures (requests/s, p99, errors) parsed from its --latency report.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -105,4 +106,32 @@ http {
   const child = spawn('nginx', ['-p', dir, '-c', conf], { stdio: ['ignore', 'ignore', 'inherit'] });
   await waitForPort(port);
   return child;
+}
+
+export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/** Stops what a proxy bench started — HAProxy, nginx, the backend — and removes its directory. */
+export async function tearDown(proxy: { stop(): Promise<void> } | undefined, children: (ChildProcess | undefined)[], dir: string): Promise<void> {
+  await proxy?.stop().catch((e: unknown) => console.error('could not stop HAProxy:', e));
+  for (const c of children) c?.kill('SIGTERM');
+  await new Promise((r) => setTimeout(r, 300));
+  await rm(dir, { recursive: true, force: true });
+}
+
+/** Runs a bench's main and exits: 0 when it finished, 1 with the error otherwise. */
+export function runBench(main: () => Promise<void>): void {
+  main().then(
+    () => process.exit(0),
+    (e: unknown) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );
+}
+
+/** A temp directory nginx's workers (maybe `nobody`) can read. */
+export async function benchDir(name: string): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), `slipway-bench-${name}-`));
+  await chmod(dir, 0o755);
+  return dir;
 }
