@@ -1,7 +1,7 @@
 // Composition root: builds every stage's adapters from one Config, wires them together, and
 // starts the HTTP server. The only place that knows all the parts.
 import { chmodSync, createReadStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net, { type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import http from 'node:http';
 import path from 'node:path';
 import express from 'express';
@@ -39,12 +39,8 @@ import { DeployProgress } from './queue/progress.js';
 import { DeployQueue } from './queue/deploy-queue.js';
 import { createPipeline, type CommitStatusReporter } from './queue/pipeline.js';
 import { LogService } from './logs/service.js';
-import { KeyedJobs } from './queue/keyed-jobs.js';
 import { claimApiDomain, DomainService } from './domains/service.js';
-import { CertStore } from './certs/store.js';
-import { CertService } from './certs/service.js';
-import { AcmeJobs } from './certs/acme-jobs.js';
-import { acmeDirectoryUrl, acmeIssuer, newAccountKey } from './certs/acme.js';
+import { createCertificates } from './certs/index.js';
 import { tlsRouter } from './api/tls-routes.js';
 
 export interface RunningServer {
@@ -90,29 +86,15 @@ export async function startServer(config: Config, logger: Logger, options: Serve
   const https = config.httpsPort !== 0;
   const tls = proxyTls(paths.haproxy, config.httpsPort, paths.tlsRuntime, (fn) => proxy.exclusive(fn), logger);
   const proxy = new Proxy({ haproxyBin: config.haproxyBin, dir: paths.haproxy, httpPort: config.httpPort, tls: https ? tls.listener : undefined, logger });
-  const certStore = new CertStore(paths.certs, secretKey);
-  const certs = new CertService({
+  const { certs, acme, jobs: certJobs } = createCertificates({
+    config,
     state,
-    store: certStore,
-    proxy: tls.certs,
-    redirects: tls.redirects,
-    settings: { enabled: https, appsDomain: config.appsDomain, httpsRedirect: config.httpsRedirect },
-    releaseConfig: (app) => state.releases.current(state.apps.get(app).id)?.config ?? null,
-    logger,
-  });
-  const acmeDirectory = acmeDirectoryUrl(config);
-  const acme: AcmeJobs = new AcmeJobs({
-    state,
-    store: certStore,
-    certs,
-    issue: https ? acmeIssuer({ directoryUrl: acmeDirectory, email: config.acmeEmail, caFile: config.acmeCaFile }, () => certStore.accountKey(acmeDirectory, newAccountKey)) : null,
-    challenges: tls.challenges,
-    enqueue: (domain) => certJobs.add(domain),
-    certsAuto: config.certsAuto ?? Boolean(config.acmeEmail),
-    logger,
+    dir: paths.certs,
+    secretKey,
+    proxy: tls,
     appLog: (app, line) => void logs.append({ app, service: 'certs', stream: 'deploy', line }).catch(() => undefined),
+    logger,
   });
-  const certJobs = new KeyedJobs({ redisUrl: config.redisUrl, prefix: config.queuePrefix, name: 'certs', run: (d) => acme.run(d), logger });
   const apiDomain = claimApiDomain(state, https ? config.apiDomain : undefined);
   await certs.prepare();
   if (https) await tls.challenges.prepare(new Map());
@@ -302,13 +284,10 @@ export async function startServer(config: Config, logger: Logger, options: Serve
   const url = `http://${config.host}:${port}`;
   apiUrl = url;
   logger.info('slipway listening', { url, dataDir: config.dataDir });
-  const apiAddr = net.isIPv4(config.host) && config.host !== '0.0.0.0' ? config.host : '127.0.0.1';
-  await routeApi(proxy, https ? config.apiDomain : undefined, { addr: apiAddr, port }, apiDomain.removed);
+  await routeApi(proxy, https ? config.apiDomain : undefined, { host: config.host, port }, apiDomain.removed);
   if (https && config.apiDomain) await acme.domainAdded(null, config.apiDomain);
   if (options.runDeploys !== false) certJobs.start();
-  const scan = () => acme.scan().catch((e: Error) => logger.warn('certificate scan failed', { error: e.message }));
-  void scan();
-  const scanTimer = setInterval(scan, 60_000);
+  const stopScanning = acme.startScanning();
 
   return {
     url,
@@ -319,7 +298,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
       await new Promise<void>((resolve) => server.close(() => resolve()));
       // Never let one part hold shutdown hostage; what is left is reconciled on the next start.
       await within(5000, queue.close(), logger, 'deploy queue');
-      clearInterval(scanTimer);
+      stopScanning();
       await within(5000, certJobs.close(), logger, 'certificate jobs');
       await within(5000, logs.stop(), logger, 'log shippers');
       state.close();

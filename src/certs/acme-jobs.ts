@@ -91,6 +91,14 @@ export class AcmeJobs {
     return due;
   }
 
+  /** Scans now and then every `ms`; returns the function that stops it. */
+  startScanning(ms = 60_000): () => void {
+    const scan = () => void this.scan().catch((e: Error) => this.deps.logger.warn('certificate scan failed', { error: e.message }));
+    scan();
+    const timer = setInterval(scan, ms);
+    return () => clearInterval(timer);
+  }
+
   /** The job: one ACME order for `domain`, if it is still managed and due. */
   async run(domain: string): Promise<void> {
     const { state, store, logger } = this.deps;

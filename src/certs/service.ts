@@ -108,11 +108,12 @@ export class CertService {
     await this.deps.redirects.prepare(redirects);
   }
 
-  /** Once HAProxy runs: bring its live state in line (an adopted one may be behind). */
+  /** Once HAProxy runs: bring its live state in line (an adopted one may be behind). A
+   *  certificate HAProxy refuses is logged, never a reason not to start: the others serve. */
   async started(): Promise<void> {
     if (!this.deps.settings.enabled) return;
     await this.deps.redirects.readLive();
-    await this.sync();
+    await this.sync().catch((e: Error) => this.deps.logger.error('some certificates are not served', { error: e.message }));
   }
 
   /** Pushes what should be served to HAProxy, one sync at a time. Idempotent. */

@@ -1,6 +1,7 @@
 // Apps on the proxy, in the rollout's words: `APP.DOMAIN` routes to the app's main web service
 // (backend `APP_SERVICE`), `switchTo` readies the new color then drains the old one, `disable`
 // takes a drained color out. The composition root hands this to src/deploy as its proxy port.
+import net from 'node:net';
 import { backendName, checkHost, slotCount, type Color, type Server } from './haproxy-config.js';
 import type { Proxy } from './haproxy.js';
 
@@ -13,9 +14,11 @@ export type ProxyControl = Pick<
 /** Backend of Slipway's own API (SLIPWAY_API_DOMAIN); no `_`, so no app service can take it. */
 export const API_BACKEND = 'slipway-api';
 
-/** Routes `host` to Slipway's API at `server` (one slot, no blue-green: it is one process),
- *  or, with no host, removes that route. `previous`: an API domain to stop routing. */
-export async function routeApi(proxy: ProxyControl & Pick<Proxy, 'setColor'>, host: string | undefined, server: Server, previous: string[] = []): Promise<void> {
+/** Routes `host` to Slipway's API listening on `listen` (one slot, no blue-green: it is one
+ *  process), or, with no host, removes that route. `previous`: API domains to stop routing. */
+export async function routeApi(proxy: ProxyControl & Pick<Proxy, 'setColor'>, host: string | undefined, listen: { host: string; port: number }, previous: string[] = []): Promise<void> {
+  // HAProxy reaches an API listening on every address (or by name) on the loopback.
+  const server = { addr: net.isIPv4(listen.host) && listen.host !== '0.0.0.0' ? listen.host : '127.0.0.1', port: listen.port };
   for (const h of previous) await proxy.unroute(h);
   if (!host) {
     if (proxy.backends().some((b) => b.name === API_BACKEND)) await proxy.removeBackends([API_BACKEND]);
