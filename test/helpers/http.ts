@@ -34,10 +34,13 @@ export async function trafficDuring<T>(port: number, host: string, work: () => P
   return loadDuring(() => getViaProxy(port, host, '/', agent), agent, work, concurrency);
 }
 
-/** trafficDuring over HTTPS: keep-alive TLS connections to `host` (SNI), trusting `ca`. */
-export async function httpsTrafficDuring<T>(port: number, host: string, ca: string, work: () => Promise<T>, concurrency = 4): Promise<{ result: T; traffic: TrafficReport }> {
+/** trafficDuring over HTTPS to `host` (SNI), trusting `ca`: `concurrency` clients on keep-alive
+ *  connections plus `fresh` clients opening a new connection (a new handshake) per request, so a
+ *  moment without the right certificate would fail one. */
+export async function httpsTrafficDuring<T>(port: number, host: string, ca: string, work: () => Promise<T>, concurrency = 4, fresh = 2): Promise<{ result: T; traffic: TrafficReport }> {
   const agent = new https.Agent({ keepAlive: true, maxSockets: concurrency, ca });
-  return loadDuring(() => getViaHttps(port, host, { ca, agent }), agent, work, concurrency);
+  const request = (client: number) => getViaHttps(port, host, { ca, agent: client < fresh ? false : agent });
+  return loadDuring(request, agent, work, concurrency + fresh);
 }
 
 export interface HttpsAnswer {
@@ -79,15 +82,16 @@ export function getViaHttps(port: number, host: string, opts: { ca: string; path
 }
 
 async function loadDuring<T>(
-  request: () => Promise<{ status: number; body: string }>,
+  /** One request of client number `client`. */
+  request: (client: number) => Promise<{ status: number; body: string }>,
   agent: http.Agent,
   work: () => Promise<T>,
   concurrency: number,
 ): Promise<{ result: T; traffic: TrafficReport }> {
   const traffic: TrafficReport = { total: 0, failures: [], bodies: [] };
   let done = false;
-  const once = () =>
-    request().then(
+  const once = (client: number) =>
+    request(client).then(
       ({ status, body }) => {
         traffic.total++;
         if (status >= 300) traffic.failures.push(`HTTP ${status}: ${body.slice(0, 200)}`);
@@ -98,8 +102,8 @@ async function loadDuring<T>(
         traffic.failures.push(`socket: ${e.message}`);
       },
     );
-  const client = async () => {
-    while (!done) await once();
+  const client = async (_: unknown, i: number) => {
+    while (!done) await once(i);
   };
   const clients = Array.from({ length: concurrency }, client);
   try {

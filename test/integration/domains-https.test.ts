@@ -127,7 +127,7 @@ test("certs:auto: pebble issues a certificate over HTTP-01 through Slipway's HAP
   assert.match(table.stdout, new RegExp(`${domain.replace(/\./g, '\\.')}\\s+acme\\s+Pebble`));
 });
 
-test('a renewal forced under keep-alive HTTPS load fails no request, and new connections get the new certificate', async () => {
+test('a renewal forced under HTTPS load (keep-alive and new handshakes) fails no request, and new connections get the new certificate', async () => {
   const before = await hostView();
   const old = (await https()).fingerprint;
   const { traffic } = await httpsTrafficDuring(s.config.httpsPort, domain, pebble.rootPem, async () => {

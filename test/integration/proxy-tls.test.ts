@@ -130,7 +130,7 @@ test('a certificate added through the Runtime API serves its name by SNI, HTTP/2
   });
 });
 
-test('replacing a certificate 20 times under keep-alive HTTPS load fails no request and never reloads', async (t) => {
+test('replacing a certificate 20 times under HTTPS load (keep-alive and new handshakes) fails no request and never reloads', async (t) => {
   await withTls(t, async ({ certs, httpsPort, ca, reloads }) => {
     const pems = [await issueCert(ca, [HOST]), await issueCert(ca, [HOST])];
     await certs.apply(new Map([[HOST, pems[0]!.pem]]));
