@@ -42,6 +42,12 @@ import { LogService } from './logs/service.js';
 import { claimApiDomain, DomainService } from './domains/service.js';
 import { createCertificates } from './certs/index.js';
 import { tlsRouter } from './api/tls-routes.js';
+import { AccessLog } from './proxy/access-log.js';
+import { MetricsService } from './metrics/service.js';
+import { metricsRouter, prometheusRouter } from './api/metrics-routes.js';
+import { autoscaleRouter } from './api/autoscale-routes.js';
+import { Autoscaler } from './scale/autoscaler.js';
+import { resize } from './deploy/resize.js';
 
 export interface RunningServer {
   url: string;
@@ -80,12 +86,13 @@ export async function startServer(config: Config, logger: Logger, options: Serve
   const docker = createDocker(config);
   const containers = new Containers(docker);
   const networks = new Networks(docker);
-  const logs = new LogService({ docker, config, logger, ownsApp: (app) => state.apps.find(app) !== undefined });
+  mkdirSync(paths.haproxy, { recursive: true, mode: 0o700 });
+  const accessLog = await AccessLog.listen(config.haproxyLogPort, path.join(paths.haproxy, 'access-log-port'));
 
   // HTTPS: certificates pushed to HAProxy live; ACME HTTP-01 answered from its challenge map.
   const https = config.httpsPort !== 0;
   const tls = proxyTls(paths.haproxy, config.httpsPort, paths.tlsRuntime, (fn) => proxy.exclusive(fn), logger);
-  const proxy = new Proxy({ haproxyBin: config.haproxyBin, dir: paths.haproxy, httpPort: config.httpPort, tls: https ? tls.listener : undefined, logger });
+  const proxy = new Proxy({ haproxyBin: config.haproxyBin, dir: paths.haproxy, httpPort: config.httpPort, accessLogPort: accessLog.port, tls: https ? tls.listener : undefined, logger });
   const { certs, acme, jobs: certJobs } = createCertificates({
     config,
     state,
@@ -112,7 +119,22 @@ export async function startServer(config: Config, logger: Logger, options: Serve
   const progress = new DeployProgress(path.join(config.dataDir, 'deploys'));
   progress.removeStale((id) => state.deployments.has(id));
   const uploadsDir = path.join(config.dataDir, 'uploads');
+  const ownsApp = (app: string) => state.apps.find(app) !== undefined;
+  const logs = new LogService({ docker, config, logger, ownsApp });
   await logs.start();
+  const metrics = new MetricsService({
+    config,
+    logger,
+    accessLog,
+    ownsApp,
+    ports: {
+      listContainers: () => containers.listContainers(),
+      runtime: (id) => containers.runtime(id),
+      statsOnce: (id) => containers.statsOnce(id),
+      backendStats: () => proxy.backendStats(),
+    },
+  });
+  metrics.start();
 
   // Only apps connected with a token can set statuses; the provider is the webhook's.
   const commitStatus: CommitStatusReporter = async (d, app, sha, update) => {
@@ -201,6 +223,8 @@ export async function startServer(config: Config, logger: Logger, options: Serve
           live();
           certs.sync().catch((e: Error) => logger.warn('certificate sync failed', { error: e.message }));
         }),
+      resize: (release, service, replicas, out) => resize(release, service, replicas, ports, out),
+      carryScale: (app, services, previous) => autoscaler.replicasToCarry(app.id, services, previous),
     },
   });
   const queue = new DeployQueue({ redisUrl: config.redisUrl, prefix: config.queuePrefix, deployments: state.deployments, progress, run: pipeline, logger });
@@ -210,8 +234,23 @@ export async function startServer(config: Config, logger: Logger, options: Serve
   for (const d of reconciled.interrupted)
     if (d.trigger === 'webhook' && d.sha)
       void commitStatus(d, state.apps.byId(d.appId), d.sha, { state: 'failure', description: INTERRUPTED }).catch(() => undefined);
+  const autoscaler = new Autoscaler({
+    state,
+    averages: (app, ids, windowMs, now) => metrics.averages(app, ids, windowMs, now),
+    list: (app) => containers.listContainers({ app }),
+    enqueue: (d) => queue.enqueue(d),
+    timing: {
+      intervalMs: config.autoscaleInterval,
+      windowMs: config.autoscaleWindow,
+      samples: config.autoscaleSamples,
+      cooldownMs: config.autoscaleCooldown,
+      stabilizationMs: config.autoscaleStabilization,
+    },
+    logger,
+  });
   if (options.runDeploys !== false) queue.start();
   await queue.resumeQueued();
+  if (options.runDeploys !== false) autoscaler.start();
 
   let apiUrl = '';
   const app = createHttpApp({
@@ -228,6 +267,14 @@ export async function startServer(config: Config, logger: Logger, options: Serve
           const a = state.apps.find(name);
           if (!a) return null;
           return a.deployBranch === 'main' ? ['main', 'master'] : [a.deployBranch];
+        },
+      }),
+      '/metrics': prometheusRouter({
+        state,
+        open: config.metricsPublic,
+        render: () => {
+          const d = state.deployments.summary();
+          return metrics.prometheus({ deploys: d.deploys, deployDurations: d.durations, queued: d.queued, running: d.running, logLinesShipped: logs.linesShipped, extra: autoscaler.families() });
         },
       }),
       '/webhooks': webhookRouter({
@@ -266,6 +313,8 @@ export async function startServer(config: Config, logger: Logger, options: Serve
         r.use(repoRouter({ state, config, secretKey, containers }));
         r.use(tlsRouter({ domains, certs, acme }));
         r.use('/logs', logsRouter(logs));
+        r.use('/metrics', metricsRouter({ state, metrics }));
+        r.use('/autoscale', autoscaleRouter({ state, autoscaler }));
         return r;
       })(),
     },
@@ -287,7 +336,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
   await routeApi(proxy, https ? config.apiDomain : undefined, { host: config.host, port }, apiDomain.removed);
   if (https && config.apiDomain) await acme.domainAdded(null, config.apiDomain);
   if (options.runDeploys !== false) certJobs.start();
-  const stopScanning = acme.startScanning();
+  const certScan = acme.startScanning();
 
   return {
     url,
@@ -297,10 +346,12 @@ export async function startServer(config: Config, logger: Logger, options: Serve
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       // Never let one part hold shutdown hostage; what is left is reconciled on the next start.
+      await within(5000, autoscaler.stop(), logger, 'autoscaler');
       await within(5000, queue.close(), logger, 'deploy queue');
-      stopScanning();
+      await within(5000, certScan.stop(), logger, 'certificate scan');
       await within(5000, certJobs.close(), logger, 'certificate jobs');
       await within(5000, logs.stop(), logger, 'log shippers');
+      await within(5000, metrics.stop(), logger, 'metrics collector');
       state.close();
     },
   };

@@ -5,6 +5,7 @@
 // serving, is recorded (shown by `slipway certs`) and logged, and waits its back-off.
 import { errorMessage, UserError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { Periodic } from '../periodic.js';
 import type { State } from '../state/index.js';
 import type { ChallengeResponder, IssueCertificate } from './acme.js';
 import { bundleFacts } from './pem.js';
@@ -91,12 +92,11 @@ export class AcmeJobs {
     return due;
   }
 
-  /** Scans now and then every `ms`; returns the function that stops it. */
-  startScanning(ms = 60_000): () => void {
-    const scan = () => void this.scan().catch((e: Error) => this.deps.logger.warn('certificate scan failed', { error: e.message }));
-    scan();
-    const timer = setInterval(scan, ms);
-    return () => clearInterval(timer);
+  /** Scans now and then every `ms`; stop() the returned ticker. */
+  startScanning(ms = 60_000): Periodic {
+    const ticker = new Periodic(async () => void (await this.scan()), ms, (e) => this.deps.logger.warn('certificate scan failed', { error: errorMessage(e) }));
+    ticker.start(0);
+    return ticker;
   }
 
   /** The job: one ACME order for `domain`, if it is still managed and due. */

@@ -7,6 +7,8 @@ import { registerAppCommands } from './app-commands.js';
 import { registerDeployCommands } from './deploy-commands.js';
 import { registerLogsCommand } from './logs-command.js';
 import { registerRepoCommands } from './repo-commands.js';
+import { registerMetricsCommand } from './metrics-command.js';
+import { registerAutoscaleCommands } from './autoscale-commands.js';
 import { registerDomainCommands } from './domain-commands.js';
 
 const program = new Command();
@@ -39,6 +41,8 @@ registerAppCommands(program, client);
 registerDeployCommands(program, client);
 registerLogsCommand(program, client);
 registerRepoCommands(program, client);
+registerMetricsCommand(program, client);
+registerAutoscaleCommands(program, client);
 registerDomainCommands(program, client);
 
 program.parseAsync(process.argv).catch((e: unknown) => {

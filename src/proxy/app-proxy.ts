@@ -8,7 +8,7 @@ import type { Proxy } from './haproxy.js';
 /** The part of the adapter this needs (a fake in unit tests). */
 export type ProxyControl = Pick<
   Proxy,
-  'declareBackends' | 'removeBackends' | 'backends' | 'route' | 'unroute' | 'switchColor' | 'disableColor' | 'inFlight' | 'routes'
+  'declareBackends' | 'removeBackends' | 'backends' | 'route' | 'unroute' | 'switchColor' | 'disableColor' | 'inFlight' | 'setColor' | 'drainServers' | 'inFlightAt' | 'routes'
 >;
 
 /** Backend of Slipway's own API (SLIPWAY_API_DOMAIN); no `_`, so no app service can take it. */
@@ -16,7 +16,7 @@ export const API_BACKEND = 'slipway-api';
 
 /** Routes `host` to Slipway's API listening on `listen` (one slot, no blue-green: it is one
  *  process), or, with no host, removes that route. `previous`: API domains to stop routing. */
-export async function routeApi(proxy: ProxyControl & Pick<Proxy, 'setColor'>, host: string | undefined, listen: { host: string; port: number }, previous: string[] = []): Promise<void> {
+export async function routeApi(proxy: ProxyControl, host: string | undefined, listen: { host: string; port: number }, previous: string[] = []): Promise<void> {
   // HAProxy reaches an API listening on every address (or by name) on the loopback.
   const server = { addr: net.isIPv4(listen.host) && listen.host !== '0.0.0.0' ? listen.host : '127.0.0.1', port: listen.port };
   for (const h of previous) await proxy.unroute(h);
@@ -72,6 +72,21 @@ export function appProxy(proxy: ProxyControl, appsDomain: string, customHosts: (
 
     disable(app: string, service: string, color: Color): Promise<void> {
       return proxy.disableColor(backendName(app, service), color);
+    },
+
+    /** Exactly these servers serve the color (added ones go ready, missing ones leave); the other
+     *  color is untouched. Scaling in place, after the new replicas are healthy. */
+    setServers(app: string, service: string, color: Color, servers: Server[]): Promise<void> {
+      return proxy.setColor(backendName(app, service), color, servers);
+    },
+
+    /** Replicas about to be scaled in stop taking new requests and finish theirs. */
+    drainServers(app: string, service: string, servers: Server[]): Promise<void> {
+      return proxy.drainServers(backendName(app, service), servers);
+    },
+
+    inFlightAt(app: string, service: string, servers: Server[]): Promise<number> {
+      return proxy.inFlightAt(backendName(app, service), servers);
     },
 
     /** An app deleted: its hosts stop routing, its backends go (one seamless reload). */

@@ -6,6 +6,7 @@ import { type Db, openDb } from './db.js';
 import { Deployments } from './deployments.js';
 import { Domains } from './domains.js';
 import { Releases } from './releases.js';
+import { Scaling } from './scaling.js';
 import { Tokens } from './tokens.js';
 
 export interface State {
@@ -15,6 +16,7 @@ export interface State {
   builds: Builds;
   deployments: Deployments;
   tokens: Tokens;
+  scaling: Scaling;
   domains: Domains;
   certificates: Certificates;
   close(): void;
@@ -29,6 +31,7 @@ export function openState(file: string): State {
     builds: new Builds(db),
     deployments: new Deployments(db),
     tokens: new Tokens(db),
+    scaling: new Scaling(db),
     domains: new Domains(db),
     certificates: new Certificates(db),
     close: () => db.close(),

@@ -43,6 +43,15 @@ test('a config file that is not JSON is refused with its path', () => {
   assert.throws(() => loadConfig({ SLIPWAY_DATA: dir }), /config\.json is not a JSON object/);
 });
 
+test('durations: SLIPWAY_AUTOSCALE_COOLDOWN=90s or =90 (seconds); a number in the config is milliseconds', () => {
+  assert.equal(loadConfig({ SLIPWAY_DATA: tmp(), SLIPWAY_AUTOSCALE_COOLDOWN: '90s' }).autoscaleCooldown, 90_000);
+  assert.equal(loadConfig({ SLIPWAY_DATA: tmp(), SLIPWAY_AUTOSCALE_COOLDOWN: '90' }).autoscaleCooldown, 90_000);
+  assert.equal(loadConfig({ SLIPWAY_DATA: tmp() }, { autoscaleCooldown: 1500 }).autoscaleCooldown, 1500);
+  assert.equal(loadConfig({ SLIPWAY_DATA: tmp() }).metricsRawRetention, 86_400_000);
+  assert.throws(() => loadConfig({ SLIPWAY_DATA: tmp(), SLIPWAY_AUTOSCALE_WINDOW: 'soon' }), /SLIPWAY_AUTOSCALE_WINDOW.*a duration such as/s);
+  assert.throws(() => loadConfig({ SLIPWAY_DATA: tmp(), SLIPWAY_METRICS_ROLLUPS: '1m' }), /SLIPWAY_METRICS_ROLLUPS/);
+});
+
 test('HTTPS settings: 443 by default, 0 turns it off; the API domain makes the public URL HTTPS', async () => {
   const { dataPaths, publicApiUrl } = await import('../../../src/config.js');
   const dir = tmp();
