@@ -1,7 +1,8 @@
 // HTTPS benchmark: one Node backend behind Slipway's HAProxy (the real adapter: TLS bind,
 // certificate in the crt-list through the Runtime API, Host routing) and behind nginx with the
 // same certificate and ciphers, in the same run. wrk -t2 -c20 --latency over HTTPS, with
-// keep-alive and with a new TLS connection per request (`Connection: close`); then failed
+// keep-alive and with a new TLS connection per request (`Connection: close`), and plain HTTP
+// through both for comparison (the TLS cost apart from the proxying cost); then failed
 // requests while the certificate is rotated 20 times: Slipway through the Runtime API (set ssl
 // cert + commit), nginx the only way it can (new file + reload, SIGHUP).
 // On a shared machine one wrk run swings a lot: `rounds` > 1 interleaves the paths and reports
@@ -71,23 +72,26 @@ async function main() {
       await writeFile(keyFile, c.keyPem);
     };
     await writeNginxCert(certs[0]!);
-    nginx = await startNginx(path.join(dir, 'nginx'), nginxPort, b.port, { cert: certFile, key: keyFile, ciphers: MOZILLA_INTERMEDIATE.ciphers });
+    const nginxHttpPort = await freePort();
+    nginx = await startNginx(path.join(dir, 'nginx'), nginxPort, b.port, { cert: certFile, key: keyFile, ciphers: MOZILLA_INTERMEDIATE.ciphers, httpPort: nginxHttpPort });
 
     const targets = [
       ["Slipway's HAProxy", `https://${HOST}:${listener.port}/`],
       ['nginx', `https://${HOST}:${nginxPort}/`],
     ] as const;
+    // Plain HTTP through the same two, so the TLS cost can be told from the proxying cost.
     const modes = [
-      ['keep-alive', []],
-      ['new connection each', ['Connection: close']],
+      ['keep-alive', [], (url: string) => url],
+      ['new connection each', ['Connection: close'], (url: string) => url],
+      ['keep-alive, plain HTTP', [], (url: string) => (url.includes(`:${listener.port}/`) ? `http://${HOST}:${haproxyPort}/` : `http://${HOST}:${nginxHttpPort}/`)],
     ] as const;
     const runs = new Map<string, WrkResult[]>();
     for (let round = 1; round <= ROUNDS; round++)
-      for (const [mode, headers] of modes)
+      for (const [mode, headers, at] of modes)
         for (const [target, url] of targets) {
-          process.stdout.write(`round ${round}/${ROUNDS}, wrk ${SECONDS}s over HTTPS, ${mode}: ${target}…\n`);
+          process.stdout.write(`round ${round}/${ROUNDS}, wrk ${SECONDS}s, ${mode}: ${target}…\n`);
           const key = `${target}|${mode}`;
-          runs.set(key, [...(runs.get(key) ?? []), await wrk(url, SECONDS, [...headers])]);
+          runs.set(key, [...(runs.get(key) ?? []), await wrk(at(url), SECONDS, [...headers])]);
         }
     const rows = [...runs].map(([key, rs]) => {
       const [target, mode] = key.split('|') as [string, string];
@@ -102,15 +106,15 @@ async function main() {
       process.kill(nginxMaster, 'SIGHUP');
     };
     const rotations: { target: string; mode: string; r: WrkResult }[] = [];
-    for (const [mode, headers] of modes) {
+    for (const [mode, headers] of modes.slice(0, 2)) {
       rotations.push({ target: "Slipway's HAProxy (Runtime API)", mode, r: await duringRotations(targets[0][1], [...headers], rotateHaproxy) });
       rotations.push({ target: 'nginx (new file + reload)', mode, r: await duringRotations(targets[1][1], [...headers], rotateNginx) });
     }
 
     const what = ROUNDS > 1 ? `median of ${ROUNDS} interleaved rounds` : 'one run each';
-    console.log(`\nHTTPS: wrk -t2 -c20 -d${SECONDS}s --latency, loopback, ${os.cpus().length} CPUs, ECDSA P-256 certificate, TLS 1.3, ${what}`);
-    console.log(`${'path'.padEnd(20)}${'connections'.padEnd(22)}${'requests/s'.padStart(12)}${'p99 ms'.padStart(10)}${'errors'.padStart(8)}`);
-    for (const { target, mode, r } of rows) console.log(`${target.padEnd(20)}${mode.padEnd(22)}${r.rps.toFixed(0).padStart(12)}${r.p99.toFixed(2).padStart(10)}${String(r.errors).padStart(8)}`);
+    console.log(`\nwrk -t2 -c20 -d${SECONDS}s --latency, loopback, ${os.cpus().length} CPUs, ECDSA P-256 certificate, TLS 1.3 (plain HTTP for comparison), ${what}`);
+    console.log(`${'path'.padEnd(20)}${'connections'.padEnd(24)}${'requests/s'.padStart(12)}${'p99 ms'.padStart(10)}${'errors'.padStart(8)}`);
+    for (const { target, mode, r } of rows) console.log(`${target.padEnd(20)}${mode.padEnd(24)}${r.rps.toFixed(0).padStart(12)}${r.p99.toFixed(2).padStart(10)}${String(r.errors).padStart(8)}`);
     for (const [mode] of modes) {
       const [h, n] = rows.filter((r) => r.mode === mode);
       console.log(`HAProxy / nginx, ${mode}: ${(h!.r.rps / n!.r.rps).toFixed(2)}× requests/s`);

@@ -64,8 +64,9 @@ export function startBackend(): Promise<{ child: ChildProcess; port: number }> {
 }
 
 /** nginx reverse proxy (HTTP/1.1 + upstream keepalive) on 127.0.0.1:port; with `tls`, HTTPS
- *  (HTTP/2 too) on that certificate, TLS 1.2+ and the same ciphers as Slipway's HAProxy. */
-export async function startNginx(dir: string, port: number, backendPort: number, tls?: { cert: string; key: string; ciphers: string }): Promise<ChildProcess> {
+ *  (HTTP/2 too) on that certificate, TLS 1.2+ and the same ciphers as Slipway's HAProxy, and
+ *  plain HTTP on `tls.httpPort` if given. */
+export async function startNginx(dir: string, port: number, backendPort: number, tls?: { cert: string; key: string; ciphers: string; httpPort?: number }): Promise<ChildProcess> {
   await mkdir(path.join(dir, 'tmp'), { recursive: true });
   const conf = path.join(dir, 'nginx.conf');
   const listen = tls
@@ -74,7 +75,7 @@ export async function startNginx(dir: string, port: number, backendPort: number,
     ssl_certificate_key ${tls.key};
     ssl_protocols TLSv1.2 TLSv1.3;
     ssl_ciphers ${tls.ciphers};
-    ssl_session_tickets off;`
+    ssl_session_tickets off;${tls.httpPort ? `\n    listen 127.0.0.1:${tls.httpPort};` : ''}`
     : `listen 127.0.0.1:${port};`;
   await writeFile(
     conf,
