@@ -19,7 +19,8 @@ import { createDocker } from './docker/client.js';
 import { Containers } from './docker/containers.js';
 import { Networks } from './docker/networks.js';
 import { Proxy } from './proxy/haproxy.js';
-import { appProxy } from './proxy/app-proxy.js';
+import { appProxy, routeApi } from './proxy/app-proxy.js';
+import { proxyTls } from './proxy/haproxy-certs.js';
 import { GitRepos } from './source/repos.js';
 import { gitRouter } from './source/git-http.js';
 import { fetchRevision } from './source/fetch.js';
@@ -41,6 +42,9 @@ import { LogService } from './logs/service.js';
 import { JobRunner } from './jobs/runner.js';
 import { Scheduler } from './jobs/scheduler.js';
 import { jobsRouter } from './api/jobs-routes.js';
+import { claimApiDomain, DomainService } from './domains/service.js';
+import { createCertificates } from './certs/index.js';
+import { tlsRouter } from './api/tls-routes.js';
 import { AccessLog } from './proxy/access-log.js';
 import { MetricsService } from './metrics/service.js';
 import { metricsRouter, prometheusRouter } from './api/metrics-routes.js';
@@ -87,9 +91,32 @@ export async function startServer(config: Config, logger: Logger, options: Serve
   const networks = new Networks(docker);
   mkdirSync(paths.haproxy, { recursive: true, mode: 0o700 });
   const accessLog = await AccessLog.listen(config.haproxyLogPort, path.join(paths.haproxy, 'access-log-port'));
-  const proxy = new Proxy({ haproxyBin: config.haproxyBin, dir: paths.haproxy, httpPort: config.httpPort, accessLogPort: accessLog.port, logger });
+
+  // HTTPS: certificates pushed to HAProxy live; ACME HTTP-01 answered from its challenge map.
+  const https = config.httpsPort !== 0;
+  const tls = proxyTls(paths.haproxy, config.httpsPort, paths.tlsRuntime, (fn) => proxy.exclusive(fn), logger);
+  const proxy = new Proxy({ haproxyBin: config.haproxyBin, dir: paths.haproxy, httpPort: config.httpPort, accessLogPort: accessLog.port, tls: https ? tls.listener : undefined, logger });
+  const { certs, acme, jobs: certJobs } = createCertificates({
+    config,
+    state,
+    dir: paths.certs,
+    secretKey,
+    proxy: tls,
+    appLog: (app, line) => void logs.append({ app, service: 'certs', stream: 'deploy', line }).catch(() => undefined),
+    logger,
+  });
+  const apiDomain = claimApiDomain(state, https ? config.apiDomain : undefined);
+  await certs.prepare();
+  if (https) await tls.challenges.prepare(new Map());
   await proxy.start();
-  const routes = appProxy(proxy, config.appsDomain);
+  await certs.started();
+  const routes = appProxy(proxy, config.appsDomain, (app) => domains.customNames(app));
+  const domains: DomainService = new DomainService({
+    state,
+    appsDomain: config.appsDomain,
+    routes,
+    listener: { added: (app, d) => acme.domainAdded(app, d), removed: (app) => certs.domainRemoved(app) },
+  });
   const ports = dockerRolloutPorts({ docker, containers, networks, proxy: routes, config });
   const repos = new GitRepos(paths.repos);
   const progress = new DeployProgress(path.join(config.dataDir, 'deploys'));
@@ -205,7 +232,12 @@ export async function startServer(config: Config, logger: Logger, options: Serve
         const inputs = { processes: {}, appJson: source.appJson, compose: source.compose, exposedPort: source.exposedPort };
         return servicesFor(inputs, appConfig, { ...composeRules, readFile: (rel) => source.files[rel] ?? null, warn: (l) => out(` !     ${l}`) });
       },
-      rollout: (release, previous, out, live) => rollout(release, previous, ports, out, live),
+      // A release going live may turn the app's HTTPS redirect on or off (SLIPWAY_HTTPS_REDIRECT).
+      rollout: (release, previous, out, live) =>
+        rollout(release, previous, ports, out, () => {
+          live();
+          certs.sync().catch((e: Error) => logger.warn('certificate sync failed', { error: e.message }));
+        }),
       resize: (release, service, replicas, out) => resize(release, service, replicas, ports, out),
       carryScale: (app, services, previous) => autoscaler.replicasToCarry(app.id, services, previous),
     },
@@ -287,6 +319,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
           for (const c of await ports.list(a.name)) await ports.remove(c, 0);
           for (const c of await containers.listContainers({ app: a.name, all: true })) await containers.removeContainer(c.id);
           await routes.removeApp(a.name);
+          await certs.appRemoved(a.name);
           await networks.removeNetwork(appNetworkName(a.name)).catch(() => undefined);
           await networks.removeVolumes(a.name).catch(() => undefined);
           repos.remove(a.name);
@@ -298,7 +331,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
         r.use(repoRouter({ state, config, secretKey, containers }));
         r.use(jobsRouter({ state, runner, scheduler }));
         r.use('/logs', logsRouter(logs, (a, run) => runner.containerGlobs(state.apps.get(a), Number(run))));
-        r.use('/logs', logsRouter(logs));
+        r.use(tlsRouter({ domains, certs, acme }));
         r.use('/metrics', metricsRouter({ state, metrics }));
         r.use('/autoscale', autoscaleRouter({ state, autoscaler }));
         return r;
@@ -319,6 +352,10 @@ export async function startServer(config: Config, logger: Logger, options: Serve
   const url = `http://${config.host}:${port}`;
   apiUrl = url;
   logger.info('slipway listening', { url, dataDir: config.dataDir });
+  await routeApi(proxy, https ? config.apiDomain : undefined, { host: config.host, port }, apiDomain.removed);
+  if (https && config.apiDomain) await acme.domainAdded(null, config.apiDomain);
+  if (options.runDeploys !== false) certJobs.start();
+  const certScan = acme.startScanning();
 
   return {
     url,
@@ -332,6 +369,8 @@ export async function startServer(config: Config, logger: Logger, options: Serve
       await within(15_000, runner.close(), logger, 'job runs');
       await within(5000, autoscaler.stop(), logger, 'autoscaler');
       await within(5000, queue.close(), logger, 'deploy queue');
+      await within(5000, certScan.stop(), logger, 'certificate scan');
+      await within(5000, certJobs.close(), logger, 'certificate jobs');
       await within(5000, logs.stop(), logger, 'log shippers');
       await within(5000, metrics.stop(), logger, 'metrics collector');
       state.close();

@@ -1,8 +1,10 @@
 // The state stage's front: one object holding every repository over one database.
 import { Apps } from './apps.js';
 import { Builds } from './builds.js';
+import { Certificates } from './certificates.js';
 import { type Db, openDb } from './db.js';
 import { Deployments } from './deployments.js';
+import { Domains } from './domains.js';
 import { Releases } from './releases.js';
 import { Runs } from './runs.js';
 import { Scaling } from './scaling.js';
@@ -17,6 +19,8 @@ export interface State {
   tokens: Tokens;
   runs: Runs;
   scaling: Scaling;
+  domains: Domains;
+  certificates: Certificates;
   close(): void;
 }
 
@@ -31,6 +35,8 @@ export function openState(file: string): State {
     tokens: new Tokens(db),
     runs: new Runs(db),
     scaling: new Scaling(db),
+    domains: new Domains(db),
+    certificates: new Certificates(db),
     close: () => db.close(),
   };
 }

@@ -184,4 +184,38 @@ export const MIGRATIONS: string[] = [
     PRIMARY KEY (app_id, name)
   );
   `,
+  // 7: custom domains (app_id NULL: Slipway's own API domain), certificates (sealed PEMs in
+  // DATA/certs/ID.pem.sealed), each ACME-managed domain's issuance state, per-app certs:auto
+  `
+  CREATE TABLE domains (
+    name TEXT PRIMARY KEY,
+    app_id INTEGER REFERENCES apps(id) ON DELETE CASCADE,
+    created_at TEXT NOT NULL
+  );
+  CREATE INDEX domains_app ON domains (app_id);
+  CREATE TABLE certificates (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    app_id INTEGER REFERENCES apps(id) ON DELETE CASCADE,
+    source TEXT NOT NULL,
+    names TEXT NOT NULL,
+    issuer TEXT NOT NULL,
+    not_before TEXT NOT NULL,
+    not_after TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    created_at TEXT NOT NULL
+  );
+  CREATE TABLE acme_domains (
+    domain TEXT PRIMARY KEY REFERENCES domains(name) ON DELETE CASCADE,
+    certificate_id INTEGER REFERENCES certificates(id) ON DELETE SET NULL,
+    failures INTEGER NOT NULL DEFAULT 0,
+    last_attempt_at TEXT,
+    last_success_at TEXT,
+    last_error TEXT,
+    next_attempt_at TEXT
+  );
+  CREATE TABLE tls_settings (
+    app_id INTEGER PRIMARY KEY REFERENCES apps(id) ON DELETE CASCADE,
+    certs_auto INTEGER NOT NULL
+  );
+  `,
 ];
