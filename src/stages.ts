@@ -28,6 +28,8 @@ export interface StagesDeps {
   appConfig(appId: number): Record<string, string>;
   /** The commit of the release serving now, if any. */
   servingSha(appId: number): string | null;
+  /** Called when a release has gone live, after the pipeline has recorded it. */
+  onLive?: () => void;
 }
 
 export function pipelineStages(deps: StagesDeps): PipelineStages {
@@ -100,6 +102,17 @@ export function pipelineStages(deps: StagesDeps): PipelineStages {
       return servicesFor(inputs, appConfig, { ...composeRules, readFile: (rel) => source.files[rel] ?? null, warn: (l) => out(` !     ${l}`) });
     },
 
-    rollout: (release, previous, out, live, signal) => rollout(release, previous, ports, out, live, signal),
+    rollout: (release, previous, out, live, signal) =>
+      rollout(
+        release,
+        previous,
+        ports,
+        out,
+        () => {
+          live();
+          deps.onLive?.();
+        },
+        signal,
+      ),
   };
 }

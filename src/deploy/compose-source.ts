@@ -26,18 +26,19 @@ export const MAX_PROBLEMS_SHOWN = 50;
 /** Problems collected over a whole file, so the user fixes them in one round, not one per push. */
 export class Problems {
   private readonly list: { path: KeyPath; message: string }[] = [];
-  /** formatPath of every spot with a problem: a hostile file has thousands, so lookups are by key. */
+  /** The segments of every spot with a problem: a hostile file has thousands, so lookups are by key. */
   private readonly spots = new Set<string>();
 
   add(path: KeyPath, message: string): void {
     // One message per spot: a later check on a value (or inside a value) already faulted adds nothing.
-    let prefix = '';
-    for (let i = 0; i < path.length; i++) {
-      prefix = formatPath(path.slice(0, i + 1));
-      if (this.spots.has(prefix)) return;
+    // By segments, not text: label `slipway.job.retries` is not under label `slipway.job`.
+    let key = '';
+    for (const segment of path) {
+      key += `\u0000${String(segment)}`;
+      if (this.spots.has(key)) return;
     }
-    if (this.spots.has(prefix)) return;
-    this.spots.add(prefix);
+    if (this.spots.has(key)) return;
+    this.spots.add(key);
     this.list.push({ path, message });
   }
 

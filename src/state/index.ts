@@ -1,10 +1,14 @@
 // The state stage's front: one object holding every repository over one database.
 import { Apps } from './apps.js';
 import { Builds } from './builds.js';
+import { Certificates } from './certificates.js';
 import { type Db, openDb } from './db.js';
 import { WebhookDeliveries } from './deliveries.js';
 import { Deployments } from './deployments.js';
+import { Domains } from './domains.js';
 import { Releases } from './releases.js';
+import { Runs } from './runs.js';
+import { Scaling } from './scaling.js';
 import { Tokens } from './tokens.js';
 
 export interface State {
@@ -15,6 +19,10 @@ export interface State {
   deployments: Deployments;
   deliveries: WebhookDeliveries;
   tokens: Tokens;
+  runs: Runs;
+  scaling: Scaling;
+  domains: Domains;
+  certificates: Certificates;
   close(): void;
 }
 
@@ -28,6 +36,10 @@ export function openState(file: string): State {
     deployments: new Deployments(db),
     deliveries: new WebhookDeliveries(db),
     tokens: new Tokens(db),
+    runs: new Runs(db),
+    scaling: new Scaling(db),
+    domains: new Domains(db),
+    certificates: new Certificates(db),
     close: () => db.close(),
   };
 }
