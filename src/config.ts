@@ -40,6 +40,18 @@ const schema = z.object({
   statusApiUrl: z.string().url().optional(),
   logRetentionDays: z.coerce.number().min(0),
   logRetentionMb: z.coerce.number().min(1),
+  /** Each app's share of the log store, unless the app sets its own (apps:log-retention). */
+  appLogRetentionMb: z.coerce.number().min(1),
+  /** Largest `git push` pack and `slipway deploy` upload accepted (git's receive.maxInputSize). */
+  maxPushMb: z.coerce.number().min(1),
+  /** Seconds a request has to send its headers and body before it is authenticated (webhooks,
+   *  git before its token is checked); authenticated pushes and uploads have no limit. */
+  unauthenticatedTimeoutSeconds: z.coerce.number().min(1).max(3600),
+  /** Releases kept per app (with their images, build logs and deploy outputs). */
+  keepReleases: z.coerce.number().int().min(1),
+  /** The registry's own config file: when set, Slipway runs its garbage collection. */
+  registryConfig: z.string().optional(),
+  registryBin: z.string().min(1),
 });
 
 export type Config = z.infer<typeof schema>;
@@ -68,6 +80,12 @@ const ENV: Record<keyof Config, string> = {
   statusApiUrl: 'SLIPWAY_STATUS_API_URL',
   logRetentionDays: 'SLIPWAY_LOG_RETENTION_DAYS',
   logRetentionMb: 'SLIPWAY_LOG_RETENTION_MB',
+  appLogRetentionMb: 'SLIPWAY_APP_LOG_RETENTION_MB',
+  maxPushMb: 'SLIPWAY_MAX_PUSH_MB',
+  unauthenticatedTimeoutSeconds: 'SLIPWAY_UNAUTHENTICATED_TIMEOUT',
+  keepReleases: 'SLIPWAY_KEEP_RELEASES',
+  registryConfig: 'SLIPWAY_REGISTRY_CONFIG',
+  registryBin: 'SLIPWAY_REGISTRY_BIN',
 };
 
 const DEFAULTS: Record<string, unknown> = {
@@ -89,6 +107,11 @@ const DEFAULTS: Record<string, unknown> = {
   healthTimeoutSeconds: 60,
   logRetentionDays: 14,
   logRetentionMb: 1024,
+  appLogRetentionMb: 256,
+  maxPushMb: 1024,
+  unauthenticatedTimeoutSeconds: 30,
+  keepReleases: 10,
+  registryBin: 'docker-registry',
 };
 
 /**

@@ -80,7 +80,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
   await proxy.start();
   const routes = appProxy(proxy, config.appsDomain);
   const ports = dockerRolloutPorts({ docker, containers, networks, proxy: routes, config });
-  const repos = new GitRepos(paths.repos);
+  const repos = new GitRepos(paths.repos, config.maxPushMb * 1024 * 1024);
   const progress = new DeployProgress(path.join(config.dataDir, 'deploys'));
   progress.removeStale((id) => state.deployments.has(id));
   const uploadsDir = path.join(config.dataDir, 'uploads');
@@ -229,19 +229,21 @@ export async function startServer(config: Config, logger: Logger, options: Serve
       }),
       '/apps/:app': (() => {
         const r = express.Router({ mergeParams: true });
-        r.use(deployRouter({ state, progress, uploadsDir, enqueue: (d) => queue.enqueue(d) }));
+        r.use(deployRouter({ state, progress, uploadsDir, maxUploadBytes: config.maxPushMb * 1024 * 1024, enqueue: (d) => queue.enqueue(d) }));
         r.use(repoRouter({ state, config, secretKey, containers }));
         r.use('/logs', logsRouter(logs));
         return r;
       })(),
     },
     health: () => ({ version: '0.1.0' }),
+    unauthenticatedTimeoutSeconds: config.unauthenticatedTimeoutSeconds,
   });
 
-  const server = http.createServer(app);
-  // Pushes wait for build + deploy; never cut a long request short.
+  // Pushes wait for build + deploy: no overall request timeout, but an unauthenticated request
+  // must arrive in time (src/api/deadline.ts), headers included (checked every second).
+  const server = http.createServer({ connectionsCheckingInterval: 1000 }, app);
   server.requestTimeout = 0;
-  server.headersTimeout = 60_000;
+  server.headersTimeout = config.unauthenticatedTimeoutSeconds * 1000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
