@@ -10,7 +10,7 @@ import type { Logger } from './log.js';
 import { UserError } from './errors.js';
 import { openState, type State } from './state/index.js';
 import { createHttpApp } from './api/server.js';
-import { appLinks, appsRouter } from './api/apps-routes.js';
+import { appLinks, appsRouter, logRetention } from './api/apps-routes.js';
 import { deployRouter } from './api/deploy-routes.js';
 import { repoRouter } from './api/repo-routes.js';
 import { logsRouter } from './api/logs-routes.js';
@@ -84,7 +84,17 @@ export async function startServer(config: Config, logger: Logger, options: Serve
   const progress = new DeployProgress(path.join(config.dataDir, 'deploys'));
   progress.removeStale((id) => state.deployments.has(id));
   const uploadsDir = path.join(config.dataDir, 'uploads');
-  const logs = new LogService({ docker, config, logger, ownsApp: (app) => state.apps.find(app) !== undefined });
+  const logs = new LogService({
+    docker,
+    config,
+    logger,
+    ownsApp: (app) => state.apps.find(app) !== undefined,
+    retentionFor: (name) => {
+      const a = state.apps.find(name);
+      const limits = a ? logRetention(config, a) : { mb: config.appLogRetentionMb, days: config.logRetentionDays };
+      return { maxBytes: limits.mb * 1024 * 1024, maxAgeDays: limits.days };
+    },
+  });
   await logs.start();
 
   // Only apps connected with a token can set statuses; the provider is the webhook's.

@@ -11,7 +11,16 @@ interface AppView {
   createdAt: string;
   deployBranch: string;
   repo: { url: string; branch: string } | null;
+  logRetention: LogRetention;
 }
+
+interface LogRetention {
+  mb: number;
+  days: number;
+  own: boolean;
+}
+
+const retentionText = (r: LogRetention) => `${r.mb} MB, ${r.days ? `${r.days} days` : 'no age limit'}${r.own ? '' : ' (server default)'}`;
 
 export function registerAppCommands(program: Command, client: () => ApiClient): void {
   program
@@ -49,7 +58,20 @@ export function registerAppCommands(program: Command, client: () => ApiClient): 
       console.log(`Release:     ${app.release ?? '(not deployed yet)'}`);
       console.log(`Branch:      ${app.deployBranch}`);
       if (app.repo) console.log(`Repository:  ${app.repo.url} (${app.repo.branch})`);
+      console.log(`Logs kept:   ${retentionText(app.logRetention)}`);
       console.log(`Created:     ${app.createdAt}`);
+    });
+
+  program
+    .command('apps:log-retention <name>')
+    .description("set how much of the log store the app's lines may use (its oldest lines go first)")
+    .option('--mb <n>', 'at most about N MB of log lines')
+    .option('--days <n>', 'drop lines older than N days (0: no age limit)')
+    .option('--default', "back to the server's defaults (SLIPWAY_APP_LOG_RETENTION_MB, SLIPWAY_LOG_RETENTION_DAYS)")
+    .action(async (name: string, opts: { mb?: string; days?: string; default?: boolean }) => {
+      const body = opts.default ? { mb: null, days: null } : { mb: opts.mb, days: opts.days };
+      const r = await client().put<LogRetention>(`/api/apps/${encodeURIComponent(name)}/log-retention`, body);
+      console.log(`-----> ${name} keeps ${retentionText(r)} of log lines`);
     });
 
   program

@@ -119,4 +119,9 @@ export const MIGRATIONS: string[] = [
   ALTER TABLE deployments_new RENAME TO deployments;
   CREATE INDEX deployments_app ON deployments (app_id, id);
   `,
+  // 5: an app's own log retention (null: the server's per-app default)
+  `
+  ALTER TABLE apps ADD COLUMN log_retention_mb REAL;
+  ALTER TABLE apps ADD COLUMN log_retention_days REAL;
+  `,
 ];
