@@ -170,5 +170,7 @@ export function dataPaths(config: Config) {
     haproxy: path.join(d, 'haproxy'),
     run: path.join(d, 'run'),
     secretKey: path.join(d, 'secret.key'),
+    /** Where scripts/infra.sh writes the registry's config (used for its garbage collection). */
+    registryConfig: path.join(d, 'registry', 'config.yml'),
   };
 }

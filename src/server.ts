@@ -1,6 +1,6 @@
 // Composition root: builds every stage's adapters from one Config, wires them together, and
 // starts the HTTP server. The only place that knows all the parts.
-import { chmodSync, createReadStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import http from 'node:http';
 import path from 'node:path';
@@ -29,6 +29,10 @@ import type { Provider } from './source/webhooks.js';
 import { extractUpload } from './build/upload.js';
 import { buildRevision, readOptional } from './build/build.js';
 import { pushRelease } from './registry/push.js';
+import { RegistryGc } from './registry/gc.js';
+import { pruneReleases, type RetentionDeps } from './retention/releases.js';
+import { destroyApp } from './retention/destroy.js';
+import { appDiskUse } from './retention/disk.js';
 import { releaseCommand, servicesFor } from './deploy/services.js';
 import { dockerRolloutPorts } from './deploy/ports.js';
 import { rollout } from './deploy/rollout.js';
@@ -84,6 +88,11 @@ export async function startServer(config: Config, logger: Logger, options: Serve
   const progress = new DeployProgress(path.join(config.dataDir, 'deploys'));
   progress.removeStale((id) => state.deployments.has(id));
   const uploadsDir = path.join(config.dataDir, 'uploads');
+  const gc = new RegistryGc({
+    bin: config.registryBin,
+    configFile: config.registryConfig ?? (existsSync(paths.registryConfig) ? paths.registryConfig : null),
+    logger,
+  });
   const logs = new LogService({
     docker,
     config,
@@ -112,6 +121,15 @@ export async function startServer(config: Config, logger: Logger, options: Serve
     }
     await reportStatus({ provider, repoUrl: app.repoUrl, sha, token, apiBase: config.statusApiUrl, logger, ...update });
   };
+  const retention: RetentionDeps = {
+    state,
+    docker,
+    registry: config.registry,
+    gc,
+    removeOutput: (id) => progress.remove(id),
+    keepReleases: config.keepReleases,
+    logger,
+  };
   const composeRules = { allowHostBinds: config.allowHostBinds, allowPrivileged: config.allowPrivileged };
   const pipeline = createPipeline({
     state,
@@ -119,6 +137,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
     appUrl: (app) => appLinks(config, app).url,
     logLine: (app, service, line) => void logs.append({ app, service, stream: service, line }).catch(() => undefined),
     commitStatus,
+    retain: (app, out) => pruneReleases(retention, app, out),
     stages: {
       async revision(d, app, out) {
         if (d.trigger === 'webhook') {
@@ -168,7 +187,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
           // The image's EXPOSE is not known yet; it only picks a port, it can't make a file invalid.
           check: (inputs) => void servicesFor({ ...inputs, exposedPort: null }, appConfig, rules),
         });
-        const image = await pushRelease(docker, built, { registry: config.registry, version, progress: out });
+        const image = await gc.duringPush(() => pushRelease(docker, built, { registry: config.registry, version, progress: out }));
         const services = servicesFor(built, appConfig, { ...rules, warn: (l) => out(` !     ${l}`) });
         if (!services.some((s) => s.role === 'web')) out(' !     no web process: workers run, no route (add a `web` process to serve HTTP)');
         const serviceSource = built.compose ? { compose: built.compose, files, exposedPort: built.exposedPort, appJson: built.appJson } : null;
@@ -229,13 +248,30 @@ export async function startServer(config: Config, logger: Logger, options: Serve
       '/apps': appsRouter({
         config,
         state,
-        destroyApp: async (a) => {
-          for (const c of await ports.list(a.name)) await ports.remove(c, 0);
-          await routes.removeApp(a.name);
-          await networks.removeNetwork(appNetworkName(a.name)).catch(() => undefined);
-          await networks.removeVolumes(a.name).catch(() => undefined);
-          repos.remove(a.name);
-        },
+        destroyApp: (a) =>
+          destroyApp(
+            {
+              state,
+              docker,
+              containers,
+              networks,
+              removeRoute: (name) => routes.removeApp(name),
+              networkName: appNetworkName,
+              removeRepo: (name) => repos.remove(name),
+              mirrorsDir: paths.mirrors,
+              forgetLogs: (name, ids, volumes) => logs.forgetApp(name, ids, volumes),
+              removeOutput: (id) => progress.remove(id),
+              registry: config.registry,
+              gc,
+              logger,
+            },
+            a,
+          ),
+        diskUse: (a) =>
+          appDiskUse({ docker, state, logStoreBytes: (name) => logs.appBytes(name), outputFile: (id) => progress.file(id) }, a).catch((e: unknown) => {
+            logger.warn('disk use unavailable', { app: a.name, error: (e as Error).message });
+            return null;
+          }),
       }),
       '/apps/:app': (() => {
         const r = express.Router({ mergeParams: true });

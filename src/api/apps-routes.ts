@@ -49,7 +49,15 @@ function limitField(b: Record<string, unknown>, key: string, min: number): numbe
   return n;
 }
 
-export function appsRouter(deps: { config: Config; state: State; destroyApp: (app: AppRow) => Promise<void> }) {
+export interface AppsRouterDeps {
+  config: Config;
+  state: State;
+  destroyApp: (app: AppRow) => Promise<void>;
+  /** What the app takes on disk (shown by apps:info); slow-ish: only for one app. */
+  diskUse: (app: AppRow) => Promise<unknown>;
+}
+
+export function appsRouter(deps: AppsRouterDeps) {
   const { config, state } = deps;
   const r = express.Router();
 
@@ -64,8 +72,9 @@ export function appsRouter(deps: { config: Config; state: State; destroyApp: (ap
     res.status(201).json(appView(config, state, app));
   });
 
-  r.get('/:app', (req: Request<{ app: string }>, res) => {
-    res.json(appView(config, state, state.apps.get(req.params.app)));
+  r.get('/:app', async (req: Request<{ app: string }>, res) => {
+    const app = state.apps.get(req.params.app);
+    res.json({ ...appView(config, state, app), disk: await deps.diskUse(app) });
   });
 
   // An app's own log retention, next to the store's global cap (null: back to the default).

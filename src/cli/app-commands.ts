@@ -14,6 +14,33 @@ interface AppView {
   logRetention: LogRetention;
 }
 
+interface DiskUse {
+  images: { count: number; bytes: number; sharedBytes: number };
+  volumes: { count: number; bytes: number };
+  logs: { storeBytes: number; buildLogBytes: number; deployOutputBytes: number };
+  totalBytes: number;
+}
+
+/** 1536 → "1.5 kB": decimal units, as `docker system df` shows them. */
+export function bytesText(n: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  let i = 0;
+  let v = n;
+  while (v >= 1000 && i < units.length - 1) (v /= 1000), i++;
+  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
+}
+
+function diskLines(d: DiskUse): string[] {
+  const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? '' : 's'}`;
+  const logs = d.logs.storeBytes + d.logs.buildLogBytes + d.logs.deployOutputBytes;
+  return [
+    `Disk:        ${bytesText(d.totalBytes)} in all`,
+    `  images:    ${plural(d.images.count, 'image')}, ${bytesText(d.images.bytes)} (+ ${bytesText(d.images.sharedBytes)} of base layers shared with other images)`,
+    `  logs:      ${bytesText(logs)} (log store ${bytesText(d.logs.storeBytes)}, build logs ${bytesText(d.logs.buildLogBytes)}, deploy output ${bytesText(d.logs.deployOutputBytes)})`,
+    `  volumes:   ${plural(d.volumes.count, 'volume')}, ${bytesText(d.volumes.bytes)}`,
+  ];
+}
+
 interface LogRetention {
   mb: number;
   days: number;
@@ -47,10 +74,10 @@ export function registerAppCommands(program: Command, client: () => ApiClient): 
 
   program
     .command('apps:info <name>')
-    .description('show an app: git remote, URL, current release')
+    .description('show an app: git remote, URL, current release, disk use (images, logs, volumes)')
     .option('--json', 'print JSON')
     .action(async (name: string, opts: { json?: boolean }) => {
-      const app = await client().get<AppView>(`/api/apps/${encodeURIComponent(name)}`);
+      const app = await client().get<AppView & { disk: DiskUse | null }>(`/api/apps/${encodeURIComponent(name)}`);
       if (opts.json) return console.log(JSON.stringify(app, null, 2));
       console.log(`=== ${app.name}`);
       console.log(`Git remote:  ${app.gitRemote}`);
@@ -59,6 +86,7 @@ export function registerAppCommands(program: Command, client: () => ApiClient): 
       console.log(`Branch:      ${app.deployBranch}`);
       if (app.repo) console.log(`Repository:  ${app.repo.url} (${app.repo.branch})`);
       console.log(`Logs kept:   ${retentionText(app.logRetention)}`);
+      if (app.disk) for (const l of diskLines(app.disk)) console.log(l);
       console.log(`Created:     ${app.createdAt}`);
     });
 

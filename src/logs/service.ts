@@ -178,6 +178,8 @@ export class LogService {
 
   /** Deletes a destroyed app's lines and checkpoints (its containers and volumes must be gone). */
   async forgetApp(app: string, containers: string[], volumes: string[]): Promise<number> {
+    // Their shippers end with the containers; lines still on the way must not outlive the delete.
+    await Promise.allSettled(containers.map((id) => this.following.get(id)?.done));
     await this.flush();
     return this.requireStore().forgetApp(app, containers, volumes);
   }

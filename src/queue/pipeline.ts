@@ -42,6 +42,8 @@ export interface PipelineDeps {
   logLine?: (app: string, service: 'build' | 'deploy', line: string) => void;
   /** Tells the repository host how a webhook deployment of `sha` is going (commit status). */
   commitStatus?: CommitStatusReporter;
+  /** Release retention, after each deployment of the app (in its turn, whatever the outcome). */
+  retain?: (app: AppRow, progress: Progress) => Promise<unknown>;
 }
 
 /** What the repository host shows on the pushed commit. */
@@ -193,8 +195,25 @@ export function createPipeline(deps: PipelineDeps): RunDeployment {
     };
   }
 
+  /** Retention never fails a deployment: what it could not remove waits for the next one. */
+  async function retain(app: AppRow, out: Progress) {
+    try {
+      await deps.retain?.(app, out);
+    } catch (e) {
+      out(` !     could not remove old releases yet (${(e as Error).message.split('\n')[0]}); the next deploy tries again`);
+    }
+  }
+
   return async (d, out) => {
     const app = state.apps.byId(d.appId);
+    try {
+      return await run(d, app, out);
+    } finally {
+      await retain(app, out);
+    }
+  };
+
+  async function run(d: DeploymentRow, app: AppRow, out: Progress) {
     if (d.trigger === 'push' || d.trigger === 'cli' || d.trigger === 'webhook') {
       const status = statusUpdates(d, app);
       status({ state: 'pending', description: 'Slipway is building and deploying this commit' });
@@ -211,7 +230,7 @@ export function createPipeline(deps: PipelineDeps): RunDeployment {
       }
     }
     return rerelease(d, app, out);
-  };
+  }
 }
 
 /** Keeps the user's `slipway scale` choices for services that still exist. */

@@ -46,6 +46,12 @@ export class DeployProgress {
     return removed;
   }
 
+  /** Deletes a finished deployment's output (retention, app teardown). */
+  remove(id: number): void {
+    if (this.open.has(id)) return;
+    rmSync(this.file(id), { force: true });
+  }
+
   private handle(id: number) {
     let h = this.open.get(id);
     if (!h) {
