@@ -85,7 +85,9 @@ export async function startServer(config: Config, logger: Logger, options: Serve
   const routes = appProxy(proxy, config.appsDomain);
   const ports = dockerRolloutPorts({ docker, containers, networks, proxy: routes, config });
   const repos = new GitRepos(paths.repos, config.maxPushMb * 1024 * 1024);
-  const progress = new DeployProgress(path.join(config.dataDir, 'deploys'));
+  const progress = new DeployProgress(path.join(config.dataDir, 'deploys'), (id, e) =>
+    logger.error('deploy output could not be stored (is the disk full?); it still streams live', { deployment: id, error: (e as Error).message }),
+  );
   progress.removeStale((id) => state.deployments.has(id));
   const uploadsDir = path.join(config.dataDir, 'uploads');
   const gc = new RegistryGc({

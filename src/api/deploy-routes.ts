@@ -8,7 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import express, { type Request, type Response } from 'express';
 import type { Trigger } from '../domain.js';
-import { NotFoundError, UserError } from '../errors.js';
+import { DiskFullError, NotFoundError, UserError, isDiskFull } from '../errors.js';
 import type { DeployProgress } from '../queue/progress.js';
 import type { State } from '../state/index.js';
 import type { DeploymentRow } from '../state/deployments.js';
@@ -76,8 +76,9 @@ export function deployRouter(deps: DeployRoutesDeps): express.Router {
     try {
       await pipeline(req, meter, createWriteStream(file));
     } catch (e) {
-      state.deployments.update(d.id, { status: 'failed', error: `upload failed: ${(e as Error).message}` });
-      throw e instanceof UserError ? e : new UserError(`upload failed: ${(e as Error).message}`);
+      const err = e instanceof UserError ? e : isDiskFull(e) ? new DiskFullError('cannot store the upload', e) : new UserError(`upload failed: ${(e as Error).message}`);
+      state.deployments.update(d.id, { status: 'failed', error: err.message });
+      throw err;
     }
     if (size === 0) {
       state.deployments.update(d.id, { status: 'failed', error: 'empty upload' });

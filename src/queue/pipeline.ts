@@ -4,7 +4,7 @@
 import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Progress, Release, ServiceSource, ServiceSpec, SourceRevision } from '../domain.js';
-import { UserError } from '../errors.js';
+import { DiskFullError, UserError, isDiskFull } from '../errors.js';
 import type { DeploymentRow } from '../state/deployments.js';
 import type { State } from '../state/index.js';
 import type { AppRow } from '../state/apps.js';
@@ -66,9 +66,9 @@ export function createPipeline(deps: PipelineDeps): RunDeployment {
     try {
       const build = state.builds.start(app.id, rev.sha, rev.ref, (id) => path.join(deps.buildsDir, `${id}.log`));
       state.deployments.update(d.id, { buildId: build.id, sha: rev.sha });
-      const buildLog = createWriteStream(build.logPath);
+      const buildLog = logFile(build.logPath);
       const record: Progress = (line) => {
-        buildLog.write(line + '\n');
+        buildLog.write(line);
         deps.logLine?.(app.name, 'build', line);
       };
       const buildOut: Progress = (line) => {
@@ -79,6 +79,9 @@ export function createPipeline(deps: PipelineDeps): RunDeployment {
       let built;
       try {
         built = await deps.stages.buildAndPush(rev, app, version, buildOut);
+        // A build log that could not be written (a full disk) fails the deploy, as any write would.
+        const failed = await buildLog.close();
+        if (failed) throw isDiskFull(failed) ? new DiskFullError(`cannot write the build log ${build.logPath}`, failed) : failed;
         state.builds.finish(build.id, { status: 'succeeded', imageId: built.image.digest });
       } catch (e) {
         // Stored with the build; the user sees the whole message once, as the deploy's failure.
@@ -86,7 +89,7 @@ export function createPipeline(deps: PipelineDeps): RunDeployment {
         state.builds.finish(build.id, { status: 'failed', error: (e as Error).message });
         throw e;
       } finally {
-        buildLog.end();
+        void buildLog.close();
       }
       const previous = state.releases.current(app.id) ?? null;
       const release = state.releases.create(app.id, {
@@ -244,4 +247,24 @@ function diffConfig(current: Record<string, string>, target: Record<string, stri
   const changes: Record<string, string | null> = { ...target };
   for (const k of Object.keys(current)) if (!(k in target)) changes[k] = null;
   return changes;
+}
+
+/** An append-only text file whose write errors (a full disk) are kept, not thrown as an
+ *  unhandled 'error' event: `close` resolves with the first one, or null. */
+function logFile(file: string): { write(line: string): void; close(): Promise<unknown> } {
+  const stream = createWriteStream(file);
+  let failure: unknown = null;
+  stream.on('error', (e) => (failure ??= e));
+  let closed: Promise<unknown> | null = null;
+  return {
+    write: (line) => {
+      if (failure === null && closed === null) stream.write(line + '\n');
+    },
+    close: () =>
+      (closed ??= new Promise((resolve) => {
+        if (stream.destroyed) return resolve(failure);
+        stream.end(() => resolve(failure));
+        stream.once('error', () => resolve(failure));
+      })),
+  };
 }
