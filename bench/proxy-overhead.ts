@@ -4,7 +4,8 @@
 // loopback only; prints requests/s and p99 latency side by side from one run, then cleans up.
 // On a shared 2-core machine one wrk run swings a lot; `rounds` > 1 interleaves the three paths
 // and reports each one's median.
-// Run: npx tsx bench/proxy-overhead.ts [seconds=5] [rounds=1]
+// Run: npx tsx bench/proxy-overhead.ts [seconds=5] [rounds=1]   (needs wrk, nginx, haproxy:
+// `npm run up` installs them; exits 1 when a request through HAProxy failed)
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
@@ -14,6 +15,7 @@ import { promisify } from 'node:util';
 import { silentLogger } from '../src/log.js';
 import { Proxy } from '../src/proxy/haproxy.js';
 import { freePort } from '../test/helpers/server.js';
+import { HAPROXY, NGINX, WRK, requireAll } from './needs.js';
 
 const run = promisify(execFile);
 const SECONDS = Number(process.argv[2] ?? 5);
@@ -105,7 +107,8 @@ http {
   return child;
 }
 
-async function main() {
+async function main(): Promise<number> {
+  await requireAll('proxy-overhead', [WRK, NGINX, HAPROXY]);
   const dir = await mkdtemp(path.join(os.tmpdir(), 'slipway-bench-proxy-'));
   await chmod(dir, 0o755); // nginx workers may run as nobody
   let backend: ChildProcess | undefined;
@@ -149,6 +152,7 @@ async function main() {
     for (const r of rows)
       console.log(`${r.name.padEnd(20)}${r.rps.toFixed(0).padStart(12)}${((r.rps / direct).toFixed(2) + '×').padStart(11)}${r.p99.toFixed(2).padStart(10)}${String(r.errors).padStart(8)}`);
     console.log(`HAProxy / nginx throughput: ${(rows[1]!.rps / rows[2]!.rps).toFixed(2)}×`);
+    return rows[1]!.errors > 0 ? 1 : 0;
   } finally {
     await proxy?.stop().catch((e: unknown) => console.error('could not stop HAProxy:', e));
     nginx?.kill('SIGTERM');
@@ -159,7 +163,7 @@ async function main() {
 }
 
 main().then(
-  () => process.exit(0),
+  (code) => process.exit(code),
   (e: unknown) => {
     console.error(e);
     process.exit(1);

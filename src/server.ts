@@ -41,6 +41,7 @@ import { appNetworkName } from './deploy/container-spec.js';
 import { DeployProgress } from './queue/progress.js';
 import { DeployQueue } from './queue/deploy-queue.js';
 import { createPipeline, type CommitStatusReporter } from './queue/pipeline.js';
+import { webhookIntake } from './queue/webhook-intake.js';
 import { LogService } from './logs/service.js';
 
 export interface RunningServer {
@@ -231,18 +232,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
       }),
       '/webhooks': webhookRouter({
         findApp: (name) => state.apps.find(name),
-        seenDelivery: (id) => Boolean(state.db.prepare('SELECT 1 FROM webhook_deliveries WHERE delivery_id = ?').get(id)),
-        enqueue: async (a, push, deliveryId) => {
-          const d = state.db.transaction(() => {
-            const row = state.deployments.create(a.id, { trigger: 'webhook', sha: push.sha, ref: push.ref, params: { deliveryId, provider: push.provider } });
-            state.db
-              .prepare('INSERT INTO webhook_deliveries (delivery_id, app_id, provider, deployment_id, received_at) VALUES (?, ?, ?, ?, ?)')
-              .run(deliveryId, a.id, push.provider, row.id, new Date().toISOString());
-            return row;
-          })();
-          await queue.enqueue(d);
-          return { deploymentId: d.id };
-        },
+        ...webhookIntake(state, (d) => queue.enqueue(d)),
         logger,
       }),
     },
