@@ -7,10 +7,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 PACKAGES=(wrk nginx)
-missing=()
-for p in "${PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
+mapfile -t missing < <(missing_packages "${PACKAGES[@]}")
 if [ ${#missing[@]} -eq 0 ]; then
   step "Bench tools present (${PACKAGES[*]})"
   exit 0
