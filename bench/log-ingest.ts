@@ -16,7 +16,7 @@ import { silentLogger } from '../src/log.js';
 import { LABELS } from '../src/domain.js';
 import type { LogSource } from '../src/logs/ports.js';
 import { LogService } from '../src/logs/service.js';
-import { requireAll } from './needs.js';
+import { requireAll } from './lib/needs.js';
 
 const LINES = Number(process.env.LINES ?? 1_000_000);
 const LAG_LINES = 500;

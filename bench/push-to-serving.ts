@@ -12,7 +12,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { repoFrom, pushUrl, type Repo } from '../test/helpers/git.js';
 import { ROOT, startTestServer, uniqueName, type TestServer } from '../test/helpers/server.js';
-import { GIT, HAPROXY, requireAll } from './needs.js';
+import { GIT, HAPROXY, requireAll } from './lib/needs.js';
 
 const run = promisify(execFile);
 const FIXTURE = path.join(ROOT, 'test/fixtures/apps/node-procfile');

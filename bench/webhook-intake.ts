@@ -21,7 +21,7 @@ import { DeployProgress } from '../src/queue/progress.js';
 import { webhookIntake, type WebhookIntake } from '../src/queue/webhook-intake.js';
 import { signGithub } from '../src/source/webhooks.js';
 import { openState } from '../src/state/index.js';
-import { requireAll } from './needs.js';
+import { requireAll } from './lib/needs.js';
 
 const N = Number(process.argv[2] ?? 3000);
 const CONCURRENCY = Number(process.argv[3] ?? 16);

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { repoFrom, pushUrl } from '../test/helpers/git.js';
 import { ROOT, startTestServer, uniqueName, type TestServer } from '../test/helpers/server.js';
-import { GIT, HAPROXY, WRK, requireAll } from './needs.js';
+import { GIT, HAPROXY, WRK, requireAll } from './lib/needs.js';
 
 const run = promisify(execFile);
 const DEPLOYS = Number(process.argv[2] ?? 20);

@@ -19,7 +19,8 @@ import { createDocker } from './docker/client.js';
 import { Containers } from './docker/containers.js';
 import { Networks } from './docker/networks.js';
 import { Proxy } from './proxy/haproxy.js';
-import { appProxy } from './proxy/app-proxy.js';
+import { appProxy, routeApi } from './proxy/app-proxy.js';
+import { proxyTls } from './proxy/haproxy-certs.js';
 import { GitRepos } from './source/repos.js';
 import { gitRouter } from './source/git-http.js';
 import { fetchRevision } from './source/fetch.js';
@@ -43,6 +44,18 @@ import { DeployQueue } from './queue/deploy-queue.js';
 import { createPipeline, type CommitStatusReporter } from './queue/pipeline.js';
 import { webhookIntake } from './queue/webhook-intake.js';
 import { LogService } from './logs/service.js';
+import { JobRunner } from './jobs/runner.js';
+import { Scheduler } from './jobs/scheduler.js';
+import { jobsRouter } from './api/jobs-routes.js';
+import { claimApiDomain, DomainService } from './domains/service.js';
+import { createCertificates } from './certs/index.js';
+import { tlsRouter } from './api/tls-routes.js';
+import { AccessLog } from './proxy/access-log.js';
+import { MetricsService } from './metrics/service.js';
+import { metricsRouter, prometheusRouter } from './api/metrics-routes.js';
+import { autoscaleRouter } from './api/autoscale-routes.js';
+import { Autoscaler } from './scale/autoscaler.js';
+import { resize } from './deploy/resize.js';
 
 export interface RunningServer {
   url: string;
@@ -81,9 +94,34 @@ export async function startServer(config: Config, logger: Logger, options: Serve
   const docker = createDocker(config);
   const containers = new Containers(docker);
   const networks = new Networks(docker);
-  const proxy = new Proxy({ haproxyBin: config.haproxyBin, dir: paths.haproxy, httpPort: config.httpPort, logger });
+  mkdirSync(paths.haproxy, { recursive: true, mode: 0o700 });
+  const accessLog = await AccessLog.listen(config.haproxyLogPort, path.join(paths.haproxy, 'access-log-port'));
+
+  // HTTPS: certificates pushed to HAProxy live; ACME HTTP-01 answered from its challenge map.
+  const https = config.httpsPort !== 0;
+  const tls = proxyTls(paths.haproxy, config.httpsPort, paths.tlsRuntime, (fn) => proxy.exclusive(fn), logger);
+  const proxy = new Proxy({ haproxyBin: config.haproxyBin, dir: paths.haproxy, httpPort: config.httpPort, accessLogPort: accessLog.port, tls: https ? tls.listener : undefined, logger });
+  const { certs, acme, jobs: certJobs } = createCertificates({
+    config,
+    state,
+    dir: paths.certs,
+    secretKey,
+    proxy: tls,
+    appLog: (app, line) => void logs.append({ app, service: 'certs', stream: 'deploy', line }).catch(() => undefined),
+    logger,
+  });
+  const apiDomain = claimApiDomain(state, https ? config.apiDomain : undefined);
+  await certs.prepare();
+  if (https) await tls.challenges.prepare(new Map());
   await proxy.start();
-  const routes = appProxy(proxy, config.appsDomain);
+  await certs.started();
+  const routes = appProxy(proxy, config.appsDomain, (app) => domains.customNames(app));
+  const domains: DomainService = new DomainService({
+    state,
+    appsDomain: config.appsDomain,
+    routes,
+    listener: { added: (app, d) => acme.domainAdded(app, d), removed: (app) => certs.domainRemoved(app) },
+  });
   const ports = dockerRolloutPorts({ docker, containers, networks, proxy: routes, config });
   const repos = new GitRepos(paths.repos, config.maxPushMb * 1024 * 1024);
   const progress = new DeployProgress(path.join(config.dataDir, 'deploys'), (id, e) =>
@@ -96,11 +134,12 @@ export async function startServer(config: Config, logger: Logger, options: Serve
     configFile: config.registryConfig ?? (existsSync(paths.registryConfig) ? paths.registryConfig : null),
     logger,
   });
+  const ownsApp = (app: string) => state.apps.find(app) !== undefined;
   const logs = new LogService({
     docker,
     config,
     logger,
-    ownsApp: (app) => state.apps.find(app) !== undefined,
+    ownsApp,
     retentionFor: (name) => {
       const a = state.apps.find(name);
       const limits = a ? logRetention(config, a) : { mb: config.appLogRetentionMb, days: config.logRetentionDays };
@@ -108,6 +147,27 @@ export async function startServer(config: Config, logger: Logger, options: Serve
     },
   });
   await logs.start();
+  const metrics = new MetricsService({
+    config,
+    logger,
+    accessLog,
+    ownsApp,
+    ports: {
+      listContainers: () => containers.listContainers(),
+      runtime: (id) => containers.runtime(id),
+      statsOnce: (id) => containers.statsOnce(id),
+      backendStats: () => proxy.backendStats(),
+    },
+  });
+  metrics.start();
+
+  const runner = new JobRunner({
+    state,
+    ports: { docker, containers, networks, shipped: (id) => logs.whenShipped(id) },
+    backoff: { baseMs: config.jobBackoffMs, maxMs: config.jobBackoffMaxMs },
+    logger,
+  });
+  const scheduler = new Scheduler({ state, runner, logger });
 
   // Only apps connected with a token can set statuses; the provider is the webhook's.
   const commitStatus: CommitStatusReporter = async (d, app, sha, update) => {
@@ -141,6 +201,10 @@ export async function startServer(config: Config, logger: Logger, options: Serve
     logLine: (app, service, line) => void logs.append({ app, service, stream: service, line }).catch(() => undefined),
     commitStatus,
     retain: (app, out) => pruneReleases(retention, app, out),
+    released: (a, _version, d, out) => {
+      runner.runOnDeploy(a, d.trigger, out);
+      scheduler.refresh();
+    },
     stages: {
       async revision(d, app, out) {
         if (d.trigger === 'webhook') {
@@ -200,7 +264,14 @@ export async function startServer(config: Config, logger: Logger, options: Serve
         const inputs = { processes: {}, appJson: source.appJson, compose: source.compose, exposedPort: source.exposedPort };
         return servicesFor(inputs, appConfig, { ...composeRules, readFile: (rel) => source.files[rel] ?? null, warn: (l) => out(` !     ${l}`) });
       },
-      rollout: (release, previous, out, live) => rollout(release, previous, ports, out, live),
+      // A release going live may turn the app's HTTPS redirect on or off (SLIPWAY_HTTPS_REDIRECT).
+      rollout: (release, previous, out, live) =>
+        rollout(release, previous, ports, out, () => {
+          live();
+          certs.sync().catch((e: Error) => logger.warn('certificate sync failed', { error: e.message }));
+        }),
+      resize: (release, service, replicas, out) => resize(release, service, replicas, ports, out),
+      carryScale: (app, services, previous) => autoscaler.replicasToCarry(app.id, services, previous),
     },
   });
   const queue = new DeployQueue({ redisUrl: config.redisUrl, prefix: config.queuePrefix, deployments: state.deployments, progress, run: pipeline, logger });
@@ -210,8 +281,25 @@ export async function startServer(config: Config, logger: Logger, options: Serve
   for (const d of reconciled.interrupted)
     if (d.trigger === 'webhook' && d.sha)
       void commitStatus(d, state.apps.byId(d.appId), d.sha, { state: 'failure', description: INTERRUPTED }).catch(() => undefined);
+  await runner.reconcile();
+  scheduler.start();
+  const autoscaler = new Autoscaler({
+    state,
+    averages: (app, ids, windowMs, now) => metrics.averages(app, ids, windowMs, now),
+    list: (app) => containers.listContainers({ app }),
+    enqueue: (d) => queue.enqueue(d),
+    timing: {
+      intervalMs: config.autoscaleInterval,
+      windowMs: config.autoscaleWindow,
+      samples: config.autoscaleSamples,
+      cooldownMs: config.autoscaleCooldown,
+      stabilizationMs: config.autoscaleStabilization,
+    },
+    logger,
+  });
   if (options.runDeploys !== false) queue.start();
   await queue.resumeQueued();
+  if (options.runDeploys !== false) autoscaler.start();
 
   let apiUrl = '';
   const app = createHttpApp({
@@ -228,6 +316,14 @@ export async function startServer(config: Config, logger: Logger, options: Serve
           const a = state.apps.find(name);
           if (!a) return null;
           return a.deployBranch === 'main' ? ['main', 'master'] : [a.deployBranch];
+        },
+      }),
+      '/metrics': prometheusRouter({
+        state,
+        open: config.metricsPublic,
+        render: () => {
+          const d = state.deployments.summary();
+          return metrics.prometheus({ deploys: d.deploys, deployDurations: d.durations, queued: d.queued, running: d.running, logLinesShipped: logs.linesShipped, extra: autoscaler.families() });
         },
       }),
       '/webhooks': webhookRouter({
@@ -247,7 +343,10 @@ export async function startServer(config: Config, logger: Logger, options: Serve
               docker,
               containers,
               networks,
-              removeRoute: (name) => routes.removeApp(name),
+              removeRoute: async (name) => {
+                await routes.removeApp(name);
+                await certs.appRemoved(name);
+              },
               networkName: appNetworkName,
               removeRepo: (name) => repos.remove(name),
               mirrorsDir: paths.mirrors,
@@ -269,7 +368,11 @@ export async function startServer(config: Config, logger: Logger, options: Serve
         const r = express.Router({ mergeParams: true });
         r.use(deployRouter({ state, progress, uploadsDir, maxUploadBytes: config.maxPushMb * 1024 * 1024, enqueue: (d) => queue.enqueue(d) }));
         r.use(repoRouter({ state, config, secretKey, containers }));
-        r.use('/logs', logsRouter(logs));
+        r.use(jobsRouter({ state, runner, scheduler }));
+        r.use('/logs', logsRouter(logs, (a, run) => runner.containerGlobs(state.apps.get(a), Number(run))));
+        r.use(tlsRouter({ domains, certs, acme }));
+        r.use('/metrics', metricsRouter({ state, metrics }));
+        r.use('/autoscale', autoscaleRouter({ state, autoscaler }));
         return r;
       })(),
     },
@@ -290,6 +393,10 @@ export async function startServer(config: Config, logger: Logger, options: Serve
   const url = `http://${config.host}:${port}`;
   apiUrl = url;
   logger.info('slipway listening', { url, dataDir: config.dataDir });
+  await routeApi(proxy, https ? config.apiDomain : undefined, { host: config.host, port }, apiDomain.removed);
+  if (https && config.apiDomain) await acme.domainAdded(null, config.apiDomain);
+  if (options.runDeploys !== false) certJobs.start();
+  const certScan = acme.startScanning();
 
   return {
     url,
@@ -299,8 +406,14 @@ export async function startServer(config: Config, logger: Logger, options: Serve
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       // Never let one part hold shutdown hostage; what is left is reconciled on the next start.
+      scheduler.stop();
+      await within(15_000, runner.close(), logger, 'job runs');
+      await within(5000, autoscaler.stop(), logger, 'autoscaler');
       await within(5000, queue.close(), logger, 'deploy queue');
+      await within(5000, certScan.stop(), logger, 'certificate scan');
+      await within(5000, certJobs.close(), logger, 'certificate jobs');
       await within(5000, logs.stop(), logger, 'log shippers');
+      await within(5000, metrics.stop(), logger, 'metrics collector');
       state.close();
     },
   };

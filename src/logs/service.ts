@@ -56,6 +56,8 @@ export class LogService {
   private readonly source: LogSource;
   private readonly committed = new EventEmitter();
   private version = 0;
+  /** Lines written to the store since start (slipway_log_lines_shipped_total). */
+  linesShipped = 0;
   private readonly following = new Map<string, Following>();
   private abort = new AbortController();
   private background: Promise<void>[] = [];
@@ -75,6 +77,7 @@ export class LogService {
     this.writer = new BatchWriter(
       (c) => {
         store.commit(c);
+        this.linesShipped += c.entries.length;
         this.version++;
         this.committed.emit('commit');
       },
@@ -182,6 +185,22 @@ export class LogService {
     await Promise.allSettled(containers.map((id) => this.following.get(id)?.done));
     await this.flush();
     return this.requireStore().forgetApp(app, containers, volumes);
+  }
+
+  /**
+   * Resolves once everything container `id` wrote is in the store (it stopped and was read to its
+   * end): true, or false after `timeoutMs`. A job's container is removed only after this.
+   */
+  async whenShipped(id: string, timeoutMs = 10_000): Promise<boolean> {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const f = this.following.get(id);
+      if (f) await Promise.race([f.done, sleep(Math.max(0, until - Date.now()))]);
+      await this.writer?.flush();
+      if (this.store?.containerCheckpoint(id)?.done) return true;
+      if (Date.now() >= until || !this.store) return false;
+      await sleep(50);
+    }
   }
 
   /** Waits until everything shipped so far is in the store (tests, shutdown). */
