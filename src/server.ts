@@ -1,6 +1,6 @@
 // Composition root: builds every stage's adapters from one Config, wires them together, and
 // starts the HTTP server. The only place that knows all the parts.
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import http from 'node:http';
 import path from 'node:path';
@@ -9,7 +9,7 @@ import { type Config, dataPaths } from './config.js';
 import type { Logger } from './log.js';
 import { openState, type State } from './state/index.js';
 import { createHttpApp } from './api/server.js';
-import { appLinks, appsRouter } from './api/apps-routes.js';
+import { appLinks, appsRouter, logRetention } from './api/apps-routes.js';
 import { deployRouter } from './api/deploy-routes.js';
 import { repoRouter } from './api/repo-routes.js';
 import { logsRouter } from './api/logs-routes.js';
@@ -25,6 +25,10 @@ import { gitRouter } from './source/git-http.js';
 import { loadOrCreateKey, openCredential } from './source/secrets.js';
 import { reportStatus } from './source/commit-status.js';
 import type { Provider } from './source/webhooks.js';
+import { RegistryGc } from './registry/gc.js';
+import { pruneReleases, type RetentionDeps } from './retention/releases.js';
+import { destroyApp } from './retention/destroy.js';
+import { appDiskUse } from './retention/disk.js';
 import { dockerRolloutPorts } from './deploy/ports.js';
 import { INTERRUPTED, reconcile } from './deploy/reconcile.js';
 import { appNetworkName } from './deploy/container-spec.js';
@@ -33,6 +37,7 @@ import { Uploads } from './queue/uploads.js';
 import { DeployQueue } from './queue/deploy-queue.js';
 import { createPipeline, type CommitStatusReporter } from './queue/pipeline.js';
 import { pipelineStages } from './stages.js';
+import { webhookIntake } from './queue/webhook-intake.js';
 import { LogService } from './logs/service.js';
 import { JobRunner } from './jobs/runner.js';
 import { Scheduler } from './jobs/scheduler.js';
@@ -113,12 +118,29 @@ export async function startServer(config: Config, logger: Logger, options: Serve
     listener: { added: (app, d) => acme.domainAdded(app, d), removed: (app) => certs.domainRemoved(app) },
   });
   const ports = dockerRolloutPorts({ docker, containers, networks, proxy: routes, config });
-  const repos = new GitRepos(paths.repos);
-  const progress = new DeployProgress(path.join(config.dataDir, 'deploys'));
+  const repos = new GitRepos(paths.repos, config.maxPushMb * 1024 * 1024);
+  const progress = new DeployProgress(path.join(config.dataDir, 'deploys'), (id, e) =>
+    logger.error('deploy output could not be stored (is the disk full?); it still streams live', { deployment: id, error: (e as Error).message }),
+  );
   progress.removeStale((id) => state.deployments.has(id));
   const uploads = new Uploads(path.join(config.dataDir, 'uploads'));
+  const gc = new RegistryGc({
+    bin: config.registryBin,
+    configFile: config.registryConfig ?? (existsSync(paths.registryConfig) ? paths.registryConfig : null),
+    logger,
+  });
   const ownsApp = (app: string) => state.apps.find(app) !== undefined;
-  const logs = new LogService({ docker, config, logger, ownsApp });
+  const logs = new LogService({
+    docker,
+    config,
+    logger,
+    ownsApp,
+    retentionFor: (name) => {
+      const a = state.apps.find(name);
+      const limits = a ? logRetention(config, a) : { mb: config.appLogRetentionMb, days: config.logRetentionDays };
+      return { maxBytes: limits.mb * 1024 * 1024, maxAgeDays: limits.days };
+    },
+  });
   await logs.start();
   const metrics = new MetricsService({
     config,
@@ -157,12 +179,22 @@ export async function startServer(config: Config, logger: Logger, options: Serve
     }
     await reportStatus({ provider, repoUrl: app.repoUrl, sha, token, apiBase: config.statusApiUrl, logger, ...update });
   };
+  const retention: RetentionDeps = {
+    state,
+    docker,
+    registry: config.registry,
+    gc,
+    removeOutput: (id) => progress.remove(id),
+    keepReleases: config.keepReleases,
+    logger,
+  };
   const pipeline = createPipeline({
     state,
     buildsDir: paths.builds,
     appUrl: (app) => appLinks(config, app).url,
     logLine: (app, service, line) => void logs.append({ app, service, stream: service, line }).catch(() => undefined),
     commitStatus,
+    retain: (app, out) => pruneReleases(retention, app, out),
     released: (a, _version, d, out) => {
       runner.runOnDeploy(a, d.trigger, out);
       scheduler.refresh();
@@ -176,6 +208,8 @@ export async function startServer(config: Config, logger: Logger, options: Serve
         secretKey,
         appConfig: (id) => state.apps.config(id),
         servingSha: (id) => state.releases.current(id)?.sha ?? null,
+        // No registry garbage collection runs while a release is pushed.
+        duringPush: (push) => gc.duringPush(push),
         // A release going live may turn the app's HTTPS redirect on or off (SLIPWAY_HTTPS_REDIRECT).
         onLive: () => void certs.sync().catch((e: Error) => logger.warn('certificate sync failed', { error: e.message })),
       }),
@@ -249,16 +283,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
       }),
       '/webhooks': webhookRouter({
         findApp: (name) => state.apps.find(name),
-        seenDelivery: (a, id) => state.deliveries.seen(a.id, id),
-        enqueue: async (a, push, deliveryId) => {
-          const d = state.db.transaction(() => {
-            const row = state.deployments.create(a.id, { trigger: 'webhook', sha: push.sha, ref: push.ref, params: { deliveryId, provider: push.provider } });
-            state.deliveries.record(a.id, deliveryId, push.provider, row.id);
-            return row;
-          })();
-          await queue.enqueue(d);
-          return { deploymentId: d.id };
-        },
+        ...webhookIntake(state, (d) => queue.enqueue(d)),
         logger,
       }),
     },
@@ -266,19 +291,37 @@ export async function startServer(config: Config, logger: Logger, options: Serve
       '/apps': appsRouter({
         config,
         state,
-        destroyApp: async (a) => {
-          for (const c of await ports.list(a.name)) await ports.remove(c, 0);
-          for (const c of await containers.listContainers({ app: a.name, all: true })) await containers.removeContainer(c.id);
-          await routes.removeApp(a.name);
-          await certs.appRemoved(a.name);
-          await networks.removeNetwork(appNetworkName(a.name)).catch(() => undefined);
-          await networks.removeVolumes(a.name).catch(() => undefined);
-          repos.remove(a.name);
-        },
+        destroyApp: (a) =>
+          destroyApp(
+            {
+              state,
+              docker,
+              containers,
+              networks,
+              removeRoute: async (name) => {
+                await routes.removeApp(name);
+                await certs.appRemoved(name);
+              },
+              networkName: appNetworkName,
+              removeRepo: (name) => repos.remove(name),
+              mirrorsDir: paths.mirrors,
+              forgetLogs: (name, ids, volumes) => logs.forgetApp(name, ids, volumes),
+              removeOutput: (id) => progress.remove(id),
+              registry: config.registry,
+              gc,
+              logger,
+            },
+            a,
+          ),
+        diskUse: (a) =>
+          appDiskUse({ docker, state, logStoreBytes: (name) => logs.appBytes(name), outputFile: (id) => progress.file(id) }, a).catch((e: unknown) => {
+            logger.warn('disk use unavailable', { app: a.name, error: (e as Error).message });
+            return null;
+          }),
       }),
       '/apps/:app': (() => {
         const r = express.Router({ mergeParams: true });
-        r.use(deployRouter({ state, progress, uploads, enqueue: (d) => queue.enqueue(d) }));
+        r.use(deployRouter({ state, progress, uploads, maxUploadBytes: config.maxPushMb * 1024 * 1024, enqueue: (d) => queue.enqueue(d) }));
         r.use(repoRouter({ state, config, secretKey, containers }));
         r.use(jobsRouter({ state, runner, scheduler }));
         r.use('/logs', logsRouter(logs, (a, run) => runner.containerGlobs(state.apps.get(a), Number(run))));
@@ -289,12 +332,14 @@ export async function startServer(config: Config, logger: Logger, options: Serve
       })(),
     },
     health: () => ({ version: '0.1.0' }),
+    unauthenticatedTimeoutSeconds: config.unauthenticatedTimeoutSeconds,
   });
 
-  const server = http.createServer(app);
-  // Pushes wait for build + deploy; never cut a long request short.
+  // Pushes wait for build + deploy: no overall request timeout, but an unauthenticated request
+  // must arrive in time (src/api/deadline.ts), headers included (checked every second).
+  const server = http.createServer({ connectionsCheckingInterval: 1000 }, app);
   server.requestTimeout = 0;
-  server.headersTimeout = 60_000;
+  server.headersTimeout = config.unauthenticatedTimeoutSeconds * 1000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());

@@ -30,6 +30,8 @@ export interface StagesDeps {
   servingSha(appId: number): string | null;
   /** Called when a release has gone live, after the pipeline has recorded it. */
   onLive?: () => void;
+  /** Runs a registry push (the registry's garbage collection waits for it). */
+  duringPush?: <T>(push: () => Promise<T>) => Promise<T>;
 }
 
 export function pipelineStages(deps: StagesDeps): PipelineStages {
@@ -90,7 +92,8 @@ export function pipelineStages(deps: StagesDeps): PipelineStages {
           check: (inputs) => void servicesFor({ ...inputs, exposedPort: null }, appConfig, rules),
         }),
       );
-      const image = await pushRelease(docker, built, { registry: config.registry, version, progress: out, signal });
+      const push = () => pushRelease(docker, built, { registry: config.registry, version, progress: out, signal });
+      const image = await (deps.duringPush ? deps.duringPush(push) : push());
       const services = servicesFor(built, appConfig, { ...rules, warn: (l) => out(` !     ${l}`) });
       if (!services.some((s) => s.role === 'web')) out(' !     no web process: workers run, no route (add a `web` process to serve HTTP)');
       const serviceSource = built.compose ? { compose: built.compose, files, exposedPort: built.exposedPort, appJson: built.appJson } : null;

@@ -6,7 +6,7 @@
 // worker slot: it is parked in BullMQ's delayed set and promoted when the app's deploy ends.
 import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
-import { Superseded, TransientError, UserError, errorMessage } from '../errors.js';
+import { DiskFullError, Superseded, TransientError, UserError, errorMessage, isDiskFull } from '../errors.js';
 import { DeployDeadline } from '../deadline.js';
 import type { Logger } from '../log.js';
 import type { DeploymentRow, Deployments } from '../state/deployments.js';
@@ -206,8 +206,10 @@ export class DeployQueue {
       const result = await this.deps.run(d, out, deadline).finally(() => deadline.dispose());
       deployments.update(d.id, { status: 'succeeded', releaseVersion: result.release ?? null });
       done({ status: 'succeeded', release: result.release });
-    } catch (e) {
-      if (e instanceof Superseded) return skip(e.message, e.message);
+    } catch (caught) {
+      if (caught instanceof Superseded) return skip(caught.message, caught.message);
+      // A full disk anywhere on the way (a log, the state DB) is said as such, never retried.
+      const e = isDiskFull(caught) && !(caught instanceof UserError) ? new DiskFullError('the deploy could not store its data', caught) : caught;
       const message = errorMessage(e);
       const retriable = !(e instanceof UserError) && job.attemptsMade + 1 < (job.opts.attempts ?? 1);
       if (retriable) {
@@ -216,7 +218,13 @@ export class DeployQueue {
         deployments.update(d.id, { status: 'queued' });
         throw e instanceof TransientError ? e : new TransientError(message);
       }
-      deployments.update(d.id, { status: 'failed', error: message });
+      // Recording the failure may itself fail (the state DB on a full disk): the outcome still
+      // reaches everyone following this deploy.
+      try {
+        deployments.update(d.id, { status: 'failed', error: message });
+      } catch (e2) {
+        logger.error('could not record a failed deploy', { deployment: d.id, error: errorMessage(e2) });
+      }
       for (const line of message.split('\n')) out(` !     ${line}`);
       done({ status: 'failed', error: message });
       if (e instanceof UserError) throw new UnrecoverableError(message);

@@ -218,7 +218,12 @@ export const MIGRATIONS: string[] = [
     certs_auto INTEGER NOT NULL
   );
   `,
-  // 8: webhook deliveries are deduplicated per app: one repository may feed several apps, and
+  // 8: an app's own log retention (null: the server's per-app default)
+  `
+  ALTER TABLE apps ADD COLUMN log_retention_mb REAL;
+  ALTER TABLE apps ADD COLUMN log_retention_days REAL;
+  `,
+  // 9: webhook deliveries are deduplicated per app: one repository may feed several apps, and
   // each gets its own deploy of a delivery
   `
   CREATE TABLE webhook_deliveries_new (
