@@ -43,6 +43,8 @@ export interface RunningServer {
   url: string;
   port: number;
   state: State;
+  /** The express app the server runs (tests enumerate its routes). */
+  http: express.Express;
   close(): Promise<void>;
 }
 
@@ -255,6 +257,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
     url,
     port,
     state,
+    http: app,
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

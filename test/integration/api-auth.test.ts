@@ -1,0 +1,45 @@
+// Who gets in, against a real server: every /api route (read from the express router itself, so a
+// route added later is covered too) refuses a request without a token and one with HTTP Basic
+// credentials, even valid ones — only git takes Basic, because git clients need it.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fillParams, listRoutes } from '../helpers/routes.js';
+import { startTestServer, uniqueName, type TestServer } from '../helpers/server.js';
+
+let s: TestServer;
+let app: string;
+before(async () => {
+  s = await startTestServer();
+  app = uniqueName('auth');
+  assert.equal((await s.api('/api/apps', { method: 'POST', body: JSON.stringify({ name: app }) })).status, 201);
+});
+after(async () => {
+  await s?.stop();
+});
+
+const basic = (password: string) => 'Basic ' + Buffer.from(`git:${password}`).toString('base64');
+
+test('every /api route answers 401 without a token and with HTTP Basic (even with a valid token as password)', async () => {
+  const routes = listRoutes(s.http).filter((r) => r.path.startsWith('/api/'));
+  // The enumeration itself must see the API, or this test would pass by checking nothing.
+  for (const known of ['GET /api/apps', 'POST /api/apps/:app/deploys', 'POST /api/apps/:app/config', 'GET /api/apps/:app/logs'])
+    assert.ok(routes.some((r) => `${r.method} ${r.path}` === known), `${known} not found among ${JSON.stringify(routes)}`);
+  assert.ok(routes.length >= 15, `only ${routes.length} routes found`);
+  for (const r of routes) {
+    const url = s.url + fillParams(r.path, { app, id: '1' });
+    const none = await fetch(url, { method: r.method });
+    assert.equal(none.status, 401, `${r.method} ${r.path} without a token`);
+    const withBasic = await fetch(url, { method: r.method, headers: { authorization: basic(s.token) } });
+    assert.equal(withBasic.status, 401, `${r.method} ${r.path} with Basic credentials`);
+    assert.match(((await withBasic.json()) as { error: string }).error, /Bearer/);
+  }
+});
+
+test('the git endpoint takes Basic credentials (password = a token); the API takes the same token as a bearer', async () => {
+  const refs = await fetch(`${s.url}/git/${app}.git/info/refs?service=git-upload-pack`, { headers: { authorization: basic(s.token) } });
+  assert.equal(refs.status, 200);
+  assert.match(refs.headers.get('content-type') ?? '', /git-upload-pack-advertisement/);
+  await refs.arrayBuffer();
+  assert.equal((await fetch(`${s.url}/git/${app}.git/info/refs?service=git-upload-pack`)).status, 401);
+  assert.equal((await s.api('/api/apps')).status, 200);
+});
