@@ -43,3 +43,18 @@ test('the git endpoint takes Basic credentials (password = a token); the API tak
   assert.equal((await fetch(`${s.url}/git/${app}.git/info/refs?service=git-upload-pack`)).status, 401);
   assert.equal((await s.api('/api/apps')).status, 200);
 });
+
+test('webhook endpoints answer an unknown app exactly as a known one with a wrong signature (app names cannot be listed)', async () => {
+  const body = JSON.stringify({ ref: 'refs/heads/main', after: 'a'.repeat(40) });
+  const probe = async (name: string) => {
+    const r = await fetch(`${s.url}/webhooks/github/${name}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-github-delivery': uniqueName('d'), 'x-hub-signature-256': 'sha256=' + '0'.repeat(64) },
+      body,
+    });
+    return { status: r.status, body: (await r.text()).split(name).join('APP') };
+  };
+  const known = await probe(app);
+  assert.equal(known.status, 401);
+  assert.deepEqual(await probe(uniqueName('nosuch')), known);
+});
