@@ -58,3 +58,24 @@ test('webhook endpoints answer an unknown app exactly as a known one with a wron
   assert.equal(known.status, 401);
   assert.deepEqual(await probe(uniqueName('nosuch')), known);
 });
+
+test('a stored repository token never follows the repo URL to another host; the same host keeps it', async () => {
+  const connect = async (body: Record<string, string>) => {
+    const r = await s.api(`/api/apps/${app}/connect`, { method: 'POST', body: JSON.stringify({ branch: 'main', ...body }) });
+    assert.equal(r.status, 200);
+    return ((await r.json()) as { credential: string }).credential;
+  };
+  const stored = () => s.state.apps.get(app).repoCredential;
+  assert.equal(await connect({ repo: 'https://github.com/acme/demo.git', token: 'ghp_secret0123456789' }), 'new');
+  const sealed = stored();
+  assert.ok(sealed);
+  assert.equal(await connect({ repo: 'https://GitHub.com/acme/other.git' }), 'kept');
+  assert.equal(stored(), sealed);
+  for (const elsewhere of ['https://attacker.example/acme/demo.git', 'https://github.com:8443/acme/demo.git', 'git@github.com:acme/demo.git']) {
+    assert.equal(await connect({ repo: 'https://github.com/acme/demo.git', token: 'ghp_secret0123456789' }), 'new');
+    assert.equal(await connect({ repo: elsewhere }), 'dropped', elsewhere);
+    assert.equal(stored(), null, `the token must not be kept for ${elsewhere}`);
+  }
+  const cli = await s.cli(['apps:connect', app, '--repo', 'https://gitlab.example/acme/demo.git']);
+  assert.equal(cli.code, 0, cli.stderr);
+});
