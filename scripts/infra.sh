@@ -6,6 +6,9 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 mkdir -p "$RUN_DIR" "$SLIPWAY_DATA/registry" "$SLIPWAY_DATA/redis"
+# The data dir holds state, secrets, logs and the registry's storage: its owner's only, re-asserted
+# on every run (an older install made it 0755).
+chmod 700 "$SLIPWAY_DATA"
 
 # --- packages -------------------------------------------------------------------------------
 PACKAGES=(docker.io docker-registry redis-server haproxy git debootstrap curl ca-certificates)

@@ -23,7 +23,7 @@ import { appProxy } from './proxy/app-proxy.js';
 import { GitRepos } from './source/repos.js';
 import { gitRouter } from './source/git-http.js';
 import { fetchRevision } from './source/fetch.js';
-import { loadOrCreateKey, openCredential } from './source/secrets.js';
+import { loadOrCreateKey, openCredential, stateSealer } from './source/secrets.js';
 import { reportStatus } from './source/commit-status.js';
 import type { Provider } from './source/webhooks.js';
 import { extractUpload } from './build/upload.js';
@@ -70,10 +70,12 @@ export interface ServerOptions {
 
 export async function startServer(config: Config, logger: Logger, options: ServerOptions = {}): Promise<RunningServer> {
   const paths = dataPaths(config);
+  // Private to Slipway's user, also when it already existed with a looser mode (older installs).
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  const state = openState(paths.stateDb);
-  ensureAdminToken(state, paths.adminToken);
+  chmodSync(config.dataDir, 0o700);
   const secretKey = loadOrCreateKey(paths.secretKey);
+  const state = openState(paths.stateDb, stateSealer(secretKey));
+  ensureAdminToken(state, paths.adminToken);
 
   const docker = createDocker(config);
   const containers = new Containers(docker);

@@ -4,6 +4,7 @@ import { Builds } from './builds.js';
 import { type Db, openDb } from './db.js';
 import { Deployments } from './deployments.js';
 import { Releases } from './releases.js';
+import type { Sealer } from './sealer.js';
 import { Tokens } from './tokens.js';
 
 export interface State {
@@ -16,12 +17,13 @@ export interface State {
   close(): void;
 }
 
-export function openState(file: string): State {
-  const db = openDb(file);
+/** `sealer` encrypts what is secret at rest (see sealer.ts); the server builds it on DATA/secret.key. */
+export function openState(file: string, sealer: Sealer): State {
+  const db = openDb(file, { sealer });
   return {
     db,
-    apps: new Apps(db),
-    releases: new Releases(db),
+    apps: new Apps(db, sealer),
+    releases: new Releases(db, sealer),
     builds: new Builds(db),
     deployments: new Deployments(db),
     tokens: new Tokens(db),
