@@ -175,6 +175,4 @@ export const LABELS = {
   role: 'slipway.role',
   /** `web`/`worker` for service containers, `release`/`predeploy`/`postdeploy`/`run` for one-offs. */
   kind: 'slipway.kind',
-  /** JSON array of LogFileMount, so a restarted shipper knows what to tail. */
-  logFiles: 'slipway.logs.files',
 } as const;

@@ -88,7 +88,17 @@ export async function startServer(config: Config, logger: Logger, options: Serve
   const progress = new DeployProgress(path.join(config.dataDir, 'deploys'));
   progress.removeStale((id) => state.deployments.has(id));
   const uploadsDir = path.join(config.dataDir, 'uploads');
-  const logs = new LogService({ docker, config, logger, ownsApp: (app) => state.apps.find(app) !== undefined });
+  const logs = new LogService({
+    docker,
+    config,
+    logger,
+    ownsApp: (app) => state.apps.find(app) !== undefined,
+    // Which files a container's log volumes hold comes from its stored release, not its labels.
+    servicesOf: (app, version) => {
+      const a = state.apps.find(app);
+      return (a && state.releases.find(a.id, version)?.services) ?? null;
+    },
+  });
   await logs.start();
 
   // Only apps connected with a token can set statuses; the provider is the webhook's.

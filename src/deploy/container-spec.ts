@@ -117,11 +117,10 @@ export function containerCreateOptions(input: ServiceContainerInput): ContainerC
     [LABELS.role]: s.role,
     [LABELS.kind]: s.role,
   });
-  if (color) labels[LABELS.color] = color;
-  else delete labels[LABELS.color];
+  // Set even when empty: Docker copies an image's LABELs onto the container, and a Dockerfile's
+  // `LABEL slipway.color=blue` must not make a worker look like a web color.
+  labels[LABELS.color] = color ?? '';
   const logMounts = logFileMounts(name, s.logFiles);
-  if (logMounts.length) labels[LABELS.logFiles] = JSON.stringify(logMounts);
-  else delete labels[LABELS.logFiles];
 
   const volumeLabels = { [LABELS.app]: app };
   const mounts: Mount[] = [
@@ -203,7 +202,8 @@ export function oneOffCreateOptions(input: OneOffInput): ContainerCreateSpec {
     Image: release.imageRef,
     Cmd: ['sh', '-c', input.command],
     Env: toEnvList(env),
-    Labels: { [LABELS.app]: app, [LABELS.release]: String(release.version), [LABELS.kind]: kind },
+    // Every Slipway label set, so none comes from the image's LABELs (see containerCreateOptions).
+    Labels: { [LABELS.app]: app, [LABELS.release]: String(release.version), [LABELS.kind]: kind, [LABELS.service]: kind, [LABELS.role]: '', [LABELS.color]: '' },
     HostConfig: {
       NetworkMode: network,
       RestartPolicy: { Name: '' },

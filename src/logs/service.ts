@@ -12,6 +12,7 @@ import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import { type LogEntry, type LogFilters, type LogSink, isoNano } from './entry.js';
 import { LABELS } from '../domain.js';
+import { declaredLogFiles, type ReleaseServices } from './file-mounts.js';
 import { LokiSink, forwardToSink } from './loki.js';
 import type { LogSource, ShippedContainer } from './ports.js';
 import { shipContainer, type ShipperDeps } from './shipper.js';
@@ -31,6 +32,8 @@ export interface LogServiceDeps {
   pruneEveryMs?: number;
   /** Which apps' containers this Slipway ships (its own); default: every Slipway container. */
   ownsApp?: (app: string) => boolean;
+  /** A stored release's services, which say which log files to tail; without it none are. */
+  servicesOf?: ReleaseServices;
 }
 
 /** Where the pipeline writes its output, line by line (service `build` or `deploy`). */
@@ -210,6 +213,7 @@ export class LogService {
       containerCheckpoint: (id) => store.containerCheckpoint(id),
       fileCheckpoints: (v) => store.fileCheckpoints(v),
       filePollMs: this.deps.filePollMs ?? 500,
+      logFiles: (c) => (this.deps.servicesOf ? declaredLogFiles(c, this.deps.servicesOf) : []),
     };
   }
 

@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { serviceSpec } from '../../helpers/specs.js';
+import { logFileMounts } from '../../../src/logs/file-mounts.js';
 import {
   appNetworkName,
   containerCreateOptions,
@@ -38,7 +39,8 @@ test('a web replica runs the release image, named by color and index', () => {
 test('a worker is named after its release and carries no color', () => {
   const o = containerCreateOptions(input({ service: service({ name: 'worker', role: 'worker', port: undefined, health: { kind: 'none' } }), color: null }));
   assert.equal(o.name, 'slipway-demo-worker-v7-1');
-  assert.equal(o.Labels['slipway.color'], undefined);
+  // Empty, not absent: an image's `LABEL slipway.color=blue` would otherwise reach the container.
+  assert.equal(o.Labels['slipway.color'], '');
   assert.equal(o.Labels['slipway.kind'], 'worker');
   assert.equal(envOf(o.Env).PORT, undefined);
 });
@@ -90,10 +92,10 @@ test('labels: Slipway labels identify the container and cannot be overridden by 
   });
 });
 
-test('declared log files get a volume per directory and a label the shipper reads', () => {
+test('declared log files get a volume per directory, and no label (the shipper reads the stored release)', () => {
   const o = containerCreateOptions(input({ service: service({ logFiles: ['/app/log/*.log', '/app/log/*.txt', '/var/log/x/*.log'] }) }));
-  const mounts = JSON.parse(o.Labels['slipway.logs.files']!) as { volume: string; target: string; pattern: string }[];
-  assert.deepEqual(mounts, [
+  assert.equal(o.Labels['slipway.logs.files'], undefined);
+  assert.deepEqual(logFileMounts(o.name, ['/app/log/*.log', '/app/log/*.txt', '/var/log/x/*.log']), [
     { volume: 'slipway-demo-web-blue-1-logs0', target: '/app/log', pattern: '*.log,*.txt' },
     { volume: 'slipway-demo-web-blue-1-logs1', target: '/var/log/x', pattern: '*.log' },
   ]);
@@ -105,10 +107,6 @@ test('declared log files get a volume per directory and a label the shipper read
       ['volume', 'slipway-demo-web-blue-1-logs1', '/var/log/x', false, 'demo'],
     ],
   );
-});
-
-test('no log files, no logs label', () => {
-  assert.equal(containerCreateOptions(input()).Labels['slipway.logs.files'], undefined);
 });
 
 test('named volumes are scoped to the app; binds pass through as declared', () => {
@@ -200,7 +198,7 @@ test('a one-off runs `sh -c command` in the release image on the app network, ke
   assert.equal(o.HostConfig.NetworkMode, 'slipway-demo');
   assert.equal(o.HostConfig.AutoRemove, false);
   assert.deepEqual(o.HostConfig.RestartPolicy, { Name: '' });
-  assert.deepEqual(o.Labels, { 'slipway.app': 'demo', 'slipway.release': '7', 'slipway.kind': 'release' });
+  assert.deepEqual(o.Labels, { 'slipway.app': 'demo', 'slipway.release': '7', 'slipway.kind': 'release', 'slipway.service': 'release', 'slipway.role': '', 'slipway.color': '' });
   const env = envOf(o.Env);
   assert.equal(env.DATABASE_URL, 'postgres://db/x');
   assert.equal(env.SLIPWAY_RELEASE, 'v7');
