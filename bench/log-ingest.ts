@@ -51,7 +51,7 @@ function onlyOurs(inner: LogSource): LogSource {
         if (c && ours(c.labels)) yield id;
       }
     },
-    volumePath: (name) => inner.volumePath(name),
+    volume: (name) => inner.volume(name),
   };
 }
 

@@ -14,6 +14,16 @@ export interface LogFileMount {
   pattern: string;
 }
 
+/**
+ * `slipway-logs_demo_web_blue_1_0`: a prefix of its own, so no compose volume (`slipway_APP_NAME`,
+ * any NAME) can be called the same. A container made before the `_` names keeps the volumes it
+ * was created with (`slipway-demo-web-blue-1-logs0`).
+ */
+export function logVolumeName(containerName: string, i: number): string {
+  if (!containerName.startsWith('slipway_')) return `${containerName}-logs${i}`;
+  return `slipway-logs_${containerName.slice('slipway_'.length)}_${i}`;
+}
+
 export function logFileMounts(containerName: string, globs: string[]): LogFileMount[] {
   const byDir = new Map<string, string[]>();
   for (const g of globs) {
@@ -23,7 +33,7 @@ export function logFileMounts(containerName: string, globs: string[]): LogFileMo
     byDir.set(dir, list);
   }
   return [...byDir.entries()].map(([dir, patterns], i) => ({
-    volume: `${containerName}-logs${i}`,
+    volume: logVolumeName(containerName, i),
     target: dir,
     pattern: patterns.join(','),
   }));

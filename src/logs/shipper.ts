@@ -99,11 +99,16 @@ async function tailFiles(c: ShippedContainer, meta: ContainerMeta, deps: Shipper
   if (!mounts.length) return;
   const tails: FileTail[] = [];
   for (const mount of mounts) {
-    const hostDir = await deps.source.volumePath(mount.volume).catch(() => null);
-    if (!hostDir) {
+    const volume = await deps.source.volume(mount.volume).catch(() => null);
+    if (!volume) {
       deps.logger.warn('log volume not found; its files are not shipped', { container: meta.container, volume: mount.volume });
       continue;
     }
+    if (volume.app !== meta.app) {
+      deps.logger.warn("log volume is not the container's app's; not tailed", { container: meta.container, volume: mount.volume, owner: volume.app });
+      continue;
+    }
+    const hostDir = volume.path;
     await deps.flush();
     const onRefused = (file: string, why: string) => deps.logger.warn('log file not shipped', { container: meta.container, file, why });
     tails.push(new FileTail({ mount, hostDir, meta, checkpoints: deps.fileCheckpoints(mount.volume), write: deps.write, onRefused }));

@@ -1,0 +1,103 @@
+// Two apps whose Docker names used to collide — app foo with service bar-web and volume bar-data,
+// app foo-bar with service web and volume data (both `slipway-foo-bar-web-blue-1`,
+// `slipway-foo-bar-data` before) — deploy side by side on the real engine: each serves its own
+// body from its own volume, and redeploying one leaves the other's containers untouched. A volume
+// an older Slipway made for an app (`slipway-APP-NAME`) is adopted with its data; one labelled as
+// another app's is not.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Docker from 'dockerode';
+import { getViaProxy } from '../helpers/http.js';
+import { startTestServer, uniqueName, type TestServer } from '../helpers/server.js';
+
+const docker = new Docker({ socketPath: '/var/run/docker.sock' });
+let s: TestServer;
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'slipway-names-'));
+const apps: string[] = [];
+const volumes: string[] = [];
+
+before(async () => {
+  s = await startTestServer({ drainSeconds: 0 });
+});
+after(async () => {
+  for (const app of apps) await s.api(`/api/apps/${app}?confirm=${app}`, { method: 'DELETE' }).catch(() => undefined);
+  for (const v of volumes) await docker.getVolume(v).remove().catch(() => undefined);
+  await s?.stop();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+/** An app with one web service `service` that keeps `volume` at /data and serves what is in it. */
+function appDir(app: string, service: string, volume: string): string {
+  const dir = path.join(tmp, app);
+  mkdirSync(dir);
+  writeFileSync(path.join(dir, 'Dockerfile'), 'FROM node:18-slim\nWORKDIR /app\nCOPY server.js .\nCMD ["node", "server.js"]\n');
+  writeFileSync(
+    path.join(dir, 'server.js'),
+    `const fs = require('fs');\n` +
+      `if (!fs.existsSync('/data/owner')) fs.writeFileSync('/data/owner', ${JSON.stringify(app)});\n` +
+      `require('http').createServer((q, r) => r.end('app=' + process.env.SLIPWAY_APP + ' data=' + fs.readFileSync('/data/owner', 'utf8') + ' ' + (process.env.V || ''))).listen(process.env.PORT);\n`,
+  );
+  writeFileSync(
+    path.join(dir, 'docker-compose.yml'),
+    `services:\n  ${service}:\n    build: .\n    labels:\n      slipway.role: web\n    volumes:\n      - ${volume}:/data\nvolumes:\n  ${volume}: {}\n`,
+  );
+  return dir;
+}
+
+async function create(app: string): Promise<void> {
+  apps.push(app);
+  assert.equal((await s.api('/api/apps', { method: 'POST', body: JSON.stringify({ name: app }) })).status, 201);
+}
+
+async function deploy(app: string, dir: string): Promise<void> {
+  const r = await s.cli(['deploy', app, dir]);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+}
+
+const served = async (app: string) => (await getViaProxy(s.config.httpPort, `${app}.localhost`)).body;
+const containerIds = async (app: string) =>
+  (await docker.listContainers({ all: true, filters: { label: [`slipway.app=${app}`] } })).map((c) => `${c.Id} ${c.State}`).sort();
+
+test('app foo (service bar-web, volume bar-data) and app foo-bar (service web, volume data) run side by side', async () => {
+  const foo = uniqueName('nm');
+  const fooBar = `${foo}-bar`;
+  await create(foo);
+  await create(fooBar);
+  await deploy(foo, appDir(foo, 'bar-web', 'bar-data'));
+  await deploy(fooBar, appDir(fooBar, 'web', 'data'));
+  assert.equal(await served(foo), `app=${foo} data=${foo} `);
+  assert.equal(await served(fooBar), `app=${fooBar} data=${fooBar} `);
+
+  // Redeploying foo-bar (a config change: new containers, old ones stopped) leaves foo's alone.
+  const fooBefore = await containerIds(foo);
+  assert.equal(fooBefore.length, 1);
+  assert.match(fooBefore[0]!, / running$/);
+  const set = await s.cli(['config:set', fooBar, 'V=2']);
+  assert.equal(set.code, 0, set.stdout + set.stderr);
+  assert.equal(await served(fooBar), `app=${fooBar} data=${fooBar} 2`);
+  assert.deepEqual(await containerIds(foo), fooBefore);
+  assert.equal(await served(foo), `app=${foo} data=${foo} `);
+});
+
+test('a volume an older Slipway made for the app (slipway-APP-NAME) is adopted with its data; one labelled as another app\'s is not', async () => {
+  const app = uniqueName('nmold');
+  await create(app);
+  const legacy = `slipway-${app}-data`;
+  volumes.push(legacy);
+  await docker.createVolume({ Name: legacy, Labels: { 'slipway.app': app } });
+  writeFileSync(path.join((await docker.getVolume(legacy).inspect()).Mountpoint, 'owner'), 'kept-from-before-the-upgrade');
+  await deploy(app, appDir(app, 'web', 'data'));
+  assert.equal(await served(app), `app=${app} data=kept-from-before-the-upgrade `);
+
+  const other = uniqueName('nmoth');
+  await create(other);
+  const theirs = `slipway-${other}-data`;
+  volumes.push(theirs);
+  await docker.createVolume({ Name: theirs, Labels: { 'slipway.app': `${other}-x` } });
+  writeFileSync(path.join((await docker.getVolume(theirs).inspect()).Mountpoint, 'owner'), 'not yours');
+  await deploy(other, appDir(other, 'web', 'data'));
+  assert.equal(await served(other), `app=${other} data=${other} `);
+});
