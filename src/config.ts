@@ -147,5 +147,7 @@ export function dataPaths(config: Config) {
     haproxy: path.join(d, 'haproxy'),
     run: path.join(d, 'run'),
     secretKey: path.join(d, 'secret.key'),
+    /** Digests of the seeded base images (scripts/base-images.sh writes it). */
+    baseImages: path.join(d, 'base-images.json'),
   };
 }

@@ -60,6 +60,12 @@ export interface BuiltImage {
   exposedPort: number | null;
 }
 
+/** `repo@sha256:…` or a bare image id `sha256:…`: names one image for good. A tag can be moved
+ *  by whoever can push to the registry, so releases never run one. */
+export function isPinnedImage(ref: string): boolean {
+  return /^[^\s@]+@sha256:[0-9a-f]{64}$/.test(ref) || /^sha256:[0-9a-f]{64}$/.test(ref);
+}
+
 /** An image stored in the registry. Deploys run `ref` (by digest), never a moving tag. */
 export interface ImageRef {
   /** `127.0.0.1:5000/demo` */
@@ -93,8 +99,11 @@ export interface ServiceSpec {
   name: string;
   /** `web` services get PORT, a route and blue-green; workers are replaced in place. */
   role: 'web' | 'worker';
-  /** A compose `image:` to run instead of the app's built image. */
+  /** A compose `image:` to run instead of the app's built image — pinned when the release is
+   *  made (`redis@sha256:…`, or a local image id), so a rollback runs the very same image. */
   image?: string;
+  /** The compose `image:` as written (`redis:7`) when `image` holds its pin. */
+  imageTag?: string;
   command?: string[];
   entrypoint?: string[];
   environment: Record<string, string>;

@@ -28,8 +28,11 @@ import { reportStatus } from './source/commit-status.js';
 import type { Provider } from './source/webhooks.js';
 import { extractUpload } from './build/upload.js';
 import { buildRevision, readOptional } from './build/build.js';
-import { pushRelease } from './registry/push.js';
-import { releaseCommand, servicesFor } from './deploy/services.js';
+import { checkBaseImages, readBaseImages } from './build/base-images.js';
+import { inspectImage } from './docker/images.js';
+import { tagDigest } from './registry/api.js';
+import { pinImage, pushRelease } from './registry/push.js';
+import { pinServiceImages, releaseCommand, servicesFor } from './deploy/services.js';
 import { dockerRolloutPorts } from './deploy/ports.js';
 import { rollout } from './deploy/rollout.js';
 import { INTERRUPTED, reconcile } from './deploy/reconcile.js';
@@ -171,16 +174,19 @@ export async function startServer(config: Config, logger: Logger, options: Serve
           progress: out,
           // The image's EXPOSE is not known yet; it only picks a port, it can't make a file invalid.
           check: (inputs) => void servicesFor({ ...inputs, exposedPort: null }, appConfig, rules),
+          checkBaseImages: (refs, say) =>
+            checkBaseImages(refs, { records: readBaseImages(paths.baseImages), registryDigest: tagDigest, localDigests: async (ref) => (await inspectImage(docker, ref))?.repoDigests ?? null }, say),
         });
         const image = await pushRelease(docker, built, { registry: config.registry, version, progress: out });
-        const services = servicesFor(built, appConfig, { ...rules, warn: (l) => out(` !     ${l}`) });
+        const services = await pinServiceImages(servicesFor(built, appConfig, { ...rules, warn: (l) => out(` !     ${l}`) }), [], (image) => pinImage(docker, image, out));
         if (!services.some((s) => s.role === 'web')) out(' !     no web process: workers run, no route (add a `web` process to serve HTTP)');
         const serviceSource = built.compose ? { compose: built.compose, files, exposedPort: built.exposedPort, appJson: built.appJson } : null;
         return { image, services, appJson: built.appJson, releaseCommand: releaseCommand(built.processes), serviceSource };
       },
-      servicesUnder(source, appConfig, out) {
+      servicesUnder(source, appConfig, out, previous) {
         const inputs = { processes: {}, appJson: source.appJson, compose: source.compose, exposedPort: source.exposedPort };
-        return servicesFor(inputs, appConfig, { ...composeRules, readFile: (rel) => source.files[rel] ?? null, warn: (l) => out(` !     ${l}`) });
+        const services = servicesFor(inputs, appConfig, { ...composeRules, readFile: (rel) => source.files[rel] ?? null, warn: (l) => out(` !     ${l}`) });
+        return pinServiceImages(services, previous, (image) => pinImage(docker, image, out));
       },
       rollout: (release, previous, out, live) => rollout(release, previous, ports, out, live),
     },

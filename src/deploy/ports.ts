@@ -2,7 +2,8 @@
 // rollout and reconciliation stay free of dockerode and HAProxy details.
 import type Dockerode from 'dockerode';
 import type { Config } from '../config.js';
-import { LABELS, type Release, type ServiceSpec } from '../domain.js';
+import { LABELS, isPinnedImage, type Release, type ServiceSpec } from '../domain.js';
+import { UserError } from '../errors.js';
 import type { Containers } from '../docker/containers.js';
 import type { Networks } from '../docker/networks.js';
 import { pullImage } from '../registry/push.js';
@@ -18,7 +19,11 @@ export interface PortsDeps {
   config: Config;
 }
 
-const runInfo = (r: Release) => ({ version: r.version, imageRef: r.image.ref, config: r.config });
+/** What a container needs of its release; the image strictly by digest (a tag can be moved). */
+function runInfo(r: Release) {
+  if (!isPinnedImage(r.image.ref)) throw new UserError(`release v${r.version} of ${r.app} names its image ${r.image.ref}, not by digest; Slipway runs releases by digest only (deploy the app again)`);
+  return { version: r.version, imageRef: r.image.ref, config: r.config };
+}
 
 export function dockerRolloutPorts(deps: PortsDeps): RolloutPorts {
   const { containers, networks, config } = deps;

@@ -44,7 +44,7 @@ function harness(t: { after(fn: () => void): void }, o: { rollout?: PipelineStag
         releaseCommand: null,
         serviceSource: null,
       }),
-      servicesUnder: () => [],
+      servicesUnder: async () => [],
       rollout: o.rollout ?? (async () => undefined),
     },
   });
