@@ -4,34 +4,19 @@
 // body from its own volume, and redeploying one leaves the other's containers untouched. A volume
 // an older Slipway made for an app (`slipway-APP-NAME`) is adopted with its data; one labelled as
 // another app's is not.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import Docker from 'dockerode';
+import { docker, useAppServer } from '../helpers/apps.js';
 import { getViaProxy } from '../helpers/http.js';
-import { startTestServer, uniqueName, type TestServer } from '../helpers/server.js';
+import { uniqueName } from '../helpers/server.js';
 
-const docker = new Docker({ socketPath: '/var/run/docker.sock' });
-let s: TestServer;
-const tmp = mkdtempSync(path.join(os.tmpdir(), 'slipway-names-'));
-const apps: string[] = [];
-const volumes: string[] = [];
-
-before(async () => {
-  s = await startTestServer({ drainSeconds: 0 });
-});
-after(async () => {
-  for (const app of apps) await s.api(`/api/apps/${app}?confirm=${app}`, { method: 'DELETE' }).catch(() => undefined);
-  for (const v of volumes) await docker.getVolume(v).remove().catch(() => undefined);
-  await s?.stop();
-  rmSync(tmp, { recursive: true, force: true });
-});
+const h = useAppServer('slipway-names-');
 
 /** An app with one web service `service` that keeps `volume` at /data and serves what is in it. */
 function appDir(app: string, service: string, volume: string): string {
-  const dir = path.join(tmp, app);
+  const dir = path.join(h.tmp, app);
   mkdirSync(dir);
   writeFileSync(path.join(dir, 'Dockerfile'), 'FROM node:18-slim\nWORKDIR /app\nCOPY server.js .\nCMD ["node", "server.js"]\n');
   writeFileSync(
@@ -47,27 +32,17 @@ function appDir(app: string, service: string, volume: string): string {
   return dir;
 }
 
-async function create(app: string): Promise<void> {
-  apps.push(app);
-  assert.equal((await s.api('/api/apps', { method: 'POST', body: JSON.stringify({ name: app }) })).status, 201);
-}
-
-async function deploy(app: string, dir: string): Promise<void> {
-  const r = await s.cli(['deploy', app, dir]);
-  assert.equal(r.code, 0, r.stdout + r.stderr);
-}
-
-const served = async (app: string) => (await getViaProxy(s.config.httpPort, `${app}.localhost`)).body;
+const served = async (app: string) => (await getViaProxy(h.s.config.httpPort, `${app}.localhost`)).body;
 const containerIds = async (app: string) =>
   (await docker.listContainers({ all: true, filters: { label: [`slipway.app=${app}`] } })).map((c) => `${c.Id} ${c.State}`).sort();
 
 test('app foo (service bar-web, volume bar-data) and app foo-bar (service web, volume data) run side by side', async () => {
   const foo = uniqueName('nm');
   const fooBar = `${foo}-bar`;
-  await create(foo);
-  await create(fooBar);
-  await deploy(foo, appDir(foo, 'bar-web', 'bar-data'));
-  await deploy(fooBar, appDir(fooBar, 'web', 'data'));
+  await h.create(foo);
+  await h.create(fooBar);
+  await h.deploy(foo, appDir(foo, 'bar-web', 'bar-data'));
+  await h.deploy(fooBar, appDir(fooBar, 'web', 'data'));
   assert.equal(await served(foo), `app=${foo} data=${foo} `);
   assert.equal(await served(fooBar), `app=${fooBar} data=${fooBar} `);
 
@@ -75,7 +50,7 @@ test('app foo (service bar-web, volume bar-data) and app foo-bar (service web, v
   const fooBefore = await containerIds(foo);
   assert.equal(fooBefore.length, 1);
   assert.match(fooBefore[0]!, / running$/);
-  const set = await s.cli(['config:set', fooBar, 'V=2']);
+  const set = await h.s.cli(['config:set', fooBar, 'V=2']);
   assert.equal(set.code, 0, set.stdout + set.stderr);
   assert.equal(await served(fooBar), `app=${fooBar} data=${fooBar} 2`);
   assert.deepEqual(await containerIds(foo), fooBefore);
@@ -84,20 +59,20 @@ test('app foo (service bar-web, volume bar-data) and app foo-bar (service web, v
 
 test('a volume an older Slipway made for the app (slipway-APP-NAME) is adopted with its data; one labelled as another app\'s is not', async () => {
   const app = uniqueName('nmold');
-  await create(app);
+  await h.create(app);
   const legacy = `slipway-${app}-data`;
-  volumes.push(legacy);
+  h.volumes.push(legacy);
   await docker.createVolume({ Name: legacy, Labels: { 'slipway.app': app } });
   writeFileSync(path.join((await docker.getVolume(legacy).inspect()).Mountpoint, 'owner'), 'kept-from-before-the-upgrade');
-  await deploy(app, appDir(app, 'web', 'data'));
+  await h.deploy(app, appDir(app, 'web', 'data'));
   assert.equal(await served(app), `app=${app} data=kept-from-before-the-upgrade `);
 
   const other = uniqueName('nmoth');
-  await create(other);
+  await h.create(other);
   const theirs = `slipway-${other}-data`;
-  volumes.push(theirs);
+  h.volumes.push(theirs);
   await docker.createVolume({ Name: theirs, Labels: { 'slipway.app': `${other}-x` } });
   writeFileSync(path.join((await docker.getVolume(theirs).inspect()).Mountpoint, 'owner'), 'not yours');
-  await deploy(other, appDir(other, 'web', 'data'));
+  await h.deploy(other, appDir(other, 'web', 'data'));
   assert.equal(await served(other), `app=${other} data=${other} `);
 });

@@ -2,34 +2,19 @@
 // Docker and real deploys: a symlink in a log volume to a host file ships nothing of that file
 // (and says why, once), and an image's `LABEL slipway.logs.files` naming another app's volume
 // does not get that volume tailed — which files to tail comes from the stored release.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import Docker from 'dockerode';
 import type { LogEntry } from '../../src/logs/entry.js';
-import { startTestServer, uniqueName, type TestServer } from '../helpers/server.js';
+import { docker, useAppServer } from '../helpers/apps.js';
+import { uniqueName } from '../helpers/server.js';
 
-const docker = new Docker({ socketPath: '/var/run/docker.sock' });
-let s: TestServer;
-const tmp = mkdtempSync(path.join(os.tmpdir(), 'slipway-logiso-'));
-const apps: string[] = [];
-const volumes: string[] = [];
-
-before(async () => {
-  s = await startTestServer({ drainSeconds: 0 });
-});
-after(async () => {
-  for (const app of apps) await s.api(`/api/apps/${app}?confirm=${app}`, { method: 'DELETE' }).catch(() => undefined);
-  for (const v of volumes) await docker.getVolume(v).remove().catch(() => undefined);
-  await s?.stop();
-  rmSync(tmp, { recursive: true, force: true });
-});
+const h = useAppServer('slipway-logiso-');
 
 /** A node app that prints `tick N` every 200 ms; `setup` runs first, inside the container. */
 function appDir(name: string, files: Record<string, string>, setup: string): string {
-  const dir = path.join(tmp, name);
+  const dir = path.join(h.tmp, name);
   mkdirSync(dir);
   writeFileSync(
     path.join(dir, 'server.js'),
@@ -41,17 +26,14 @@ function appDir(name: string, files: Record<string, string>, setup: string): str
 }
 
 async function deploy(prefix: string, dir: string, config: Record<string, string> = {}): Promise<string> {
-  const app = uniqueName(prefix);
-  apps.push(app);
-  assert.equal((await s.api('/api/apps', { method: 'POST', body: JSON.stringify({ name: app }) })).status, 201);
-  if (Object.keys(config).length) assert.equal((await s.api(`/api/apps/${app}/config`, { method: 'POST', body: JSON.stringify({ set: config }) })).status, 200);
-  const r = await s.cli(['deploy', app, dir]);
-  assert.equal(r.code, 0, r.stdout + r.stderr);
+  const app = await h.create(uniqueName(prefix));
+  if (Object.keys(config).length) assert.equal((await h.s.api(`/api/apps/${app}/config`, { method: 'POST', body: JSON.stringify({ set: config }) })).status, 200);
+  await h.deploy(app, dir);
   return app;
 }
 
 async function logs(app: string): Promise<LogEntry[]> {
-  return (await (await s.api(`/api/apps/${app}/logs?n=10000`)).json()) as LogEntry[];
+  return (await (await h.s.api(`/api/apps/${app}/logs?n=10000`)).json()) as LogEntry[];
 }
 
 async function until(app: string, what: string, ok: (l: LogEntry[]) => boolean): Promise<LogEntry[]> {
@@ -66,7 +48,7 @@ async function until(app: string, what: string, ok: (l: LogEntry[]) => boolean):
 const DOCKERFILE = 'FROM node:18-slim\nWORKDIR /app\nCOPY server.js .\nCMD ["node", "server.js"]\n';
 
 test('a symlink in a log volume to a host file ships none of it, and the app\'s logs say why once', async () => {
-  const hostDir = mkdtempSync(path.join(tmp, 'host-'));
+  const hostDir = mkdtempSync(path.join(h.tmp, 'host-'));
   const secret = path.join(hostDir, 'secret.txt');
   writeFileSync(secret, 'HOST-SECRET-CONTENT do not ship\n');
   const compose = 'services:\n  web:\n    build: .\n    labels:\n      slipway.logs.files: /var/log/app/*.log\n';
@@ -90,7 +72,7 @@ test('a symlink in a log volume to a host file ships none of it, and the app\'s 
 test('an image LABEL slipway.logs.files naming another app\'s log volume does not get it tailed', async () => {
   const victim = uniqueName('victim');
   const volume = `slipway-${victim}-web-blue-1-logs0`;
-  volumes.push(volume);
+  h.volumes.push(volume);
   await docker.createVolume({ Name: volume, Labels: { 'slipway.app': victim } });
   const { Mountpoint } = await docker.getVolume(volume).inspect();
   writeFileSync(path.join(Mountpoint, 'app.log'), 'VICTIM-PRIVATE-LINE\n');
