@@ -32,8 +32,11 @@ async function docker(args: string[], input?: string): Promise<string> {
   });
 }
 
+const built: string[] = [];
 /** Builds `FROM node:18-slim` with a marker label as `tag`. */
-const buildBase = (tag: string, marker: string) => docker(['build', '-q', '-t', tag, '-'], `FROM node:18-slim\nLABEL slipway.test.marker=${marker}\n`);
+async function buildBase(tag: string, marker: string): Promise<void> {
+  built.push(await docker(['build', '-q', '-t', tag, '-'], `FROM node:18-slim\nLABEL slipway.test.marker=${marker}\n`));
+}
 
 async function pushToTestRegistry(local: string): Promise<string> {
   const remote = `${reg}/library/${base}:1`;
@@ -77,7 +80,8 @@ after(async () => {
   if (app) await s.api(`/api/apps/${app}?confirm=${app}`, { method: 'DELETE' }).catch(() => undefined);
   await s?.stop();
   registry?.kill('SIGTERM');
-  for (const tag of [`${base}:1`, `${base}:poisoned`, `${reg}/library/${base}:1`]) await docker(['image', 'rm', tag]).catch(() => undefined);
+  // By id, with every tag this file gave them (node:18-slim, their parent, stays).
+  for (const id of built) await docker(['image', 'rm', '-f', id]).catch(() => undefined);
   rmSync(tmp, { recursive: true, force: true });
 });
 
