@@ -35,7 +35,8 @@ async function docker(args: string[], input?: string): Promise<string> {
 const built: string[] = [];
 /** Builds `FROM node:18-slim` with a marker label as `tag`. */
 async function buildBase(tag: string, marker: string): Promise<void> {
-  built.push(await docker(['build', '-q', '-t', tag, '-'], `FROM node:18-slim\nLABEL slipway.test.marker=${marker}\n`));
+  const out = await docker(['build', '-q', '-t', tag, '-'], `FROM node:18-slim\nLABEL slipway.test.marker=${marker}\n`);
+  built.push(/sha256:[0-9a-f]{64}/.exec(out)![0]);
 }
 
 async function pushToTestRegistry(local: string): Promise<string> {
@@ -80,8 +81,13 @@ after(async () => {
   if (app) await s.api(`/api/apps/${app}?confirm=${app}`, { method: 'DELETE' }).catch(() => undefined);
   await s?.stop();
   registry?.kill('SIGTERM');
-  // By id, with every tag this file gave them (node:18-slim, their parent, stays).
-  for (const id of built) await docker(['image', 'rm', '-f', id]).catch(() => undefined);
+  // Every name this file gave the images it built (the images may be cached layers of others').
+  for (const id of built) {
+    const names: string[] = [];
+    for (const field of ['.RepoTags', '.RepoDigests'])
+      names.push(...((JSON.parse(await docker(['image', 'inspect', '--format', `{{json ${field}}}`, id]).catch(() => '[]')) as string[] | null) ?? []));
+    for (const n of names.filter((n) => n.includes(base))) await docker(['image', 'rm', n]).catch(() => undefined);
+  }
   rmSync(tmp, { recursive: true, force: true });
 });
 
