@@ -9,13 +9,14 @@ import type { Networks } from '../docker/networks.js';
 import { pullImage } from '../registry/push.js';
 import { appNetworkName, containerCreateOptions, legacyVolumeName, oneOffCreateOptions, volumeName } from './container-spec.js';
 import { waitHealthy } from './health.js';
+import type { ResizePorts } from './resize.js';
 import type { RolloutPorts, RunningContainer } from './rollout.js';
 
 export interface PortsDeps {
   docker: Dockerode;
   containers: Containers;
   networks: Networks;
-  proxy: RolloutPorts['proxy'];
+  proxy: RolloutPorts['proxy'] & ResizePorts['proxy'];
   config: Config;
 }
 
@@ -25,7 +26,7 @@ function runInfo(r: Release) {
   return { version: r.version, imageRef: r.image.ref, config: r.config };
 }
 
-export function dockerRolloutPorts(deps: PortsDeps): RolloutPorts {
+export function dockerRolloutPorts(deps: PortsDeps): RolloutPorts & ResizePorts {
   const { containers, networks, config } = deps;
 
   /** The Docker volume of an app's named volume: its own `slipway_APP_NAME`, or the one it had

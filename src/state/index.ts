@@ -5,6 +5,7 @@ import { type Db, openDb } from './db.js';
 import { Deployments } from './deployments.js';
 import { Releases } from './releases.js';
 import type { Sealer } from './sealer.js';
+import { Scaling } from './scaling.js';
 import { Tokens } from './tokens.js';
 
 export interface State {
@@ -14,6 +15,7 @@ export interface State {
   builds: Builds;
   deployments: Deployments;
   tokens: Tokens;
+  scaling: Scaling;
   close(): void;
 }
 
@@ -27,6 +29,7 @@ export function openState(file: string, sealer: Sealer): State {
     builds: new Builds(db),
     deployments: new Deployments(db),
     tokens: new Tokens(db),
+    scaling: new Scaling(db),
     close: () => db.close(),
   };
 }

@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { serviceSpec } from '../../helpers/specs.js';
 import { logFileMounts } from '../../../src/logs/file-mounts.js';
+import { replicaIndex } from '../../../src/deploy/resize.js';
 import {
   appNetworkName,
   containerCreateOptions,
@@ -257,4 +258,10 @@ test('a key compose names alone takes the release config value at start, over en
   assert.equal(env.SHARED, 'from-config');
   assert.equal(env.OTHER, 'from-env-file');
   assert.equal('MISSING' in env, false);
+});
+
+test('the replica number reads back from a container name, as named now or by an older Slipway', () => {
+  assert.equal(replicaIndex(containerName('demo', 'web', 'blue', 3)), 3);
+  assert.equal(replicaIndex(containerName('demo', 'my_worker', 12, 14)), 14);
+  assert.equal(replicaIndex('slipway-demo-web-blue-7'), 7);
 });
