@@ -179,7 +179,8 @@ test('containers are found by their labels', async () => {
   assert.deepEqual(names(await containers.listContainers({ app, service: 'lweb', color: 'green' })), [w2.name]);
   assert.deepEqual(names(await containers.listContainers({ app, release: 4 })), [w2.name, wk.name].sort());
   const [worker] = await containers.listContainers({ app, service: 'lworker' });
-  assert.deepEqual({ ...worker, id: '' }, { id: '', name: `slipway_${app}_lworker_v4_1`, app, service: 'lworker', release: 4, color: null, kind: 'worker', state: 'running', ip: wk.ip });
+  assert.ok(worker!.createdAt > 0);
+  assert.deepEqual({ ...worker, id: '', createdAt: 0 }, { id: '', name: `slipway_${app}_lworker_v4_1`, app, service: 'lworker', release: 4, color: null, kind: 'worker', state: 'running', ip: wk.ip, createdAt: 0 });
   assert.equal(await containers.containerIp(w1.id, appNetworkName(app)), w1.ip);
   await containers.stopContainer(wk.id, 1);
   assert.equal((await containers.listContainers({ app, service: 'lworker' })).length, 0);
