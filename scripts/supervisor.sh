@@ -25,6 +25,7 @@ StartLimitIntervalSec=0
 
 [Service]
 Type=simple
+UMask=0077
 EnvironmentFile=$env_file
 ExecStart=$(command -v node) --enable-source-maps $ROOT/dist/cli/main.js server
 Restart=always

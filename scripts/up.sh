@@ -49,6 +49,8 @@ else
   else
     if pid_alive "$SUPERVISOR_PID" supervise; then step "Restarting Slipway with the new build"; else step "Starting Slipway under its supervisor"; fi
     stop_slipway_processes
+    # umask 077: the server's log and everything it writes stay private (the server sets it too).
+    umask 077
     setsid nohup node --enable-source-maps "$ROOT/dist/cli/main.js" supervise >>"$RUN_DIR/slipway.log" 2>&1 </dev/null &
     echo $! >"$SUPERVISOR_PID"
     wait_for 60 "slipway server (log: $RUN_DIR/slipway.log)" healthy

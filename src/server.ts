@@ -22,9 +22,12 @@ import { appProxy, routeApi } from './proxy/app-proxy.js';
 import { proxyTls } from './proxy/haproxy-certs.js';
 import { GitRepos } from './source/repos.js';
 import { gitRouter } from './source/git-http.js';
-import { loadOrCreateKey, openCredential } from './source/secrets.js';
+import { loadOrCreateKey, openCredential, stateSealer } from './source/secrets.js';
 import { reportStatus } from './source/commit-status.js';
 import type { Provider } from './source/webhooks.js';
+import { checkBaseImages, readBaseImages } from './build/base-images.js';
+import { inspectImage } from './docker/images.js';
+import { tagDigest } from './registry/api.js';
 import { RegistryGc } from './registry/gc.js';
 import { pruneReleases, type RetentionDeps } from './retention/releases.js';
 import { destroyApp } from './retention/destroy.js';
@@ -56,6 +59,8 @@ export interface RunningServer {
   url: string;
   port: number;
   state: State;
+  /** The express app the server runs (tests enumerate its routes). */
+  http: express.Express;
   close(): Promise<void>;
 }
 
@@ -81,10 +86,12 @@ export interface ServerOptions {
 
 export async function startServer(config: Config, logger: Logger, options: ServerOptions = {}): Promise<RunningServer> {
   const paths = dataPaths(config);
+  // Private to Slipway's user, also when it already existed with a looser mode (older installs).
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  const state = openState(paths.stateDb);
-  ensureAdminToken(state, paths.adminToken);
+  chmodSync(config.dataDir, 0o700);
   const secretKey = loadOrCreateKey(paths.secretKey);
+  const state = openState(paths.stateDb, stateSealer(secretKey));
+  ensureAdminToken(state, paths.adminToken);
 
   const docker = createDocker(config);
   const containers = new Containers(docker);
@@ -139,6 +146,11 @@ export async function startServer(config: Config, logger: Logger, options: Serve
       const a = state.apps.find(name);
       const limits = a ? logRetention(config, a) : { mb: config.appLogRetentionMb, days: config.logRetentionDays };
       return { maxBytes: limits.mb * 1024 * 1024, maxAgeDays: limits.days };
+    },
+    // Which files a container's log volumes hold comes from its stored release, not its labels.
+    servicesOf: (app, version) => {
+      const a = state.apps.find(app);
+      return (a && state.releases.find(a.id, version)?.services) ?? null;
     },
   });
   await logs.start();
@@ -208,6 +220,8 @@ export async function startServer(config: Config, logger: Logger, options: Serve
         secretKey,
         appConfig: (id) => state.apps.config(id),
         servingSha: (id) => state.releases.current(id)?.sha ?? null,
+        checkBaseImages: (refs, say) =>
+          checkBaseImages(refs, { records: readBaseImages(paths.baseImages), registryDigest: tagDigest, localDigests: async (ref) => (await inspectImage(docker, ref))?.repoDigests ?? null }, say),
         // No registry garbage collection runs while a release is pushed.
         duringPush: (push) => gc.duringPush(push),
         // A release going live may turn the app's HTTPS redirect on or off (SLIPWAY_HTTPS_REDIRECT).
@@ -357,6 +371,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
     url,
     port,
     state,
+    http: app,
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

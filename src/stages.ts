@@ -7,13 +7,13 @@ import type Dockerode from 'dockerode';
 import type { Config } from './config.js';
 import { withinStep } from './deadline.js';
 import { UserError } from './errors.js';
-import { buildRevision } from './build/build.js';
+import { buildRevision, type BuildOptions } from './build/build.js';
 import { readRepoFile } from './build/repo-files.js';
 import { extractUpload } from './build/upload.js';
 import { rollout, type RolloutPorts } from './deploy/rollout.js';
-import { releaseCommand, servicesFor } from './deploy/services.js';
+import { pinServiceImages, releaseCommand, servicesFor } from './deploy/services.js';
 import type { PipelineStages } from './queue/pipeline.js';
-import { pushRelease } from './registry/push.js';
+import { pinImage, pushRelease } from './registry/push.js';
 import { fetchRevision } from './source/fetch.js';
 import { openCredential } from './source/secrets.js';
 
@@ -30,6 +30,8 @@ export interface StagesDeps {
   servingSha(appId: number): string | null;
   /** Called when a release has gone live, after the pipeline has recorded it. */
   onLive?: () => void;
+  /** Refuses base images that are not what was seeded (see src/build/base-images.ts). */
+  checkBaseImages?: BuildOptions['checkBaseImages'];
   /** Runs a registry push (the registry's garbage collection waits for it). */
   duringPush?: <T>(push: () => Promise<T>) => Promise<T>;
 }
@@ -90,19 +92,22 @@ export function pipelineStages(deps: StagesDeps): PipelineStages {
           signal: buildSignal,
           // The image's EXPOSE is not known yet; it only picks a port, it can't make a file invalid.
           check: (inputs) => void servicesFor({ ...inputs, exposedPort: null }, appConfig, rules),
+          ...(deps.checkBaseImages ? { checkBaseImages: deps.checkBaseImages } : {}),
         }),
       );
       const push = () => pushRelease(docker, built, { registry: config.registry, version, progress: out, signal });
       const image = await (deps.duringPush ? deps.duringPush(push) : push());
-      const services = servicesFor(built, appConfig, { ...rules, warn: (l) => out(` !     ${l}`) });
+      // Compose services that name an image run it by digest, pinned now (a tag can be moved).
+      const services = await pinServiceImages(servicesFor(built, appConfig, { ...rules, warn: (l) => out(` !     ${l}`) }), [], (image) => pinImage(docker, image, out, signal));
       if (!services.some((s) => s.role === 'web')) out(' !     no web process: workers run, no route (add a `web` process to serve HTTP)');
       const serviceSource = built.compose ? { compose: built.compose, files, exposedPort: built.exposedPort, appJson: built.appJson } : null;
       return { image, services, appJson: built.appJson, releaseCommand: releaseCommand(built.processes), serviceSource };
     },
 
-    servicesUnder(source, appConfig, out) {
+    servicesUnder(source, appConfig, out, previous) {
       const inputs = { processes: {}, appJson: source.appJson, compose: source.compose, exposedPort: source.exposedPort };
-      return servicesFor(inputs, appConfig, { ...composeRules, readFile: (rel) => source.files[rel] ?? null, warn: (l) => out(` !     ${l}`) });
+      const services = servicesFor(inputs, appConfig, { ...composeRules, readFile: (rel) => source.files[rel] ?? null, warn: (l) => out(` !     ${l}`) });
+      return pinServiceImages(services, previous, (image) => pinImage(docker, image, out));
     },
 
     rollout: (release, previous, out, live, signal) =>

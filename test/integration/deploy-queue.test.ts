@@ -11,7 +11,8 @@ import { TransientError, UserError } from '../../src/errors.js';
 import { silentLogger } from '../../src/log.js';
 import { DeployQueue, type DeployQueueDeps, type RunDeployment } from '../../src/queue/deploy-queue.js';
 import { DeployProgress } from '../../src/queue/progress.js';
-import { openState, type State } from '../../src/state/index.js';
+import type { State } from '../../src/state/index.js';
+import { openTestState } from '../helpers/state.js';
 import type { DeploymentRow } from '../../src/state/deployments.js';
 import { uniqueName } from '../helpers/server.js';
 
@@ -57,7 +58,7 @@ async function settled(ids: number[]): Promise<DeploymentRow[]> {
 
 before(() => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'slipway-queue-'));
-  state = openState(path.join(dir, 'state.db'));
+  state = openTestState(path.join(dir, 'state.db'));
   const progress = new DeployProgress(path.join(dir, 'deploys'));
   queue = new DeployQueue({ redisUrl: REDIS, prefix: uniqueName('q'), deployments: state.deployments, progress, run, logger: silentLogger() });
   queue.start();
@@ -133,7 +134,7 @@ test('a user error fails at once; a transient fault is retried until it passes',
 /** A queue of its own (own prefix and state), for tests that need other settings. */
 async function ownQueue(t: { after(fn: () => Promise<void>): void }, run: RunDeployment, more: Partial<DeployQueueDeps> = {}) {
   const d = mkdtempSync(path.join(os.tmpdir(), 'slipway-queue-'));
-  const st = openState(path.join(d, 'state.db'));
+  const st = openTestState(path.join(d, 'state.db'));
   const q = new DeployQueue({
     redisUrl: REDIS,
     prefix: uniqueName('q'),
@@ -217,8 +218,9 @@ test('a deploy retried after a newer one of the app started is skipped, saying s
     ran.push(`${d.id}`);
     if (d.trigger === 'webhook') {
       // The first attempt fails transiently after a newer push has been queued behind it.
-      newer = ctx.st.deployments.create(d.appId, { trigger: 'push', sha: 'c'.repeat(40) });
-      await ctx.q.enqueue(newer);
+      const push = ctx.st.deployments.create(d.appId, { trigger: 'push', sha: 'c'.repeat(40) });
+      newer = push;
+      await ctx.q.enqueue(push);
       throw new TransientError('registry unreachable');
     }
     return { release: 2 };
