@@ -11,6 +11,7 @@ import { UserError } from '../../../src/errors.js';
 import { DeployDeadline } from '../../../src/deadline.js';
 import { createPipeline } from '../../../src/queue/pipeline.js';
 import { openTestState } from '../../helpers/state.js';
+import { STUB_SHA, stubStages } from '../../helpers/pipeline.js';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'slipway-pipeline-rollback-'));
 after(async () => {
@@ -31,25 +32,14 @@ function harness(t: { after(fn: () => void): void }) {
     state,
     buildsDir: path.join(tmp, 'builds'),
     appUrl: (name) => `http://${name}.apps.test`,
-    stages: {
-      revision: async (d, a) => ({ app: a.name, sha: d.sha ?? 'a'.repeat(40), ref: 'refs/heads/main', dir: mkdtempSync(path.join(tmp, 'src-')) }),
-      buildAndPush: async (_rev, a, version) => ({
-        image: { repository: `127.0.0.1:5000/${a.name}`, tags: [`v${version}`], digest: `sha256:${'0'.repeat(64)}`, ref: `127.0.0.1:5000/${a.name}@sha256:${'0'.repeat(64)}` },
-        services: [],
-        appJson: null,
-        releaseCommand: null,
-        serviceSource: null,
-      }),
-      servicesUnder: async () => [],
-      rollout: async (_release, _previous, _out, live) => {
-        seenDuringRollout.push(state.apps.config(app.id));
-        if (failRollout) throw new UserError('web-blue-1 exited with code 1 before it was healthy');
-        live();
-      },
-    },
+    stages: stubStages(tmp, async (_release, _previous, _out, live) => {
+      seenDuringRollout.push(state.apps.config(app.id));
+      if (failRollout) throw new UserError('web-blue-1 exited with code 1 before it was healthy');
+      live();
+    }),
   });
   const deploy = (trigger: Trigger, params: Record<string, unknown> = {}) =>
-    run(state.deployments.create(app.id, { trigger, sha: 'a'.repeat(40), ref: 'refs/heads/main', params }), () => undefined, new DeployDeadline(600));
+    run(state.deployments.create(app.id, { trigger, sha: STUB_SHA, ref: 'refs/heads/main', params }), () => undefined, new DeployDeadline(600));
   return {
     state,
     app,
