@@ -78,6 +78,8 @@ const schema = z.object({
   autoscaleSamples: z.coerce.number().int().min(1).max(100),
   autoscaleCooldown: duration,
   autoscaleStabilization: duration,
+  /** The dashboard's built files (Vite's output of ui/). */
+  uiDir: z.string().min(1),
 });
 
 export type Config = z.infer<typeof schema>;
@@ -117,6 +119,7 @@ const ENV: Record<keyof Config, string> = {
   autoscaleSamples: 'SLIPWAY_AUTOSCALE_SAMPLES',
   autoscaleCooldown: 'SLIPWAY_AUTOSCALE_COOLDOWN',
   autoscaleStabilization: 'SLIPWAY_AUTOSCALE_STABILIZATION',
+  uiDir: 'SLIPWAY_UI_DIR',
 };
 
 const DEFAULTS: Record<string, unknown> = {
@@ -149,6 +152,8 @@ const DEFAULTS: Record<string, unknown> = {
   autoscaleSamples: 3,
   autoscaleCooldown: '3m',
   autoscaleStabilization: '5m',
+  // ui/dist beside src/ (and beside dist/ when compiled): both are one level below the root.
+  uiDir: path.resolve(import.meta.dirname, '../ui/dist'),
 };
 
 /**

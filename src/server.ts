@@ -2,6 +2,7 @@
 // starts the HTTP server. The only place that knows all the parts.
 import { chmodSync, createReadStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { EventEmitter } from 'node:events';
 import http from 'node:http';
 import path from 'node:path';
 import express from 'express';
@@ -40,7 +41,10 @@ import { createPipeline, type CommitStatusReporter } from './queue/pipeline.js';
 import { LogService } from './logs/service.js';
 import { AccessLog } from './proxy/access-log.js';
 import { MetricsService } from './metrics/service.js';
-import { metricsRouter, prometheusRouter } from './api/metrics-routes.js';
+import { appTotalsRouter, metricsRouter, prometheusRouter } from './api/metrics-routes.js';
+import { sessionRouter, signInRouter } from './api/session-routes.js';
+import { eventsRouter } from './api/events-routes.js';
+import { dashboardRouter } from './api/dashboard.js';
 import { autoscaleRouter } from './api/autoscale-routes.js';
 import { Autoscaler } from './scale/autoscaler.js';
 import { resize } from './deploy/resize.js';
@@ -77,6 +81,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const state = openState(paths.stateDb);
   ensureAdminToken(state, paths.adminToken);
+  state.sessions.prune();
   const secretKey = loadOrCreateKey(paths.secretKey);
 
   const docker = createDocker(config);
@@ -95,9 +100,12 @@ export async function startServer(config: Config, logger: Logger, options: Serve
   const ownsApp = (app: string) => state.apps.find(app) !== undefined;
   const logs = new LogService({ docker, config, logger, ownsApp });
   await logs.start();
+  const samples = new EventEmitter();
+  samples.setMaxListeners(0);
   const metrics = new MetricsService({
     config,
     logger,
+    onSampled: (ts) => samples.emit('sample', ts),
     accessLog,
     ownsApp,
     ports: {
@@ -221,8 +229,13 @@ export async function startServer(config: Config, logger: Logger, options: Serve
   if (options.runDeploys !== false) autoscaler.start();
 
   let apiUrl = '';
+  const trustedOrigins = config.publicUrl ? [new URL(config.publicUrl).origin] : [];
   const app = createHttpApp({
     tokens: state.tokens,
+    sessions: state.sessions,
+    trustedOrigins,
+    signIn: signInRouter({ state, trustedOrigins }),
+    dashboard: dashboardRouter(config.uiDir),
     logger,
     raw: {
       '/git': gitRouter({
@@ -263,9 +276,19 @@ export async function startServer(config: Config, logger: Logger, options: Serve
       }),
     },
     api: {
+      '/session': sessionRouter({ state }),
+      '/events': eventsRouter({
+        changes: (l) => state.changes.subscribe(l),
+        samples: (l) => {
+          samples.on('sample', l);
+          return () => samples.off('sample', l);
+        },
+      }),
+      '/metrics': appTotalsRouter({ state, metrics }),
       '/apps': appsRouter({
         config,
         state,
+        running: (a) => containers.listContainers(a ? { app: a } : {}),
         destroyApp: async (a) => {
           for (const c of await ports.list(a.name)) await ports.remove(c, 0);
           await routes.removeApp(a.name);

@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { APP_NAME_RULE, isValidAppName } from '../domain.js';
 import { NotFoundError, UserError } from '../errors.js';
+import type { Changes } from './changes.js';
 import { type Db, now } from './db.js';
 
 export interface AppRow {
@@ -42,7 +43,10 @@ const toApp = (r: Raw): AppRow => ({
 });
 
 export class Apps {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly changes?: Changes,
+  ) {}
 
   create(name: string): AppRow {
     if (!isValidAppName(name)) throw new UserError(`invalid app name ${JSON.stringify(name)}: ${APP_NAME_RULE}`, 422);
@@ -51,6 +55,7 @@ export class Apps {
     this.db
       .prepare('INSERT INTO apps (name, webhook_secret, created_at) VALUES (?, ?, ?)')
       .run(name, secret, now());
+    this.changes?.emit({ kind: 'app', app: name, change: 'created' });
     return this.get(name);
   }
 
@@ -78,6 +83,7 @@ export class Apps {
   destroy(name: string): void {
     const app = this.get(name);
     this.db.prepare('DELETE FROM apps WHERE id = ?').run(app.id);
+    this.changes?.emit({ kind: 'app', app: name, change: 'destroyed' });
   }
 
   update(name: string, fields: Partial<Pick<AppRow, 'deployBranch' | 'dockerfilePath' | 'repoUrl' | 'repoBranch' | 'repoCredential'>>): AppRow {
