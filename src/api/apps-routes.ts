@@ -66,7 +66,13 @@ export function appsRouter(deps: { config: Config; state: State; running: (app?:
 
   r.get('/:app', async (req: Request<{ app: string }>, res) => {
     const app = state.apps.get(req.params.app);
-    res.json(appView(config, state, app, { last: state.deployments.list(app.id, 1)[0], running: await deps.running() }));
+    const current = state.releases.current(app.id);
+    // Replicas as the release set them, with any in-place (autoscale) change over them.
+    const scaled = current ? { ...current.scale, ...state.scaling.replicas(app.id, current.version) } : {};
+    res.json({
+      ...appView(config, state, app, { last: state.deployments.list(app.id, 1)[0], running: await deps.running(app.name) }),
+      services: (current?.services ?? []).map((s) => ({ name: s.name, role: s.role, replicas: scaled[s.name] ?? s.replicas })),
+    });
   });
 
   r.delete('/:app', async (req: Request<{ app: string }>, res) => {
