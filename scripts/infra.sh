@@ -8,19 +8,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 mkdir -p "$RUN_DIR" "$SLIPWAY_DATA/registry" "$SLIPWAY_DATA/redis"
 
 # --- packages -------------------------------------------------------------------------------
-PACKAGES=(docker.io docker-registry redis-server haproxy git debootstrap curl ca-certificates)
-missing=()
-for p in "${PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  step "Installing Debian packages: ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  as_root apt-get update -qq || fail "apt-get update"
-  as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || fail "apt-get install ${missing[*]}"
-else
-  step "Debian packages present (${PACKAGES[*]})"
-fi
+ensure_packages docker.io docker-registry redis-server haproxy git debootstrap curl ca-certificates
 
 # --- Docker Engine ---------------------------------------------------------------------------
 step "Configuring Docker Engine to use the local registry as its mirror"

@@ -42,3 +42,31 @@ ensure_node_modules() {
     npm ci --no-audit --no-fund || fail "npm ci"
   fi
 }
+
+# Installs the Debian packages named that are missing (one apt-get for all of them).
+ensure_packages() { # package...
+  local missing=() p
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    step "Installing Debian packages: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    as_root apt-get update -qq || fail "apt-get update"
+    as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || fail "apt-get install ${missing[*]}"
+  else
+    step "Debian packages present ($*)"
+  fi
+}
+
+# Builds the dashboard (ui/ → ui/dist, Vite) when a source is newer than the last build.
+build_ui() {
+  cd "$ROOT"
+  if [ -f ui/dist/index.html ] && [ -z "$(find ui package-lock.json -path ui/dist -prune -o -newer ui/dist/index.html -type f -print -quit)" ]; then
+    step "Dashboard is built (ui/dist)"
+    return
+  fi
+  step "Building the dashboard (ui/ → ui/dist)"
+  npx tsc -p ui/tsconfig.json || fail "the dashboard has type errors (ui/src)"
+  npx vite build ui --logLevel warn || fail "vite build ui"
+}

@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # `npm test`: sets up what the tests need (node modules, Docker, registry, Redis, HAProxy, base
-# images — the same set-up `npm run up` does), type-checks, refuses import cycles, then runs
-# every unit and integration test with node's test runner. `npm test -- FILE…` runs some.
+# images — the same set-up `npm run up` does — and Debian's chromium for the dashboard's browser
+# tests), builds the dashboard, type-checks, refuses import cycles, then runs every unit and
+# integration test with node's test runner. `npm test -- FILE…` runs some.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 ensure_node_modules
 bash "$ROOT/scripts/infra.sh"
+# Browser tests drive Debian's chromium through playwright-core (never a downloaded browser).
+ensure_packages chromium
+build_ui
 cd "$ROOT"
 step "Type-checking"
 npx tsc -p tsconfig.check.json || fail "tsc found type errors (src, test, bench)"
