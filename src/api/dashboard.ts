@@ -1,9 +1,11 @@
 // Serves the dashboard (ui/, built by Vite into ui/dist): hashed assets under /assets with a
-// year-long immutable cache, and index.html — never cached, with a strict Content-Security-Policy
-// — for every other page path, so a shared link such as /apps/demo/logs?grep=x opens that view.
-import { existsSync, readFileSync } from 'node:fs';
+// year-long immutable cache (gzipped once, in memory, for clients that take gzip), and index.html
+// — never cached, with a strict Content-Security-Policy — for every other page path, so a shared
+// link such as /apps/demo/logs?grep=x opens that view.
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import express, { type Request, type Response } from 'express';
+import { gzipSync } from 'node:zlib';
+import express, { type NextFunction, type Request, type Response } from 'express';
 
 /** Paths that belong to the API and other front doors: never answered with the page. */
 const NOT_PAGES = /^\/(api|git|webhooks|metrics|healthz)(\/|$)/;
@@ -12,9 +14,35 @@ const NOT_PAGES = /^\/(api|git|webhooks|metrics|healthz)(\/|$)/;
 export const DASHBOARD_CSP =
   "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
+const COMPRESSIBLE = /\.(js|css|svg|json|map)$/;
+
+/** Hashed file names never change content: each is compressed once (a build is ~100 KB of text). */
+function gzipped(assets: string) {
+  const cache = new Map<string, { mtime: number; body: Buffer }>();
+  return (req: Request, res: Response, next: NextFunction) => {
+    if ((req.method !== 'GET' && req.method !== 'HEAD') || !COMPRESSIBLE.test(req.path) || !req.acceptsEncodings('gzip')) return next();
+    const file = path.join(assets, path.normalize(req.path));
+    if (!file.startsWith(assets + path.sep)) return next();
+    let st;
+    try {
+      st = statSync(file);
+    } catch {
+      return next();
+    }
+    let hit = cache.get(file);
+    if (!hit || hit.mtime !== st.mtimeMs) cache.set(file, (hit = { mtime: st.mtimeMs, body: gzipSync(readFileSync(file), { level: 9 }) }));
+    res.setHeader('Content-Encoding', 'gzip');
+    res.setHeader('Vary', 'Accept-Encoding');
+    res.setHeader('Cache-Control', 'public, max-age=31536000, immutable');
+    res.type(path.extname(file));
+    res.send(hit.body);
+  };
+}
+
 export function dashboardRouter(dir: string): express.Router {
   const r = express.Router();
   const index = path.join(dir, 'index.html');
+  r.use('/assets', gzipped(path.join(dir, 'assets')));
   r.use(
     '/assets',
     express.static(path.join(dir, 'assets'), { immutable: true, maxAge: '365d', index: false, fallthrough: false, redirect: false }),

@@ -17,6 +17,9 @@ const LogsPage = lazy(() => import('./pages/Logs').then((m) => m.LogsPage));
 const MetricsPage = lazy(() => import('./pages/Metrics').then((m) => m.MetricsPage));
 const JobsPage = lazy(() => import('./pages/Jobs').then((m) => m.JobsPage));
 
+/** Whether the browser holds a session: it shows only when the session is asked for, so the
+ *  page asks for it and for its own data at once (one round trip, not two, before the first paint);
+ *  any 401 shows the sign-in page. */
 function Dashboard() {
   const [user, setUser] = useState<string | null | undefined>(undefined);
   const loc = useLocation();
@@ -28,11 +31,10 @@ function Dashboard() {
     });
     api<{ user: string }>('session').then(
       (s) => setUser(s.user),
-      (e: ApiError) => setUser(e.status === 401 ? null : undefined),
+      (e: ApiError) => e.status === 401 && setUser(null),
     );
   }, []);
 
-  if (user === undefined) return <p class="boot muted">Loading…</p>;
   if (user === null) return <SignIn onSignedIn={setUser} />;
 
   const signOut = () =>
@@ -67,7 +69,7 @@ function Dashboard() {
       page = <p>No page at {route.path}.</p>;
   }
   return (
-    <Layout user={user} onSignOut={signOut} app={app} tab={tab}>
+    <Layout user={user ?? ''} onSignOut={signOut} app={app} tab={tab}>
       <Suspense fallback={<p class="muted">Loading…</p>}>{page}</Suspense>
     </Layout>
   );

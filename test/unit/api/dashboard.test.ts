@@ -45,6 +45,15 @@ test('hashed assets are cached for a year, immutable', async () => {
   assert.equal((await fetch(`${url}/assets/missing-1.js`)).status, 404);
 });
 
+test('assets go gzipped to a client that takes gzip', async () => {
+  const res = await fetch(`${url}/assets/index-abc123.js`, { headers: { 'accept-encoding': 'gzip' } });
+  assert.equal(res.headers.get('content-encoding'), 'gzip');
+  assert.match(res.headers.get('cache-control') ?? '', /immutable/);
+  assert.equal(await res.text(), 'console.log(1)');
+  const escape = await fetch(`${url}/assets/..%2findex.html`, { headers: { 'accept-encoding': 'gzip' } });
+  assert.ok(escape.status === 403 || escape.status === 404, `a path out of assets/ is refused (${escape.status})`);
+});
+
 test('the page is never cached and forbids inline script and framing', async () => {
   const res = await fetch(`${url}/`, { headers: html });
   assert.equal(res.status, 200);
