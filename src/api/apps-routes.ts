@@ -1,7 +1,7 @@
 // /api/apps: create, list (with each app's state and last deploy), show, destroy. Thin:
 // validation lives in state, teardown in deploy.
 import express, { type Request } from 'express';
-import type { Config } from '../config.js';
+import { publicApiUrl, type Config } from '../config.js';
 import { appState } from '../deploy/app-state.js';
 import { UserError } from '../errors.js';
 import type { State } from '../state/index.js';
@@ -15,7 +15,7 @@ export interface AppLinks {
 }
 
 export function appLinks(config: Config, app: string): AppLinks {
-  const base = config.publicUrl ?? `http://${config.host}:${config.port}`;
+  const base = publicApiUrl(config);
   const port = config.httpPort === 80 ? '' : `:${config.httpPort}`;
   return { gitRemote: `${base}/git/${app}.git`, url: `http://${app}.${config.appsDomain}${port}` };
 }
@@ -43,10 +43,40 @@ export function appView(config: Config, state: State, app: AppRow, facts?: { las
     lastDeploy: last
       ? { id: last.id, trigger: last.trigger, status: last.status, release: last.releaseVersion === null ? null : `v${last.releaseVersion}`, at: last.finishedAt ?? last.startedAt ?? last.createdAt, error: last.error }
       : null,
+    logRetention: logRetention(config, app),
   };
 }
 
-export function appsRouter(deps: { config: Config; state: State; running: (app?: string) => Promise<RunningContainer[]>; destroyApp: (app: AppRow) => Promise<void> }) {
+/** The limits the app's log lines are held to: its own, else the server's per-app default. */
+export function logRetention(config: Config, app: AppRow) {
+  return {
+    mb: app.logRetentionMb ?? config.appLogRetentionMb,
+    days: app.logRetentionDays ?? config.logRetentionDays,
+    own: app.logRetentionMb !== null || app.logRetentionDays !== null,
+  };
+}
+
+/** A positive number, or null (back to the default); undefined leaves the setting alone. */
+function limitField(b: Record<string, unknown>, key: string, min: number): number | null | undefined {
+  const v = b[key];
+  if (v === undefined) return undefined;
+  if (v === null || v === 'default') return null;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < min) throw new UserError(`${key} must be a number ≥ ${min}, or null for the server's default`, 422);
+  return n;
+}
+
+export interface AppsRouterDeps {
+  config: Config;
+  state: State;
+  /** Slipway's running containers (of one app, or all): what makes an app serving or stopped. */
+  running: (app?: string) => Promise<RunningContainer[]>;
+  destroyApp: (app: AppRow) => Promise<void>;
+  /** What the app takes on disk (shown by apps:info); slow-ish: only for one app. */
+  diskUse: (app: AppRow) => Promise<unknown>;
+}
+
+export function appsRouter(deps: AppsRouterDeps) {
   const { config, state } = deps;
   const r = express.Router();
 
@@ -71,8 +101,20 @@ export function appsRouter(deps: { config: Config; state: State; running: (app?:
     const scaled = current ? { ...current.scale, ...state.scaling.replicas(app.id, current.version) } : {};
     res.json({
       ...appView(config, state, app, { last: state.deployments.list(app.id, 1)[0], running: await deps.running(app.name) }),
+      disk: await deps.diskUse(app),
       services: (current?.services ?? []).map((s) => ({ name: s.name, role: s.role, replicas: scaled[s.name] ?? s.replicas })),
     });
+  });
+
+  // An app's own log retention, next to the store's global cap (null: back to the default).
+  r.put('/:app/log-retention', (req: Request<{ app: string }>, res) => {
+    const app = state.apps.get(req.params.app);
+    const b = body(req);
+    const mb = limitField(b, 'mb', 1);
+    const days = limitField(b, 'days', 0);
+    if (mb === undefined && days === undefined) throw new UserError('send {"mb": N, "days": N} (null for the default)', 422);
+    const updated = state.apps.update(app.name, { logRetentionMb: mb, logRetentionDays: days });
+    res.json(logRetention(config, updated));
   });
 
   r.delete('/:app', async (req: Request<{ app: string }>, res) => {

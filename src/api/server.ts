@@ -7,6 +7,7 @@ import type { Sessions } from '../state/sessions.js';
 import type { Tokens } from '../state/tokens.js';
 import { requireToken } from './auth.js';
 import { requireCredential } from './session.js';
+import { unauthenticatedDeadline } from './deadline.js';
 import { errorHandler, notFound } from './http.js';
 
 export interface ApiParts {
@@ -24,12 +25,15 @@ export interface ApiParts {
   /** Mounted before any body parser, with their own auth: `/git`, `/webhooks`. */
   raw: Record<string, Router>;
   health: () => Record<string, unknown>;
+  /** Seconds a request has to arrive before it is authenticated (see deadline.ts). */
+  unauthenticatedTimeoutSeconds: number;
 }
 
 export function createHttpApp(parts: ApiParts): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
+  app.use(unauthenticatedDeadline(parts.unauthenticatedTimeoutSeconds));
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true, ...parts.health() });
   });

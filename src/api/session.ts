@@ -6,6 +6,7 @@
 // A request with an Authorization header is judged by that header alone (CLI, scripts, git hook).
 import type { NextFunction, Request, Response } from 'express';
 import type { Sessions } from '../state/sessions.js';
+import { authenticated } from './deadline.js';
 import { SESSION_MAX_MS } from '../state/sessions.js';
 
 export const SESSION_COOKIE = 'slipway_session';
@@ -68,6 +69,7 @@ export function requireCredential(deps: CredentialDeps) {
     }
     res.locals.user = session.name;
     res.locals.session = true;
+    authenticated(res);
     next();
   };
 }

@@ -1,5 +1,15 @@
-// Numbered schema migrations: append only, never edit one that has shipped.
-export const MIGRATIONS: string[] = [
+// Numbered schema migrations: append only, never edit one that has shipped. A step is SQL, or
+// a function for what SQL cannot do (encrypting existing rows).
+import type Database from 'better-sqlite3';
+import { sealContext, type Sealer } from './sealer.js';
+
+export interface MigrationContext {
+  sealer: Sealer;
+}
+
+type Step = string | ((db: Database.Database, ctx: MigrationContext) => void);
+
+export const MIGRATIONS: Step[] = [
   // 1: the foundation
   `
   CREATE TABLE apps (
@@ -152,7 +162,97 @@ export const MIGRATIONS: string[] = [
   );
   CREATE INDEX autoscale_events_app ON autoscale_events (app_id, id);
   `,
-  // 6: dashboard sessions (a browser's httpOnly cookie) and the one-time sign-in codes
+  // 6: job runs (one row per run, and per scheduled tick that did not run: the tick is the
+  // unique key, so no scheduled time ever runs twice) and each schedule's last decided tick
+  `
+  CREATE TABLE job_runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    app_id INTEGER NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+    trigger TEXT NOT NULL,
+    schedule TEXT,
+    scheduled_at TEXT,
+    task TEXT,
+    release_version INTEGER,
+    image_digest TEXT,
+    state TEXT NOT NULL,
+    reason TEXT,
+    owner TEXT,
+    cancel_requested INTEGER NOT NULL DEFAULT 0,
+    detail TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    started_at TEXT,
+    finished_at TEXT,
+    UNIQUE (app_id, schedule, scheduled_at)
+  );
+  CREATE INDEX job_runs_app ON job_runs (app_id, id);
+  CREATE INDEX job_runs_state ON job_runs (state);
+  CREATE TABLE job_schedules (
+    app_id INTEGER NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    through TEXT NOT NULL,
+    suspended INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (app_id, name)
+  );
+  `,
+  // 7: custom domains (app_id NULL: Slipway's own API domain), certificates (sealed PEMs in
+  // DATA/certs/ID.pem.sealed), each ACME-managed domain's issuance state, per-app certs:auto
+  `
+  CREATE TABLE domains (
+    name TEXT PRIMARY KEY,
+    app_id INTEGER REFERENCES apps(id) ON DELETE CASCADE,
+    created_at TEXT NOT NULL
+  );
+  CREATE INDEX domains_app ON domains (app_id);
+  CREATE TABLE certificates (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    app_id INTEGER REFERENCES apps(id) ON DELETE CASCADE,
+    source TEXT NOT NULL,
+    names TEXT NOT NULL,
+    issuer TEXT NOT NULL,
+    not_before TEXT NOT NULL,
+    not_after TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    created_at TEXT NOT NULL
+  );
+  CREATE TABLE acme_domains (
+    domain TEXT PRIMARY KEY REFERENCES domains(name) ON DELETE CASCADE,
+    certificate_id INTEGER REFERENCES certificates(id) ON DELETE SET NULL,
+    failures INTEGER NOT NULL DEFAULT 0,
+    last_attempt_at TEXT,
+    last_success_at TEXT,
+    last_error TEXT,
+    next_attempt_at TEXT
+  );
+  CREATE TABLE tls_settings (
+    app_id INTEGER PRIMARY KEY REFERENCES apps(id) ON DELETE CASCADE,
+    certs_auto INTEGER NOT NULL
+  );
+  `,
+  // 8: an app's own log retention (null: the server's per-app default)
+  `
+  ALTER TABLE apps ADD COLUMN log_retention_mb REAL;
+  ALTER TABLE apps ADD COLUMN log_retention_days REAL;
+  `,
+  // 9: config var values, webhook secrets and each release's config and services (whose
+  // environment holds interpolated config values) are encrypted at rest (see sealer.ts)
+  (db, { sealer }) => {
+    const vars = db.prepare('SELECT app_id, key, value FROM config_vars').all() as { app_id: number; key: string; value: string }[];
+    const setVar = db.prepare('UPDATE config_vars SET value = ? WHERE app_id = ? AND key = ?');
+    for (const v of vars) setVar.run(sealer.seal(v.value, sealContext.configVar(v.app_id, v.key)), v.app_id, v.key);
+    const apps = db.prepare('SELECT id, webhook_secret FROM apps WHERE webhook_secret IS NOT NULL').all() as { id: number; webhook_secret: string }[];
+    const setSecret = db.prepare('UPDATE apps SET webhook_secret = ? WHERE id = ?');
+    for (const a of apps) setSecret.run(sealer.seal(a.webhook_secret, sealContext.webhookSecret(a.id)), a.id);
+    const releases = db.prepare('SELECT app_id, version, config, services FROM releases').all() as { app_id: number; version: number; config: string; services: string }[];
+    const setRelease = db.prepare('UPDATE releases SET config = ?, services = ? WHERE app_id = ? AND version = ?');
+    for (const r of releases)
+      setRelease.run(
+        sealer.seal(r.config, sealContext.releaseConfig(r.app_id, r.version)),
+        sealer.seal(r.services, sealContext.releaseServices(r.app_id, r.version)),
+        r.app_id,
+        r.version,
+      );
+  },
+  // 10: dashboard sessions (a browser's httpOnly cookie) and the one-time sign-in codes
   // `slipway login:ui` prints; both stand for the API token that made them, stored as hashes
   `
   CREATE TABLE sessions (

@@ -10,7 +10,8 @@ import { createHttpApp } from '../../../src/api/server.js';
 import { sessionRouter, signInRouter } from '../../../src/api/session-routes.js';
 import { prometheusRouter } from '../../../src/api/metrics-routes.js';
 import { silentLogger } from '../../../src/log.js';
-import { openState, type State } from '../../../src/state/index.js';
+import type { State } from '../../../src/state/index.js';
+import { openTestState as openState } from '../../helpers/state.js';
 import { SESSION_IDLE_MS } from '../../../src/state/sessions.js';
 
 let state: State;
@@ -33,6 +34,7 @@ before(async () => {
     raw: { '/metrics': prometheusRouter({ state, open: false, render: () => 'up 1\n' }) },
     api: { '/session': sessionRouter({ state }), '/thing': echo },
     health: () => ({}),
+    unauthenticatedTimeoutSeconds: 30,
   });
   server = http.createServer(app).listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
