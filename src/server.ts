@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import http from 'node:http';
 import path from 'node:path';
 import express from 'express';
-import { type Config, dataPaths } from './config.js';
+import { type Config, dataPaths, publicApiUrl } from './config.js';
 import type { Logger } from './log.js';
 import { UserError } from './errors.js';
 import { openState, type State } from './state/index.js';
@@ -325,7 +325,9 @@ export async function startServer(config: Config, logger: Logger, options: Serve
   if (options.runDeploys !== false) autoscaler.start();
 
   let apiUrl = '';
-  const trustedOrigins = config.publicUrl ? [new URL(config.publicUrl).origin] : [];
+  // The dashboard's own origin as users reach it (SLIPWAY_PUBLIC_URL, the HTTPS API domain, or
+  // the listen address): a session's state-changing requests must come from there.
+  const trustedOrigins = [new URL(publicApiUrl(config)).origin];
   const app = createHttpApp({
     tokens: state.tokens,
     sessions: state.sessions,

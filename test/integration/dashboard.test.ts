@@ -200,6 +200,21 @@ test('screenshots of every page at 1280×800 and 390 wide, without layout shift 
   }
 });
 
+test('destroying an app from the list asks for its name first, then the app is gone', async () => {
+  await page.goto(s.url + '/');
+  const row = page.locator(`tr[data-app="${app}"]`);
+  await row.getByRole('button', { name: `Destroy ${app}` }).click();
+  const dialog = page.getByRole('dialog');
+  const confirm = dialog.getByRole('button', { name: 'Destroy', exact: true });
+  assert.equal(await confirm.isDisabled(), true, 'nothing typed yet');
+  await dialog.getByLabel(/to confirm/).fill(app.slice(0, -1));
+  assert.equal(await confirm.isDisabled(), true, 'a name that is not the app');
+  await dialog.getByLabel(/to confirm/).fill(app);
+  await confirm.click();
+  await row.waitFor({ state: 'detached' });
+  assert.equal((await s.api(`/api/apps/${app}`)).status, 404);
+});
+
 test('signing out ends the session on the server', async () => {
   const [cookie] = await page.context().cookies();
   await page.goto(s.url + '/');
