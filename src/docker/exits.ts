@@ -4,8 +4,8 @@
 // wait API answers only after that clean-up: measured here under load, `die` came 0.1–1 s earlier.
 // A reconnect asks for the events since shortly before the drop (`since`), so an exit during the
 // gap is replayed; still, this is a fast path next to the wait API, never instead of it.
-import type { Readable } from 'node:stream';
 import type Dockerode from 'dockerode';
+import { containerEvents, type ContainerEvent } from './events.js';
 
 /** How long the stream stays open with nothing watched (per-second schedules keep it open). */
 const LINGER_MS = 30_000;
@@ -102,18 +102,17 @@ export class ContainerExits {
    */
   private async follow(signal: AbortSignal, subscribed: () => void): Promise<void> {
     const openedAt = Date.now();
-    let since: number | null = null; // replay from here (ms) on the next connect; null: live only
+    let since: number | undefined; // replay from here on the next connect; undefined: live only
     while (!signal.aborted) {
       let connected = false;
       try {
-        const stream = (await this.docker.getEvents({
-          filters: { type: ['container'], event: ['die'], label: [this.label] },
-          ...(since === null ? {} : { since: (since / 1000).toFixed(3) }),
-          abortSignal: signal,
-        } as Dockerode.GetEventsOptions)) as unknown as Readable;
+        const events = await containerEvents(this.docker, { event: ['die'], label: [this.label], sinceMs: since }, signal);
         connected = true;
         subscribed();
-        await this.read(stream, signal);
+        for await (const ev of events) {
+          const code = dieExitCode(ev);
+          if (code !== null) this.watched.get(ev.id)?.(code);
+        }
       } catch {
         // Dropped, or could not connect: reconnect below; until then only the wait API tells.
       }
@@ -123,37 +122,10 @@ export class ContainerExits {
       if (!signal.aborted) await new Promise((r) => setTimeout(r, RECONNECT_MS).unref());
     }
   }
-
-  private async read(stream: Readable, signal: AbortSignal): Promise<void> {
-    let buf = '';
-    try {
-      for await (const chunk of stream) {
-        buf += (chunk as Buffer).toString('utf8');
-        let nl: number;
-        while ((nl = buf.indexOf('\n')) >= 0) {
-          const ev = parseDie(buf.slice(0, nl));
-          buf = buf.slice(nl + 1);
-          if (ev) this.watched.get(ev.id)?.(ev.exitCode);
-        }
-      }
-    } catch (e) {
-      if (!signal.aborted) throw e;
-    } finally {
-      stream.destroy();
-    }
-  }
 }
 
-/** `{id, exitCode}` of a `die` event line, or null for anything else. */
-export function parseDie(line: string): { id: string; exitCode: number } | null {
-  if (!line.trim()) return null;
-  try {
-    const ev = JSON.parse(line) as { status?: string; Action?: string; id?: string; Actor?: { ID?: string; Attributes?: Record<string, string> } };
-    const id = ev.Actor?.ID ?? ev.id;
-    const code = Number(ev.Actor?.Attributes?.exitCode);
-    if ((ev.Action ?? ev.status) !== 'die' || !id || !Number.isInteger(code)) return null;
-    return { id, exitCode: code };
-  } catch {
-    return null;
-  }
+/** The exit code a `die` event reports, or null for anything else. */
+export function dieExitCode(ev: ContainerEvent): number | null {
+  const code = ev.attributes.exitCode ?? '';
+  return ev.action === 'die' && /^-?\d+$/.test(code) ? Number(code) : null;
 }
