@@ -18,6 +18,7 @@ import { webhookRouter } from './api/webhook-routes.js';
 import { createDocker } from './docker/client.js';
 import { Containers } from './docker/containers.js';
 import { Networks } from './docker/networks.js';
+import { ContainerExits } from './docker/exits.js';
 import { Proxy } from './proxy/haproxy.js';
 import { appProxy, routeApi } from './proxy/app-proxy.js';
 import { proxyTls } from './proxy/haproxy-certs.js';
@@ -44,6 +45,7 @@ import { pipelineStages } from './stages.js';
 import { webhookIntake } from './queue/webhook-intake.js';
 import { LogService } from './logs/service.js';
 import { JobRunner } from './jobs/runner.js';
+import { JOB_LABEL_FILTER } from './jobs/container.js';
 import { Scheduler } from './jobs/scheduler.js';
 import { jobsRouter } from './api/jobs-routes.js';
 import { claimApiDomain, DomainService } from './domains/service.js';
@@ -176,9 +178,10 @@ export async function startServer(config: Config, logger: Logger, options: Serve
   });
   metrics.start();
 
+  const exits = new ContainerExits(docker, JOB_LABEL_FILTER);
   const runner = new JobRunner({
     state,
-    ports: { docker, containers, networks, shipped: (id) => logs.whenShipped(id) },
+    ports: { docker, containers, networks, exits, shipped: (id) => logs.whenShipped(id) },
     backoff: { baseMs: config.jobBackoffMs, maxMs: config.jobBackoffMaxMs },
     logger,
   });
@@ -403,6 +406,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
       // Never let one part hold shutdown hostage; what is left is reconciled on the next start.
       scheduler.stop();
       await within(15_000, runner.close(), logger, 'job runs');
+      exits.close();
       await within(5000, autoscaler.stop(), logger, 'autoscaler');
       await within(5000, queue.close(), logger, 'deploy queue');
       await within(5000, certScan.stop(), logger, 'certificate scan');
