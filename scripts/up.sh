@@ -24,6 +24,9 @@ else
   step "Compiled code is up to date"
 fi
 
+# The server serves the dashboard from ui/dist (a rebuilt one without a restart).
+build_ui
+
 if [ -w /usr/local/bin ] && [ "$(readlink -f /usr/local/bin/slipway 2>/dev/null)" != "$ROOT/bin/slipway" ]; then
   step "Putting slipway on the PATH (/usr/local/bin/slipway)"
   ln -sf "$ROOT/bin/slipway" /usr/local/bin/slipway
@@ -60,6 +63,7 @@ fi
 cat <<MSG
 
 Slipway is up.
+  Dashboard:    http://$SLIPWAY_HOST:$SLIPWAY_PORT/   (sign in: the admin token, or \`slipway login:ui\`)
   API:          http://$SLIPWAY_HOST:$SLIPWAY_PORT   (log: $RUN_DIR/slipway.log)
   Admin token:  $SLIPWAY_DATA/admin-token
   Apps served:  http://APP.${SLIPWAY_APPS_DOMAIN:-localhost}:${SLIPWAY_HTTP_PORT:-80}

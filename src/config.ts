@@ -127,6 +127,8 @@ const schema = z.object({
   autoscaleSamples: z.coerce.number().int().min(1).max(100),
   autoscaleCooldown: duration,
   autoscaleStabilization: duration,
+  /** The dashboard's built files (Vite's output of ui/). */
+  uiDir: z.string().min(1),
   ...tlsSchema,
   /** Each app's share of the log store, unless the app sets its own (apps:log-retention). */
   appLogRetentionMb: z.coerce.number().min(1),
@@ -186,6 +188,7 @@ const ENV: Record<keyof Config, string> = {
   autoscaleSamples: 'SLIPWAY_AUTOSCALE_SAMPLES',
   autoscaleCooldown: 'SLIPWAY_AUTOSCALE_COOLDOWN',
   autoscaleStabilization: 'SLIPWAY_AUTOSCALE_STABILIZATION',
+  uiDir: 'SLIPWAY_UI_DIR',
   ...TLS_ENV,
   appLogRetentionMb: 'SLIPWAY_APP_LOG_RETENTION_MB',
   maxPushMb: 'SLIPWAY_MAX_PUSH_MB',
@@ -232,6 +235,8 @@ const DEFAULTS: Record<string, unknown> = {
   autoscaleSamples: 3,
   autoscaleCooldown: '3m',
   autoscaleStabilization: '5m',
+  // ui/dist beside src/ (and beside dist/ when compiled): both are one level below the root.
+  uiDir: path.resolve(import.meta.dirname, '../ui/dist'),
   ...TLS_DEFAULTS,
   appLogRetentionMb: 256,
   maxPushMb: 1024,

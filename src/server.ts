@@ -2,10 +2,11 @@
 // starts the HTTP server. The only place that knows all the parts.
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { EventEmitter } from 'node:events';
 import http from 'node:http';
 import path from 'node:path';
 import express from 'express';
-import { type Config, dataPaths } from './config.js';
+import { type Config, dataPaths, publicApiUrl } from './config.js';
 import type { Logger } from './log.js';
 import { openState, type State } from './state/index.js';
 import { createHttpApp } from './api/server.js';
@@ -17,6 +18,7 @@ import { webhookRouter } from './api/webhook-routes.js';
 import { createDocker } from './docker/client.js';
 import { Containers } from './docker/containers.js';
 import { Networks } from './docker/networks.js';
+import { ContainerExits } from './docker/exits.js';
 import { Proxy } from './proxy/haproxy.js';
 import { appProxy, routeApi } from './proxy/app-proxy.js';
 import { proxyTls } from './proxy/haproxy-certs.js';
@@ -43,6 +45,7 @@ import { pipelineStages } from './stages.js';
 import { webhookIntake } from './queue/webhook-intake.js';
 import { LogService } from './logs/service.js';
 import { JobRunner } from './jobs/runner.js';
+import { JOB_LABEL_FILTER } from './jobs/container.js';
 import { Scheduler } from './jobs/scheduler.js';
 import { jobsRouter } from './api/jobs-routes.js';
 import { claimApiDomain, DomainService } from './domains/service.js';
@@ -50,7 +53,10 @@ import { createCertificates } from './certs/index.js';
 import { tlsRouter } from './api/tls-routes.js';
 import { AccessLog } from './proxy/access-log.js';
 import { MetricsService } from './metrics/service.js';
-import { metricsRouter, prometheusRouter } from './api/metrics-routes.js';
+import { appTotalsRouter, metricsRouter, prometheusRouter } from './api/metrics-routes.js';
+import { sessionRouter, signInRouter } from './api/session-routes.js';
+import { eventsRouter } from './api/events-routes.js';
+import { dashboardRouter } from './api/dashboard.js';
 import { autoscaleRouter } from './api/autoscale-routes.js';
 import { Autoscaler } from './scale/autoscaler.js';
 import { resize } from './deploy/resize.js';
@@ -92,6 +98,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
   const secretKey = loadOrCreateKey(paths.secretKey);
   const state = openState(paths.stateDb, stateSealer(secretKey));
   ensureAdminToken(state, paths.adminToken);
+  state.sessions.prune();
 
   const docker = createDocker(config);
   const containers = new Containers(docker);
@@ -154,9 +161,12 @@ export async function startServer(config: Config, logger: Logger, options: Serve
     },
   });
   await logs.start();
+  const samples = new EventEmitter();
+  samples.setMaxListeners(0);
   const metrics = new MetricsService({
     config,
     logger,
+    onSampled: (ts) => samples.emit('sample', ts),
     accessLog,
     ownsApp,
     ports: {
@@ -168,9 +178,10 @@ export async function startServer(config: Config, logger: Logger, options: Serve
   });
   metrics.start();
 
+  const exits = new ContainerExits(docker, JOB_LABEL_FILTER);
   const runner = new JobRunner({
     state,
-    ports: { docker, containers, networks, shipped: (id) => logs.whenShipped(id) },
+    ports: { docker, containers, networks, exits, shipped: (id) => logs.whenShipped(id) },
     backoff: { baseMs: config.jobBackoffMs, maxMs: config.jobBackoffMaxMs },
     logger,
   });
@@ -271,8 +282,15 @@ export async function startServer(config: Config, logger: Logger, options: Serve
   if (options.runDeploys !== false) autoscaler.start();
 
   let apiUrl = '';
+  // The dashboard's own origin as users reach it (SLIPWAY_PUBLIC_URL, the HTTPS API domain, or
+  // the listen address): a session's state-changing requests must come from there.
+  const trustedOrigins = [new URL(publicApiUrl(config)).origin];
   const app = createHttpApp({
     tokens: state.tokens,
+    sessions: state.sessions,
+    trustedOrigins,
+    signIn: signInRouter({ state, trustedOrigins }),
+    dashboard: dashboardRouter(config.uiDir),
     logger,
     raw: {
       '/git': gitRouter({
@@ -302,9 +320,19 @@ export async function startServer(config: Config, logger: Logger, options: Serve
       }),
     },
     api: {
+      '/session': sessionRouter({ state }),
+      '/events': eventsRouter({
+        changes: (l) => state.changes.subscribe(l),
+        samples: (l) => {
+          samples.on('sample', l);
+          return () => samples.off('sample', l);
+        },
+      }),
+      '/metrics': appTotalsRouter({ state, metrics }),
       '/apps': appsRouter({
         config,
         state,
+        running: (a) => containers.listContainers(a ? { app: a } : {}),
         destroyApp: (a) =>
           destroyApp(
             {
@@ -378,6 +406,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
       // Never let one part hold shutdown hostage; what is left is reconciled on the next start.
       scheduler.stop();
       await within(15_000, runner.close(), logger, 'job runs');
+      exits.close();
       await within(5000, autoscaler.stop(), logger, 'autoscaler');
       await within(5000, queue.close(), logger, 'deploy queue');
       await within(5000, certScan.stop(), logger, 'certificate scan');

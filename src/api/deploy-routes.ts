@@ -8,11 +8,12 @@ import { Transform } from 'node:stream';
 import express, { type Request, type Response } from 'express';
 import type { Trigger } from '../domain.js';
 import { DiskFullError, NotFoundError, UserError, isDiskFull } from '../errors.js';
-import { outcomeOf, type DeployProgress } from '../queue/progress.js';
+import { STATUS_PREFIX, outcomeOf, type DeployProgress } from '../queue/progress.js';
 import type { Uploads } from '../queue/uploads.js';
 import type { State } from '../state/index.js';
 import type { DeploymentRow } from '../state/deployments.js';
 import { body, onceDrained } from './http.js';
+import { openEventStream, wantsEventStream } from './sse.js';
 
 export interface DeployRoutesDeps {
   state: State;
@@ -43,7 +44,25 @@ export function deployRouter(deps: DeployRoutesDeps): express.Router {
     await streamOutput(req, res, d.id);
   }
 
+  /** The deployment's output so far, then live: text lines, or server-sent events (one per line,
+   *  `id` = its line number, so a reconnecting EventSource resumes; the outcome as `event: status`). */
   async function streamOutput(req: AppReq, res: Response, id: number) {
+    if (wantsEventStream(req)) {
+      res.setHeader('X-Deployment-Id', String(id));
+      const stream = openEventStream(req, res);
+      const seen = Number(req.headers['last-event-id'] ?? -1);
+      let n = 0;
+      try {
+        for await (const line of progress.follow(id, stream.signal)) {
+          const i = n++;
+          if (line.startsWith(STATUS_PREFIX)) await stream.send({ id: i, event: 'status', data: line.slice(STATUS_PREFIX.length) });
+          else if (i > seen) await stream.send({ id: i, data: line });
+        }
+      } finally {
+        stream.end();
+      }
+      return;
+    }
     res.status(200).type('text/plain; charset=utf-8').setHeader('X-Deployment-Id', String(id));
     res.setHeader('Cache-Control', 'no-cache');
     res.flushHeaders();
@@ -111,9 +130,12 @@ export function deployRouter(deps: DeployRoutesDeps): express.Router {
 
   r.get('/releases', (req: AppReq, res) => {
     const app = state.apps.get(req.params.app);
+    const made = new Map(state.deployments.list(app.id, 1000).filter((d) => d.releaseVersion !== null).map((d) => [d.releaseVersion!, d]));
     res.json(
       state.releases.list(app.id).map((rel) => ({
         version: rel.version,
+        /** What made it (push, webhook, cli, rollback, config, scale), when its deployment is known. */
+        trigger: made.get(rel.version)?.trigger ?? null,
         description: rel.description,
         status: rel.status,
         sha: rel.sha,

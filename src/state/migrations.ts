@@ -268,4 +268,17 @@ export const MIGRATIONS: Step[] = [
   DROP TABLE webhook_deliveries;
   ALTER TABLE webhook_deliveries_new RENAME TO webhook_deliveries;
   `,
+  // 11: dashboard sessions (a browser's httpOnly cookie) and the one-time sign-in codes
+  // `slipway login:ui` prints; both stand for the API token that made them, stored as hashes
+  `
+  CREATE TABLE sessions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    hash TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    token_id INTEGER NOT NULL REFERENCES tokens(id) ON DELETE CASCADE,
+    created_at TEXT NOT NULL,
+    last_seen_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+  );
+  `,
 ];
