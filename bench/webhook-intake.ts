@@ -38,7 +38,7 @@ function inMemory(): WebhookIntake {
   const seen = new Set<string>();
   let id = 0;
   return {
-    seenDelivery: (d) => seen.has(d),
+    seenDelivery: (_app, d) => seen.has(d),
     enqueue: async (_app, _push, deliveryId) => {
       seen.add(deliveryId);
       return { deploymentId: ++id };

@@ -89,3 +89,15 @@ install_missing() {
   as_root apt-get update -qq || fail "apt-get update"
   as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || fail "apt-get install ${missing[*]}"
 }
+
+# Builds the dashboard (ui/ → ui/dist, Vite) when a source is newer than the last build.
+build_ui() {
+  cd "$ROOT"
+  if [ -f ui/dist/index.html ] && [ -z "$(find ui package-lock.json -path ui/dist -prune -o -newer ui/dist/index.html -type f -print -quit)" ]; then
+    step "Dashboard is built (ui/dist)"
+    return
+  fi
+  step "Building the dashboard (ui/ → ui/dist)"
+  npx tsc -p ui/tsconfig.json || fail "the dashboard has type errors (ui/src)"
+  npx vite build ui --logLevel warn || fail "vite build ui"
+}

@@ -48,8 +48,10 @@ export function repoRouter(deps: { state: State; config: Config; secretKey: Buff
     const app = state.apps.get(req.params.app);
     const list = await deps.containers.listContainers({ app: app.name, all: true });
     const portOf = (release: number, service: string | null) => state.releases.find(app.id, release)?.services.find((s) => s.name === service)?.port ?? null;
+    // Restart counts are only in each container's inspect; an app has a handful.
+    const restarts = await Promise.all(list.map((c) => deps.containers.runtime(c.id).then((r) => r?.restartCount ?? null, () => null)));
     res.json(
-      list.map((c) => ({
+      list.map((c, i) => ({
         service: c.service,
         name: c.name,
         kind: c.kind,
@@ -59,6 +61,7 @@ export function repoRouter(deps: { state: State; config: Config; secretKey: Buff
         health: c.health ?? null,
         ip: c.ip,
         port: portOf(c.release, c.service),
+        restarts: restarts[i],
       })),
     );
   });

@@ -26,8 +26,9 @@ export interface WebhookApp {
 
 export interface WebhookDeps<A extends WebhookApp = WebhookApp> {
   findApp(name: string): A | undefined;
-  /** Whether this delivery id was already accepted (webhook_deliveries). */
-  seenDelivery(id: string): boolean;
+  /** Whether `app` already accepted this delivery id (another app fed by the same repository
+   *  gets its own deploy of it). */
+  seenDelivery(app: A, id: string): boolean;
   /**
    * Records the delivery and queues the deploy. For exactly-once deploys across processes,
    * insert the delivery row (delivery_id is its primary key) before the first `await`; the
@@ -53,7 +54,7 @@ const SIGNATURE_HEADERS = ['x-hub-signature-256', 'x-gitea-signature', 'x-forgej
 
 export function webhookRouter<A extends WebhookApp>(deps: WebhookDeps<A>): express.Router {
   const router = express.Router();
-  // Ids being enqueued right now: a redelivery racing the first one must not start a second deploy.
+  // (app, delivery id) being enqueued right now: a redelivery racing the first one must not start a second deploy.
   const inFlight = new Set<string>();
   // `type: () => true` reads every body (even with no Content-Type) so the signature is checked
   // before the content type; `inflate: false` because the signature covers the bytes as sent.
@@ -133,11 +134,12 @@ function receive<A extends WebhookApp>(provider: Provider, req: Request, res: Re
   if (isIgnored(target)) return answer(res, 200, { ignored: target.ignore });
 
   // No await between the dedupe check and the enqueue call: in one process this is atomic.
-  if (inFlight.has(deliveryId) || deps.seenDelivery(deliveryId)) {
+  const key = `${app.id}:${deliveryId}`;
+  if (inFlight.has(key) || deps.seenDelivery(app, deliveryId)) {
     deps.logger.info('webhook redelivery ignored', { ...log, deliveryId });
     return answer(res, 200, { duplicate: true, message: `delivery ${deliveryId} was already received; nothing new started` });
   }
-  inFlight.add(deliveryId);
+  inFlight.add(key);
   deps
     .enqueue(app, target, deliveryId)
     .then(({ deploymentId }) => {
@@ -151,7 +153,7 @@ function receive<A extends WebhookApp>(provider: Provider, req: Request, res: Re
         error: status === 500 ? 'internal error queueing the deploy; see the Slipway server log, then redeliver' : errorMessage(e),
       });
     })
-    .finally(() => inFlight.delete(deliveryId));
+    .finally(() => inFlight.delete(key));
 }
 
 /** Only JSON is accepted: GitHub's form encoding (`payload=`) would need a second decoder for

@@ -1,6 +1,5 @@
 // The build stage: a SourceRevision becomes a local image, from the repo's Dockerfile or a
 // buildpack, built by the Docker Engine with the previous build as cache.
-import { readFileSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type Dockerode from 'dockerode';
 import type { Config } from '../config.js';
@@ -12,9 +11,10 @@ import { imagesLabelled, inspectImage } from '../docker/images.js';
 import { parseAppJson } from './app-json.js';
 import { BuildLog } from './build-log.js';
 import { DEFAULT_BUILDPACKS_DIR, detectBuildpack } from './buildpacks.js';
-import { buildContext, isInside, type ContextOptions } from './context.js';
+import { buildContext, type ContextOptions } from './context.js';
 import { baseImages, declaredArgs } from './dockerfile.js';
 import { parseProcfile } from './procfile.js';
+import { readRepoFile } from './repo-files.js';
 
 export const COMPOSE_FILES = ['docker-compose.yml', 'docker-compose.yaml', 'compose.yaml', 'compose.yml'];
 /** Names Slipway gives its own files in the build context. */
@@ -59,16 +59,15 @@ export function buildTag(app: string, sha: string): string {
 
 export async function buildRevision(rev: SourceRevision, opts: BuildOptions): Promise<BuiltImage> {
   const { dir } = rev;
-  const procfile = readOptional(dir, 'Procfile');
+  const procfile = readRepoFile(dir, 'Procfile', 'Procfile');
   const processes = procfile === null ? {} : parseProcfile(procfile);
-  const appJsonText = readOptional(dir, 'app.json');
+  const appJsonText = readRepoFile(dir, 'app.json', 'app.json');
   const appJson: AppJson | null = appJsonText === null ? null : parseAppJson(appJsonText);
-  const composeFile = COMPOSE_FILES.find((f) => readOptional(dir, f) !== null);
-  const compose = composeFile ? { file: composeFile, text: readOptional(dir, composeFile) as string } : null;
+  const compose = firstCompose(dir);
   opts.check?.({ processes, appJson, compose });
 
   const dockerfilePath = safeRelative(opts.dockerfilePath ?? 'Dockerfile');
-  const userDockerfile = readOptional(dir, dockerfilePath);
+  const userDockerfile = readRepoFile(dir, dockerfilePath, 'Dockerfile');
   if (userDockerfile === null && opts.dockerfilePath !== undefined && opts.dockerfilePath !== 'Dockerfile') {
     throw new UserError(`no Dockerfile at ${dockerfilePath} (the app's configured Dockerfile path)`);
   }
@@ -134,6 +133,14 @@ export async function buildRevision(rev: SourceRevision, opts: BuildOptions): Pr
   };
 }
 
+function firstCompose(dir: string): BuiltImage['compose'] {
+  for (const file of COMPOSE_FILES) {
+    const text = readRepoFile(dir, file, 'compose file');
+    if (text !== null) return { file, text };
+  }
+  return null;
+}
+
 /** A repo-relative path that stays in the repo (the Dockerfile path is app config, i.e. user input). */
 function safeRelative(p: string): string {
   const normal = path.posix.normalize(p.replace(/\\/g, '/')).replace(/^(\.\/)+/, '');
@@ -143,16 +150,3 @@ function safeRelative(p: string): string {
   return normal;
 }
 
-/** A small text file in the repo, or null. A symlink is followed only while it stays in the tree (else UserError). */
-export function readOptional(dir: string, rel: string): string | null {
-  const file = path.join(dir, rel);
-  let real: string;
-  try {
-    real = realpathSync.native(file);
-    if (!statSync(real).isFile()) return null;
-  } catch {
-    return null;
-  }
-  if (!isInside(realpathSync.native(dir), real)) throw new UserError(`${rel} is a symlink to a file outside the repository`);
-  return readFileSync(real, 'utf8');
-}

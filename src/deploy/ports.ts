@@ -2,6 +2,7 @@
 // rollout and reconciliation stay free of dockerode and HAProxy details.
 import type Dockerode from 'dockerode';
 import type { Config } from '../config.js';
+import { withinStep } from '../deadline.js';
 import { LABELS, isPinnedImage, type Release, type ServiceSpec } from '../domain.js';
 import { UserError } from '../errors.js';
 import type { Containers } from '../docker/containers.js';
@@ -44,12 +45,12 @@ export function dockerRolloutPorts(deps: PortsDeps): RolloutPorts & ResizePorts 
     now: () => Date.now(),
     proxy: deps.proxy,
 
-    async prepare(release) {
+    async prepare(release, signal) {
       await networks.ensureNetwork(appNetworkName(release.app), { [LABELS.app]: release.app });
       for (const s of release.services)
         for (const v of s.volumes.filter((v) => !v.bind)) await networks.ensureVolume(await appVolume(release.app, v.source), { [LABELS.app]: release.app });
       // Rollback or a fresh host: the image may only be in the registry.
-      await pullImage(deps.docker, release.image);
+      await pullImage(deps.docker, release.image, undefined, signal);
     },
 
     async start(release, service, color, index) {
@@ -60,16 +61,20 @@ export function dockerRolloutPorts(deps: PortsDeps): RolloutPorts & ResizePorts 
       return { id: c.id, name: c.name, ip: c.ip, service: service.name, release: release.version, color };
     },
 
-    waitHealthy(c: RunningContainer, service: ServiceSpec, progress) {
+    waitHealthy(c: RunningContainer, service: ServiceSpec, progress, signal) {
       return waitHealthy({ id: c.id, ip: c.ip, port: service.port, name: c.name }, service.health, containers, {
         timeoutSeconds: config.healthTimeoutSeconds,
+        settleSeconds: config.settleSeconds,
+        limit: { seconds: config.healthMaxSeconds, setting: 'SLIPWAY_HEALTH_MAX' },
         progress,
+        ...(signal ? { signal } : {}),
       });
     },
 
-    async runOneOff(release, kind, command, progress) {
+    async runOneOff(release, kind, command, progress, signal) {
       const spec = oneOffCreateOptions({ app: release.app, release: runInfo(release), command, kind });
-      return (await containers.runOneOff(spec, progress)).exitCode;
+      const step = `the ${kind} command`;
+      return withinStep(signal, step, config.releaseTimeoutSeconds, 'SLIPWAY_RELEASE_TIMEOUT', async (s) => (await containers.runOneOff(spec, progress, s)).exitCode);
     },
 
     async list(app) {

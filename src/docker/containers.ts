@@ -185,8 +185,13 @@ export class Containers {
    * Runs a one-off to completion: each output line goes to `progress` as it is written, then the
    * exit code and the last lines come back. The container is removed afterwards.
    */
-  async runOneOff(spec: ContainerCreateSpec, progress: Progress): Promise<{ exitCode: number; output: string }> {
+  async runOneOff(spec: ContainerCreateSpec, progress: Progress, signal?: AbortSignal): Promise<{ exitCode: number; output: string }> {
+    signal?.throwIfAborted();
     const container = await this.create(spec);
+    // Aborting kills and removes the container, which ends the wait below.
+    let killed: Promise<void> | undefined;
+    const kill = () => void (killed = this.removeContainer(container.id).catch(() => undefined));
+    signal?.addEventListener('abort', kill, { once: true });
     try {
       await container.start().catch((e) => {
         throw engineError(e, `cannot start ${spec.name}`, true);
@@ -201,8 +206,14 @@ export class Containers {
       });
       const { StatusCode } = (await container.wait()) as { StatusCode: number };
       await streamed;
+      signal?.throwIfAborted();
       return { exitCode: StatusCode, output: tail.join('\n') };
+    } catch (e) {
+      if (signal?.aborted) throw signal.reason;
+      throw e;
     } finally {
+      signal?.removeEventListener('abort', kill);
+      await killed;
       await this.removeContainer(container.id);
     }
   }

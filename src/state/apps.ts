@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { APP_NAME_RULE, isValidAppName } from '../domain.js';
 import { NotFoundError, UserError } from '../errors.js';
+import type { Changes } from './changes.js';
 import { type Db, now } from './db.js';
 import { sealContext, type Sealer } from './sealer.js';
 
@@ -39,6 +40,7 @@ export class Apps {
   constructor(
     private readonly db: Db,
     private readonly sealer: Sealer,
+    private readonly changes?: Changes,
   ) {}
 
   private toApp(r: Raw): AppRow {
@@ -66,6 +68,7 @@ export class Apps {
       const id = Number(lastInsertRowid);
       this.db.prepare('UPDATE apps SET webhook_secret = ? WHERE id = ?').run(this.sealer.seal(secret, sealContext.webhookSecret(id)), id);
     })();
+    this.changes?.emit({ kind: 'app', app: name, change: 'created' });
     return this.get(name);
   }
 
@@ -93,6 +96,7 @@ export class Apps {
   destroy(name: string): void {
     const app = this.get(name);
     this.db.prepare('DELETE FROM apps WHERE id = ?').run(app.id);
+    this.changes?.emit({ kind: 'app', app: name, change: 'destroyed' });
   }
 
   update(

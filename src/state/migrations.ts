@@ -252,4 +252,33 @@ export const MIGRATIONS: Step[] = [
         r.version,
       );
   },
+  // 10: webhook deliveries are deduplicated per app: one repository may feed several apps, and
+  // each gets its own deploy of a delivery
+  `
+  CREATE TABLE webhook_deliveries_new (
+    app_id INTEGER NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+    delivery_id TEXT NOT NULL,
+    provider TEXT NOT NULL,
+    deployment_id INTEGER,
+    received_at TEXT NOT NULL,
+    PRIMARY KEY (app_id, delivery_id)
+  );
+  INSERT INTO webhook_deliveries_new (app_id, delivery_id, provider, deployment_id, received_at)
+    SELECT app_id, delivery_id, provider, deployment_id, received_at FROM webhook_deliveries;
+  DROP TABLE webhook_deliveries;
+  ALTER TABLE webhook_deliveries_new RENAME TO webhook_deliveries;
+  `,
+  // 11: dashboard sessions (a browser's httpOnly cookie) and the one-time sign-in codes
+  // `slipway login:ui` prints; both stand for the API token that made them, stored as hashes
+  `
+  CREATE TABLE sessions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    hash TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    token_id INTEGER NOT NULL REFERENCES tokens(id) ON DELETE CASCADE,
+    created_at TEXT NOT NULL,
+    last_seen_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+  );
+  `,
 ];

@@ -5,6 +5,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import Dockerode from 'dockerode';
 import type { HealthCheck, ServiceSpec } from '../../src/domain.js';
+import { withinStep } from '../../src/deadline.js';
 import { UserError } from '../../src/errors.js';
 import { Containers } from '../../src/docker/containers.js';
 import { Networks } from '../../src/docker/networks.js';
@@ -169,6 +170,16 @@ test('a one-off streams its output line by line and returns its exit code; it is
   assert.ok(lines.includes('warn'));
   assert.match(r.output, /migrating hello[\s\S]*done/);
   assert.equal((await containers.listContainers({ app, all: true })).filter((c) => c.name === spec.name).length, 0);
+});
+
+test('a one-off past its limit is killed and removed, and fails with the limit named', async () => {
+  const spec = oneOffCreateOptions({ app, release, command: 'echo started; sleep 600', kind: 'release' });
+  const lines: string[] = [];
+  await assert.rejects(
+    withinStep(undefined, 'the release command', 2, 'SLIPWAY_RELEASE_TIMEOUT', (signal) => containers.runOneOff(spec, (l) => lines.push(l), signal)),
+    /the release command took longer than its limit of 2 s \(SLIPWAY_RELEASE_TIMEOUT\) and was stopped/,
+  );
+  assert.equal((await containers.listContainers({ app, all: true })).filter((c) => c.name === spec.name).length, 0, 'the one-off is gone');
 });
 
 test('containers are found by their labels', async () => {

@@ -61,6 +61,35 @@ test('deployment ids are never reused, even after the newest one went with its d
   assert.ok(s.deployments.create(b.id, { trigger: 'push' }).id > first.id);
 });
 
+test('webhook deliveries are deduplicated per app: the same id reaching another app is new to it', () => {
+  const s = openTestState();
+  const a = s.apps.create('fed-a');
+  const b = s.apps.create('fed-b');
+  const d = s.deployments.create(a.id, { trigger: 'webhook' });
+  s.deliveries.record(a.id, 'delivery-1', 'github', d.id);
+  assert.equal(s.deliveries.seen(a.id, 'delivery-1'), true);
+  assert.equal(s.deliveries.seen(b.id, 'delivery-1'), false);
+  s.deliveries.record(b.id, 'delivery-1', 'github', s.deployments.create(b.id, { trigger: 'webhook' }).id);
+  assert.throws(() => s.deliveries.record(a.id, 'delivery-1', 'github', d.id), /UNIQUE|PRIMARY KEY/);
+});
+
+test('a newer code deploy or rollback that has started makes an older one go back in time; queued or config ones do not', () => {
+  const s = openTestState();
+  const a = s.apps.create('timeline');
+  const old = s.deployments.create(a.id, { trigger: 'webhook', sha: 'a'.repeat(40) });
+  const config = s.deployments.create(a.id, { trigger: 'config' });
+  s.deployments.update(config.id, { status: 'running' });
+  const queued = s.deployments.create(a.id, { trigger: 'push', sha: 'b'.repeat(40) });
+  assert.equal(s.deployments.newerStartedCodeChange(a.id, old.id), undefined);
+  s.deployments.update(queued.id, { status: 'running' });
+  s.deployments.update(queued.id, { status: 'failed' });
+  assert.equal(s.deployments.newerStartedCodeChange(a.id, old.id)?.id, queued.id, 'started, even though it failed');
+  assert.equal(s.deployments.newerStartedCodeChange(a.id, queued.id), undefined);
+  const rollback = s.deployments.create(a.id, { trigger: 'rollback' });
+  s.deployments.update(rollback.id, { status: 'running' });
+  assert.equal(s.deployments.newerStartedCodeChange(a.id, queued.id)?.id, rollback.id);
+});
+
 /** Every byte SQLite keeps for `file`: the database and its write-ahead log. */
 function onDisk(file: string): string {
   return [file, `${file}-wal`].filter(existsSync).map((f) => readFileSync(f).toString('latin1')).join('');
