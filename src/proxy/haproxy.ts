@@ -34,7 +34,17 @@ import {
   type SlotStatus,
   type SwitchPlan,
 } from './commands.js';
-import { checkBackendName, checkHost, checkPort, renderHaproxyConfig, type BackendSpec, type Color, type HaproxyConfigInput, type Server } from './haproxy-config.js';
+import {
+  checkBackendName,
+  checkHost,
+  checkPort,
+  renderHaproxyConfig,
+  type BackendSpec,
+  type ClusterProxyInput,
+  type Color,
+  type HaproxyConfigInput,
+  type Server,
+} from './haproxy-config.js';
 import { HaproxyProcess, haproxyPaths, type HaproxyPaths } from './haproxy-process.js';
 import { runCommand, sendCommand } from './runtime-api.js';
 import { loadSavedState, saveState, writeAtomic } from './saved-state.js';
@@ -46,6 +56,8 @@ export interface ProxyOptions {
   httpPort: number;
   /** IPv4 address apps are served on; default all interfaces. */
   bindAddress?: string;
+  /** Swarm mode (known before start, so a restart adopts HAProxy without a reload). */
+  cluster?: Omit<ClusterProxyInput, 'probeSocket'>;
   logger: Logger;
 }
 
@@ -190,6 +202,31 @@ export class Proxy {
     return parseServersState(await runCommand(this.paths.adminSocket, showServersStateCommand(checkBackendName(backend))));
   }
 
+  /** Switches to swarm mode (or back, with null): one seamless reload when the shape changes. */
+  setCluster(cluster: Omit<ClusterProxyInput, 'probeSocket'> | null): Promise<{ reloaded: boolean }> {
+    return this.serial(async () => {
+      this.requireStarted();
+      const before = this.opts.cluster;
+      this.opts.cluster = cluster ?? undefined;
+      try {
+        return await this.declare([], []);
+      } catch (e) {
+        this.opts.cluster = before;
+        throw e;
+      }
+    });
+  }
+
+  /** Reloads even if the config is unchanged: HAProxy reopens the network namespace (the edge
+   *  container was recreated). Runtime slot states survive, being baked into the config. */
+  reload(): Promise<void> {
+    return this.serial(async () => {
+      this.requireStarted();
+      await this.writeConfig();
+      await this.haproxy.reload();
+    });
+  }
+
   /** Stops HAProxy (tests; Slipway itself leaves it serving when it exits). */
   stop(): Promise<void> {
     return this.serial(async () => {
@@ -282,6 +319,7 @@ export class Proxy {
       adminSocket: this.paths.adminSocket,
       mapFile: this.paths.map,
       backends: [...this.specs.values()],
+      cluster: this.opts.cluster && { ...this.opts.cluster, probeSocket: this.paths.probeSocket },
     };
   }
 
