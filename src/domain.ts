@@ -119,6 +119,12 @@ export interface ServiceSpec {
   /** compose `working_dir` and `user`. */
   workingDir?: string;
   user?: string;
+  /** compose `deploy.resources.reservations`: what a swarm node must have free to take a replica. */
+  reservations?: { memoryBytes?: number; nanoCpus?: number };
+  /** compose `deploy.placement` (swarm): which nodes may run the replicas. */
+  placement?: { constraints: string[]; maxReplicasPerNode?: number };
+  /** compose `deploy.restart_policy`; on one host its condition and max_attempts apply. */
+  restartPolicy?: { condition: 'none' | 'on-failure' | 'any'; delaySeconds?: number; maxAttempts?: number; windowSeconds?: number };
   /** Host-level access from compose (`privileged`, `cap_add`, `pid: host`, `network_mode: host`);
    *  present only when the operator set SLIPWAY_ALLOW_PRIVILEGED. */
   hostAccess?: { privileged: boolean; capAdd: string[]; pidHost: boolean; networkHost: boolean };

@@ -31,10 +31,11 @@ export interface ContainerCreateSpec {
   Healthcheck?: { Test: string[]; Interval: number; Timeout: number; Retries: number; StartPeriod: number };
   HostConfig: {
     NetworkMode: string;
-    RestartPolicy: { Name: '' | 'no' | 'always' | 'on-failure' | 'unless-stopped' };
+    RestartPolicy: { Name: '' | 'no' | 'always' | 'on-failure' | 'unless-stopped'; MaximumRetryCount?: number };
     Init?: boolean;
     AutoRemove?: boolean;
     Memory?: number;
+    MemoryReservation?: number;
     NanoCpus?: number;
     CpuShares?: number;
     Mounts: Mount[];
@@ -160,6 +161,8 @@ export function containerCreateOptions(input: ServiceContainerInput): ContainerC
   if (s.workingDir) spec.WorkingDir = s.workingDir;
   if (s.user) spec.User = s.user;
   if (s.memoryBytes !== undefined) spec.HostConfig.Memory = s.memoryBytes;
+  if (s.reservations?.memoryBytes !== undefined) spec.HostConfig.MemoryReservation = s.reservations.memoryBytes;
+  if (s.restart === 'on-failure' && s.restartPolicy?.maxAttempts) spec.HostConfig.RestartPolicy.MaximumRetryCount = s.restartPolicy.maxAttempts;
   if (s.nanoCpus !== undefined) spec.HostConfig.NanoCpus = s.nanoCpus;
   if (s.cpuShares !== undefined) spec.HostConfig.CpuShares = s.cpuShares;
   if (s.hostAccess?.privileged) spec.HostConfig.Privileged = true;
