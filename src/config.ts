@@ -40,6 +40,15 @@ const schema = z.object({
   statusApiUrl: z.string().url().optional(),
   logRetentionDays: z.coerce.number().min(0),
   logRetentionMb: z.coerce.number().min(1),
+  /** Swarm mode: the Docker socket of the swarm manager Slipway drives (default: dockerSocket). */
+  clusterSocket: z.string().min(1).optional(),
+  /** Swarm mode: this host's address on the cluster network, where nodes reach the registry and
+   *  the agents reach Slipway (default: the manager's advertised address). */
+  clusterAddr: z.ipv4().optional(),
+  clusterRegistryPort: port,
+  clusterAgentPort: port,
+  /** Slipway's own image in its registry, run by the node agents and the edge (`REGISTRY/slipway:TAG`). */
+  agentImage: z.string().min(1),
 });
 
 export type Config = z.infer<typeof schema>;
@@ -68,6 +77,11 @@ const ENV: Record<keyof Config, string> = {
   statusApiUrl: 'SLIPWAY_STATUS_API_URL',
   logRetentionDays: 'SLIPWAY_LOG_RETENTION_DAYS',
   logRetentionMb: 'SLIPWAY_LOG_RETENTION_MB',
+  clusterSocket: 'SLIPWAY_CLUSTER_SOCKET',
+  clusterAddr: 'SLIPWAY_CLUSTER_ADDR',
+  clusterRegistryPort: 'SLIPWAY_CLUSTER_REGISTRY_PORT',
+  clusterAgentPort: 'SLIPWAY_CLUSTER_AGENT_PORT',
+  agentImage: 'SLIPWAY_AGENT_IMAGE',
 };
 
 const DEFAULTS: Record<string, unknown> = {
@@ -89,6 +103,9 @@ const DEFAULTS: Record<string, unknown> = {
   healthTimeoutSeconds: 60,
   logRetentionDays: 14,
   logRetentionMb: 1024,
+  clusterRegistryPort: 5000,
+  clusterAgentPort: 7101,
+  agentImage: '127.0.0.1:5000/slipway:latest',
 };
 
 /**
@@ -147,5 +164,7 @@ export function dataPaths(config: Config) {
     haproxy: path.join(d, 'haproxy'),
     run: path.join(d, 'run'),
     secretKey: path.join(d, 'secret.key'),
+    /** Written by `slipway cluster:init`: its presence switches deploys to the swarm. */
+    cluster: path.join(d, 'cluster.json'),
   };
 }

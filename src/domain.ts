@@ -7,7 +7,7 @@ export type Color = 'blue' | 'green';
 export const otherColor = (c: Color): Color => (c === 'blue' ? 'green' : 'blue');
 
 /** How a deploy was started; shown by `slipway deploys`. */
-export type Trigger = 'push' | 'webhook' | 'cli' | 'rollback' | 'config' | 'scale';
+export type Trigger = 'push' | 'webhook' | 'cli' | 'rollback' | 'config' | 'scale' | 'drain';
 
 /** A sink for the live, user-facing progress of a step (git push `remote:` lines, CLI, API). */
 export type Progress = (line: string) => void;
@@ -183,4 +183,6 @@ export const LABELS = {
   kind: 'slipway.kind',
   /** JSON array of LogFileMount, so a restarted shipper knows what to tail. */
   logFiles: 'slipway.logs.files',
+  /** `swarm` on what runs on a swarm: the node agents ship its logs, not the server. */
+  engine: 'slipway.engine',
 } as const;

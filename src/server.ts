@@ -33,7 +33,11 @@ import { releaseCommand, servicesFor } from './deploy/services.js';
 import { dockerRolloutPorts } from './deploy/ports.js';
 import { rollout } from './deploy/rollout.js';
 import { INTERRUPTED, reconcile } from './deploy/reconcile.js';
-import { appNetworkName } from './deploy/container-spec.js';
+import { singleHostEngine } from './deploy/engine.js';
+import { Cluster } from './cluster/cluster.js';
+import { loadClusterSettings } from './cluster/settings.js';
+import { clusterRouter } from './api/cluster-routes.js';
+import { backendName } from './proxy/haproxy-config.js';
 import { DeployProgress } from './queue/progress.js';
 import { DeployQueue } from './queue/deploy-queue.js';
 import { createPipeline, type CommitStatusReporter } from './queue/pipeline.js';
@@ -76,10 +80,24 @@ export async function startServer(config: Config, logger: Logger, options: Serve
   const docker = createDocker(config);
   const containers = new Containers(docker);
   const networks = new Networks(docker);
-  const proxy = new Proxy({ haproxyBin: config.haproxyBin, dir: paths.haproxy, httpPort: config.httpPort, logger });
+  const cluster = new Cluster({
+    config,
+    settingsFile: paths.cluster,
+    settings: loadClusterSettings(paths.cluster),
+    managerDocker: config.clusterSocket ? createDocker({ dockerSocket: config.clusterSocket }) : docker,
+    logger,
+    activeReleases: () => state.apps.list().flatMap((a) => state.releases.current(a.id) ?? []),
+    localApps: async () => [...new Set((await containers.listContainers({ all: true })).map((c) => c.app).filter((a) => state.apps.find(a)))],
+    backendName,
+  });
+  await cluster.beforeProxy();
+  const proxy = new Proxy({ haproxyBin: config.haproxyBin, dir: paths.haproxy, httpPort: config.httpPort, cluster: cluster.proxyInput(), logger });
   await proxy.start();
   const routes = appProxy(proxy, config.appsDomain);
-  const ports = dockerRolloutPorts({ docker, containers, networks, proxy: routes, config });
+  cluster.start(proxy, routes);
+  const single = singleHostEngine({ ports: dockerRolloutPorts({ docker, containers, networks, proxy: routes, config }), containers, networks });
+  // Chosen by configuration: `slipway cluster:init` switches deploys to the swarm.
+  const engine = () => cluster.engine() ?? single;
   const repos = new GitRepos(paths.repos);
   const progress = new DeployProgress(path.join(config.dataDir, 'deploys'));
   progress.removeStale((id) => state.deployments.has(id));
@@ -102,7 +120,13 @@ export async function startServer(config: Config, logger: Logger, options: Serve
     }
     await reportStatus({ provider, repoUrl: app.repoUrl, sha, token, apiBase: config.statusApiUrl, logger, ...update });
   };
-  const composeRules = { allowHostBinds: config.allowHostBinds, allowPrivileged: config.allowPrivileged };
+  const composeRules = {
+    allowHostBinds: config.allowHostBinds,
+    allowPrivileged: config.allowPrivileged,
+    get engine() {
+      return engine().name;
+    },
+  };
   const pipeline = createPipeline({
     state,
     buildsDir: paths.builds,
@@ -168,12 +192,12 @@ export async function startServer(config: Config, logger: Logger, options: Serve
         const inputs = { processes: {}, appJson: source.appJson, compose: source.compose, exposedPort: source.exposedPort };
         return servicesFor(inputs, appConfig, { ...composeRules, readFile: (rel) => source.files[rel] ?? null, warn: (l) => out(` !     ${l}`) });
       },
-      rollout: (release, previous, out, live) => rollout(release, previous, ports, out, live),
+      rollout: (release, previous, out, live) => rollout(release, previous, engine().ports, out, live),
     },
   });
   const queue = new DeployQueue({ redisUrl: config.redisUrl, prefix: config.queuePrefix, deployments: state.deployments, progress, run: pipeline, logger });
 
-  const reconciled = await reconcile(state, ports, logger);
+  const reconciled = await reconcile(state, engine().ports, logger);
   // A commit left "pending" by a deploy that died with Slipway would stay pending on the host.
   for (const d of reconciled.interrupted)
     if (d.trigger === 'webhook' && d.sha)
@@ -220,17 +244,16 @@ export async function startServer(config: Config, logger: Logger, options: Serve
         config,
         state,
         destroyApp: async (a) => {
-          for (const c of await ports.list(a.name)) await ports.remove(c, 0);
+          await engine().destroyApp(a.name);
           await routes.removeApp(a.name);
-          await networks.removeNetwork(appNetworkName(a.name)).catch(() => undefined);
-          await networks.removeVolumes(a.name).catch(() => undefined);
           repos.remove(a.name);
         },
       }),
+      '/cluster': clusterRouter({ cluster, state, enqueue: (d) => queue.enqueue(d), follow: (id, signal) => progress.follow(id, signal) }),
       '/apps/:app': (() => {
         const r = express.Router({ mergeParams: true });
         r.use(deployRouter({ state, progress, uploadsDir, enqueue: (d) => queue.enqueue(d) }));
-        r.use(repoRouter({ state, config, secretKey, containers }));
+        r.use(repoRouter({ state, config, secretKey, ps: (app) => engine().ps(app) }));
         r.use('/logs', logsRouter(logs));
         return r;
       })(),
@@ -261,6 +284,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
       // Never let one part hold shutdown hostage; what is left is reconciled on the next start.
       await within(5000, queue.close(), logger, 'deploy queue');
       await within(5000, logs.stop(), logger, 'log shippers');
+      await within(5000, cluster.stop(), logger, 'swarm follower');
       state.close();
     },
   };

@@ -2,7 +2,7 @@
 // `ps` (what runs now).
 import express, { type Request } from 'express';
 import type { Config } from '../config.js';
-import type { Containers } from '../docker/containers.js';
+import type { PsEntry } from '../deploy/engine.js';
 import type { State } from '../state/index.js';
 import { sealCredential } from '../source/secrets.js';
 import { validateBranch, validateRepoUrl } from '../source/repo-url.js';
@@ -10,7 +10,7 @@ import { body, stringField } from './http.js';
 
 type AppReq = Request<{ app: string }>;
 
-export function repoRouter(deps: { state: State; config: Config; secretKey: Buffer; containers: Containers }) {
+export function repoRouter(deps: { state: State; config: Config; secretKey: Buffer; ps: (app: string) => Promise<PsEntry[]> }) {
   const { state, config } = deps;
   const r = express.Router({ mergeParams: true });
   const base = () => config.publicUrl ?? `http://${config.host}:${config.port}`;
@@ -42,7 +42,7 @@ export function repoRouter(deps: { state: State; config: Config; secretKey: Buff
 
   r.get('/ps', async (req: AppReq, res) => {
     const app = state.apps.get(req.params.app);
-    const list = await deps.containers.listContainers({ app: app.name, all: true });
+    const list = await deps.ps(app.name);
     const portOf = (release: number, service: string | null) => state.releases.find(app.id, release)?.services.find((s) => s.name === service)?.port ?? null;
     res.json(
       list.map((c) => ({
@@ -52,9 +52,10 @@ export function repoRouter(deps: { state: State; config: Config; secretKey: Buff
         color: c.color,
         release: `v${c.release}`,
         state: c.state,
-        health: c.health ?? null,
+        health: c.health,
         ip: c.ip,
         port: portOf(c.release, c.service),
+        ...(c.node ? { node: c.node } : {}),
       })),
     );
   });

@@ -7,6 +7,7 @@ import { registerAppCommands } from './app-commands.js';
 import { registerDeployCommands } from './deploy-commands.js';
 import { registerLogsCommand } from './logs-command.js';
 import { registerRepoCommands } from './repo-commands.js';
+import { registerClusterCommands } from './cluster-commands.js';
 
 const program = new Command();
 program.name('slipway').description('Self-hosted git-push deploys: build, release, blue-green, logs, rollback.');
@@ -38,6 +39,7 @@ registerAppCommands(program, client);
 registerDeployCommands(program, client);
 registerLogsCommand(program, client);
 registerRepoCommands(program, client);
+registerClusterCommands(program, client);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   const msg = e instanceof ApiError || e instanceof Error ? e.message : String(e);

@@ -47,7 +47,7 @@ export async function reconcile(state: State, ports: RolloutPorts, logger: Logge
     const web = active.services.filter((s) => s.role === 'web');
     await ports.proxy.prepare(app.name, web.map((s) => ({ service: s.name, replicas: active.scale[s.name] ?? s.replicas })));
     for (const s of web) {
-      const mine = keep.filter((c) => c.service === s.name && c.color);
+      const mine = keep.filter((c) => c.service === s.name && c.color && c.ip);
       if (!mine.length) {
         logger.warn('active release has no running web containers', { app: app.name, service: s.name, release: active.version });
         continue;

@@ -19,7 +19,8 @@ export interface RunningContainer {
 
 /** The outside world the rollout drives; the composition root adapts Docker and HAProxy. */
 export interface RolloutPorts {
-  prepare(release: Release): Promise<void>;
+  /** Networks, volumes, the image; `progress` hears what the user should know before it starts. */
+  prepare(release: Release, progress?: Progress): Promise<void>;
   start(release: Release, service: ServiceSpec, color: Color | null, index: number): Promise<RunningContainer>;
   waitHealthy(c: RunningContainer, service: ServiceSpec, progress: Progress): Promise<void>;
   /** Runs a one-off command in the release's image; resolves to its exit code. */
@@ -67,7 +68,7 @@ export async function rollout(
   const started: RunningContainer[] = [];
   const colors = new Map<string, Color>();
   const byName = new Map(release.services.map((s) => [s.name, s]));
-  await ports.prepare(release);
+  await ports.prepare(release, progress);
 
   try {
     if (release.releaseCommand) await oneOff(ports, release, 'release', release.releaseCommand, progress);

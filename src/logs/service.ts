@@ -10,13 +10,14 @@ import { type Config, dataPaths } from '../config.js';
 import { DockerLogs } from '../docker/logs.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
-import { type LogEntry, type LogFilters, type LogSink, isoNano } from './entry.js';
+import { type ContainerCheckpoint, type FileCheckpoint, type LogEntry, type LogFilters, type LogSink, isoNano } from './entry.js';
 import { LABELS } from '../domain.js';
 import { LokiSink, forwardToSink } from './loki.js';
 import type { LogSource, ShippedContainer } from './ports.js';
-import { shipContainer, type ShipperDeps } from './shipper.js';
+import type { ShipperDeps } from './shipper.js';
+import { ContainerFollower } from './follower.js';
 import { LogStore } from './store.js';
-import { BatchWriter, DEFAULT_WRITER, type WriterOptions } from './writer.js';
+import { BatchWriter, DEFAULT_WRITER, toCommit, type WriteItem, type WriterOptions } from './writer.js';
 
 export interface LogServiceDeps {
   docker: Docker;
@@ -40,18 +41,13 @@ export interface LogLineWriter {
   flush(): Promise<void>;
 }
 
-interface Following {
-  again: boolean;
-  done: Promise<void>;
-}
-
 export class LogService {
   private store: LogStore | null = null;
   private writer: BatchWriter | null = null;
   private readonly source: LogSource;
   private readonly committed = new EventEmitter();
   private version = 0;
-  private readonly following = new Map<string, Following>();
+  private follower: ContainerFollower | null = null;
   private abort = new AbortController();
   private background: Promise<void>[] = [];
 
@@ -76,16 +72,24 @@ export class LogService {
       (e) => this.deps.logger.error('log store write failed; retrying', { error: errorMessage(e) }),
       { ...DEFAULT_WRITER, ...this.deps.writer },
     );
-    // Subscribe before listing, so a container started in between is not missed.
-    this.background.push(this.watchStarts());
-    await this.discover();
+    this.follower = new ContainerFollower(
+      {
+        source: this.source,
+        label: LABELS.app,
+        logger: this.deps.logger,
+        wants: (c) => this.wants(c),
+        shipper: () => this.shipperDeps(),
+      },
+      this.abort.signal,
+    );
+    await this.follower.start();
     this.background.push(this.pruneLoop());
     for (const s of this.sinks()) this.background.push(this.forward(s.name, s.sink));
   }
 
   async stop(): Promise<void> {
     this.abort.abort();
-    await Promise.allSettled([...this.following.values()].map((f) => f.done));
+    await this.follower?.stopped();
     await Promise.allSettled(this.background);
     this.background = [];
     await this.writer?.flush().catch((e: unknown) => this.deps.logger.error('log store flush failed', { error: errorMessage(e) }));
@@ -159,6 +163,25 @@ export class LogService {
     }
   }
 
+  /** A node agent's shipped items (swarm mode), each committed exactly once; returns how many were new. */
+  ingest(run: string, items: (WriteItem & { seq: number })[]): number {
+    const n = this.requireStore().commitSequenced(run, items, toCommit);
+    if (n) {
+      this.version++;
+      this.committed.emit('commit');
+    }
+    return n;
+  }
+
+  /** Where shipping of these containers and log volumes stands (a node agent resuming). */
+  checkpoints(containers: string[], volumes: string[]): { containers: ContainerCheckpoint[]; files: FileCheckpoint[] } {
+    const store = this.requireStore();
+    return {
+      containers: containers.flatMap((id) => store.containerCheckpoint(id) ?? []),
+      files: volumes.flatMap((v) => store.fileCheckpoints(v)),
+    };
+  }
+
   /** Retention now (also runs periodically). */
   prune(now = new Date()): number {
     const { logRetentionDays, logRetentionMb } = this.deps.config;
@@ -170,33 +193,14 @@ export class LogService {
     await this.writer?.flush();
   }
 
-  private async discover(): Promise<void> {
-    for (const c of await this.source.list(LABELS.app)) {
-      // An exited container is shipped unless it was shipped to its end already.
-      if (c.running || !this.requireStore().containerCheckpoint(c.id)?.done) this.ship(c);
-    }
-  }
-
-  private ship(c: ShippedContainer): void {
-    // Another Slipway on the same engine (tests, a second data dir) ships its own apps.
-    if (this.deps.ownsApp && !this.deps.ownsApp(c.labels[LABELS.app] ?? '')) return;
-    const current = this.following.get(c.id);
-    if (current) {
-      current.again = true;
-      return;
-    }
-    const f: Following = { again: false, done: Promise.resolve() };
-    const again = () => {
-      const was = f.again;
-      f.again = false;
-      return was;
-    };
-    f.done = shipContainer(c, this.shipperDeps(), this.abort.signal, again)
-      .catch((e: unknown) => {
-        this.deps.logger.error('log shipping stopped', { container: c.name, error: errorMessage(e) });
-      })
-      .finally(() => this.following.delete(c.id));
-    this.following.set(c.id, f);
+  /**
+   * Ships its own apps' containers (another Slipway on the engine ships its own), except those
+   * on a swarm (each node's agent ships those), and an exited one only if not shipped to its end.
+   */
+  private wants(c: ShippedContainer): boolean {
+    if (this.deps.ownsApp && !this.deps.ownsApp(c.labels[LABELS.app] ?? '')) return false;
+    if (c.labels[LABELS.engine] === 'swarm') return false;
+    return c.running || !this.requireStore().containerCheckpoint(c.id)?.done;
   }
 
   private shipperDeps(): ShipperDeps {
@@ -211,26 +215,6 @@ export class LogService {
       fileCheckpoints: (v) => store.fileCheckpoints(v),
       filePollMs: this.deps.filePollMs ?? 500,
     };
-  }
-
-  /** Follows container start events; on a broken event stream, reconnects and re-lists. */
-  private async watchStarts(): Promise<void> {
-    const signal = this.abort.signal;
-    let first = true;
-    while (!signal.aborted) {
-      try {
-        if (!first) await this.discover();
-        first = false;
-        for await (const id of this.source.starts(LABELS.app, signal)) {
-          const c = await this.source.inspect(id);
-          if (c) this.ship(c);
-        }
-      } catch (e) {
-        if (signal.aborted) return;
-        this.deps.logger.warn('docker events stream failed; reconnecting', { error: errorMessage(e) });
-      }
-      await sleep(1000, undefined, { signal }).catch(() => undefined);
-    }
   }
 
   private async pruneLoop(): Promise<void> {

@@ -41,6 +41,7 @@ CREATE TABLE IF NOT EXISTS file_checkpoints (
   PRIMARY KEY (volume, inode)
 );
 CREATE TABLE IF NOT EXISTS cursors (name TEXT PRIMARY KEY, id INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS agent_runs (run TEXT PRIMARY KEY, seq INTEGER NOT NULL, at TEXT NOT NULL);
 `;
 
 const COLUMNS = 'id, ts, app, service, container, stream, release, line';
@@ -100,6 +101,23 @@ export class LogStore {
 
   commit(c: Commit): void {
     this.commitTx(c);
+  }
+
+  /**
+   * A node agent's items, each exactly once: items numbered at or below what this agent run
+   * already committed (a batch sent again after a lost answer) are skipped, in the same
+   * transaction as the lines and checkpoints of the rest. Returns how many items were new.
+   */
+  commitSequenced<T extends { seq: number }>(run: string, items: T[], toCommit: (fresh: T[]) => Commit): number {
+    return this.db.transaction(() => {
+      const last = (this.db.prepare('SELECT seq FROM agent_runs WHERE run = ?').get(run) as { seq: number } | undefined)?.seq ?? 0;
+      const fresh = items.filter((i) => i.seq > last);
+      if (!fresh.length) return 0;
+      this.commitTx(toCommit(fresh));
+      const top = Math.max(...fresh.map((i) => i.seq));
+      this.db.prepare('INSERT INTO agent_runs (run, seq, at) VALUES (?, ?, ?) ON CONFLICT(run) DO UPDATE SET seq = excluded.seq, at = excluded.at').run(run, top, isoNano(new Date()));
+      return fresh.length;
+    })();
   }
 
   containerCheckpoint(container: string): ContainerCheckpoint | null {
@@ -162,6 +180,8 @@ export class LogStore {
   prune(now: Date, maxAgeDays: number, maxBytes: number): number {
     let removed = 0;
     const chunk = 5000;
+    // An agent run silent for a day has restarted under a new run id long ago.
+    this.db.prepare('DELETE FROM agent_runs WHERE at < ?').run(isoNano(new Date(now.getTime() - 86_400_000)));
     if (maxAgeDays > 0) {
       // Per app, on the (app, ts) index: a second index on ts alone would tax every insert.
       const cutoff = isoNano(new Date(now.getTime() - maxAgeDays * 86_400_000));

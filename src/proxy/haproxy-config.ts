@@ -37,8 +37,9 @@ export interface SlotAssignment extends Server {
  * the registry is served to the nodes on the cluster address.
  */
 export interface ClusterProxyInput {
-  /** A name under /var/run/netns (HAProxy opens it at start and at each reload). */
-  namespace: string;
+  /** A name under /var/run/netns (HAProxy opens it at start and at each reload); absent while
+   *  the edge is being set up (the registry door comes first: the edge's image comes through it). */
+  namespace?: string;
   /** Unix socket: a client sends a PROXY v1 header naming a task address, then talks to it. */
   probeSocket: string;
   /** Where nodes pull release images: a TCP door to Slipway's registry. */
@@ -251,7 +252,7 @@ export function checkNamespace(name: string): string {
 }
 
 function serverNamespace(cluster: ClusterProxyInput | undefined): string {
-  return cluster ? ` namespace ${checkNamespace(cluster.namespace)}` : '';
+  return cluster?.namespace ? ` namespace ${checkNamespace(cluster.namespace)}` : '';
 }
 
 /** The cluster's TCP sections, after a defaults of their own (the http options above don't apply). */
@@ -265,6 +266,9 @@ function clusterSections(cluster: ClusterProxyInput | undefined): string[] {
     timeout client 60s
     timeout server 60s
 `,
+  ];
+  if (ns)
+    out.push(
     // accept-proxy: the destination is the address named in the client's PROXY header, and the
     // server 0.0.0.0:0 connects to that destination — inside the namespace.
     `frontend slipway-probe
@@ -274,7 +278,7 @@ function clusterSections(cluster: ClusterProxyInput | undefined): string[] {
     `backend slipway-probe
     server relay 0.0.0.0:0${ns}
 `,
-  ];
+    );
   const r = cluster.registry;
   if (r) {
     const [host, port] = r.target.split(':');

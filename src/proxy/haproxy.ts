@@ -185,6 +185,20 @@ export class Proxy {
     );
   }
 
+  /**
+   * Re-points the color at `servers` only if it is serving now (has a ready slot): Swarm moved
+   * its tasks. A color being switched to, drained or out is left to the rollout. True if changed.
+   */
+  followColor(backend: string, color: Color, servers: Server[]): Promise<boolean> {
+    return this.serial(async () => {
+      const slots = this.slots.get(backend);
+      if (!slots || !Object.entries(slots).some(([slot, s]) => s.state === 'ready' && slot.startsWith(color))) return false;
+      const before = JSON.stringify(slots);
+      await this.apply(backend, (current, spec) => planColor(current, color, servers, spec.slotsPerColor));
+      return JSON.stringify(this.slots.get(backend)) !== before;
+    });
+  }
+
   /** Requests the color's servers are handling or queueing now: a drained color is done at 0. */
   async inFlight(backend: string, color: Color): Promise<number> {
     this.requireStarted();

@@ -216,6 +216,17 @@ async function teardown(name: string, count: number): Promise<void> {
     for (let i = 1; i <= count; i++) removeCgroup(`/sys/fs/cgroup/${ctrl}/${name}-${i}`);
   }
   for (let i = 1; i <= count; i++) await sh('ip', ['netns', 'del', `${name}-${i}`]).catch(() => undefined);
+  // Slipway's links to its edge container's namespace, left dangling now that the nodes are gone.
+  for (const link of readdirSync('/var/run/netns').filter((l) => l.startsWith('slipway-edge-'))) {
+    const target = (() => {
+      try {
+        return readlinkSync(`/var/run/netns/${link}`);
+      } catch {
+        return null;
+      }
+    })();
+    if (target && !existsSync(target)) rmSync(`/var/run/netns/${link}`, { force: true });
+  }
   await sh('ip', ['link', 'del', name]).catch(() => undefined);
   // Only the rule this harness added (iptables -D removes one match per call).
   while (await sh('iptables', ['-C', 'FORWARD', '-i', name, '-j', 'ACCEPT']).then(() => true, () => false))
