@@ -35,7 +35,8 @@ import { rollout } from './deploy/rollout.js';
 import { INTERRUPTED, reconcile } from './deploy/reconcile.js';
 import { singleHostEngine } from './deploy/engine.js';
 import { Cluster } from './cluster/cluster.js';
-import { loadClusterSettings } from './cluster/settings.js';
+import { agentSecretMatches, loadClusterSettings } from './cluster/settings.js';
+import { agentApp, listenAgentApi } from './api/agent-routes.js';
 import { clusterRouter } from './api/cluster-routes.js';
 import { backendName } from './proxy/haproxy-config.js';
 import { DeployProgress } from './queue/progress.js';
@@ -89,12 +90,15 @@ export async function startServer(config: Config, logger: Logger, options: Serve
     activeReleases: () => state.apps.list().flatMap((a) => state.releases.current(a.id) ?? []),
     localApps: async () => [...new Set((await containers.listContainers({ all: true })).map((c) => c.app).filter((a) => state.apps.find(a)))],
     backendName,
+    serveAgents: async (s) => {
+      const app = agentApp({ secretMatches: (presented) => agentSecretMatches(s, presented), logs, logger });
+      return (await listenAgentApi(app, s.addr, s.agentPort)).close;
+    },
   });
   await cluster.beforeProxy();
   const proxy = new Proxy({ haproxyBin: config.haproxyBin, dir: paths.haproxy, httpPort: config.httpPort, cluster: cluster.proxyInput(), logger });
   await proxy.start();
   const routes = appProxy(proxy, config.appsDomain);
-  cluster.start(proxy, routes);
   const single = singleHostEngine({ ports: dockerRolloutPorts({ docker, containers, networks, proxy: routes, config }), containers, networks });
   // Chosen by configuration: `slipway cluster:init` switches deploys to the swarm.
   const engine = () => cluster.engine() ?? single;
@@ -104,6 +108,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
   const uploadsDir = path.join(config.dataDir, 'uploads');
   const logs = new LogService({ docker, config, logger, ownsApp: (app) => state.apps.find(app) !== undefined });
   await logs.start();
+  await cluster.start(proxy, routes);
 
   // Only apps connected with a token can set statuses; the provider is the webhook's.
   const commitStatus: CommitStatusReporter = async (d, app, sha, update) => {

@@ -35,6 +35,14 @@ program
     await runServerCommand();
   });
 
+program
+  .command('agent')
+  .description("run a swarm node's agent (started by cluster:init as a global Swarm service)")
+  .action(async () => {
+    const { agentMain } = await import('../cluster/agent/agent.js');
+    await agentMain();
+  });
+
 registerAppCommands(program, client);
 registerDeployCommands(program, client);
 registerLogsCommand(program, client);

@@ -16,6 +16,7 @@ import type { ClusterProxyInput } from '../proxy/haproxy-config.js';
 import { probeConnector } from '../proxy/probe.js';
 import { tagDigest } from '../registry/api.js';
 import { pullImage } from '../registry/push.js';
+import { AGENT_LABEL, agentSecretName, agentServiceSpec } from './agent-service.js';
 import { Edge } from './edge.js';
 import { followTasks } from './follow.js';
 import { swarmRolloutPorts } from './ports.js';
@@ -42,6 +43,8 @@ export interface ClusterDeps {
   /** Apps with containers on this host's engine (cluster:init refuses to strand them). */
   localApps(): Promise<string[]>;
   backendName(app: string, service: string): string;
+  /** Opens the agents' API on the cluster address; resolves to its close function. */
+  serveAgents(settings: ClusterSettings): Promise<() => Promise<void>>;
 }
 
 export class Cluster {
@@ -53,6 +56,7 @@ export class Cluster {
   private routes: RolloutPorts['proxy'] | null = null;
   private abort = new AbortController();
   private follower: Promise<void> | null = null;
+  private closeAgentApi: (() => Promise<void>) | null = null;
 
   constructor(private readonly deps: ClusterDeps) {
     this.swarm = new Swarm(deps.managerDocker);
@@ -76,16 +80,19 @@ export class Cluster {
     await this.edgeNow?.ensure();
   }
 
-  /** Once HAProxy runs: swarm deploys can start; the follower keeps HAProxy on moved tasks. */
-  start(proxy: ClusterProxy, routes: RolloutPorts['proxy']): void {
+  /** Once HAProxy runs: swarm deploys can start, the follower keeps HAProxy on moved tasks, the agents ship. */
+  async start(proxy: ClusterProxy, routes: RolloutPorts['proxy']): Promise<void> {
     this.proxy = proxy;
     this.routes = routes;
-    if (this.settingsNow) this.startFollowing();
+    if (!this.settingsNow) return;
+    this.closeAgentApi = await this.deps.serveAgents(this.settingsNow);
+    this.startFollowing();
   }
 
   async stop(): Promise<void> {
     this.abort.abort();
     await this.follower;
+    await this.closeAgentApi?.();
   }
 
   /** The swarm engine, or null on one host. */
@@ -160,6 +167,10 @@ export class Cluster {
     progress(`-----> Starting the edge ${edge.namespace} (HAProxy reaches the tasks through it)`);
     await edge.ensure();
     await proxy.setCluster({ namespace: edge.namespace, registry: this.registryDoor(settings) });
+    progress(`-----> Starting an agent on every node (logs reach Slipway at ${addr}:${settings.agentPort})`);
+    this.closeAgentApi = await this.deps.serveAgents(settings);
+    const secretId = await this.swarm.ensureSecret(agentSecretName(settings), secret.secret, { [AGENT_LABEL]: settings.instance });
+    await this.swarm.createService(agentServiceSpec(settings, secretId));
     await saveClusterSettings(this.deps.settingsFile, settings);
     this.settingsNow = settings;
     this.edgeNow = edge;

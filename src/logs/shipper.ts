@@ -39,7 +39,10 @@ export function declaredMounts(c: ShippedContainer): LogFileMount[] {
   if (!raw) return [];
   try {
     const v = JSON.parse(raw) as unknown;
-    return Array.isArray(v) ? (v as LogFileMount[]).filter((m) => m && typeof m.volume === 'string') : [];
+    const declared = Array.isArray(v) ? (v as LogFileMount[]).filter((m) => m && typeof m.volume === 'string') : [];
+    // A Swarm task's volume name is a template (`{{.Task.Name}}-logs0`) filled per task: the
+    // container's own mount at that path names it.
+    return declared.map((m) => (m.volume.includes('{{') ? { ...m, volume: c.mounts?.find((x) => x.target === m.target)?.name ?? m.volume } : m));
   } catch {
     return [];
   }

@@ -6,6 +6,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { createDocker } from '../../src/docker/client.js';
+import { parseServersState } from '../../src/proxy/commands.js';
+import { sendCommand } from '../../src/proxy/runtime-api.js';
 import { repoFrom, pushUrl, type Repo } from '../helpers/git.js';
 import { getViaProxy, trafficDuring } from '../helpers/http.js';
 import { ROOT, startTestServer, uniqueName, type TestServer } from '../helpers/server.js';
@@ -135,4 +137,96 @@ test('a redeploy and a rollback under keep-alive load fail no request', { skip }
   assert.ok(bodies.every((b) => b.startsWith('v3 ')), bodies.join('; '));
   const services = (await h.docker(0, ['service', 'ls', '--format', '{{.Name}}'])).split('\n').filter((n) => n.includes(app)).sort();
   assert.deepEqual(services, [`slipway-${app}-web-blue`, `slipway-${app}-worker-v3`], 'the old color and worker are gone');
+});
+
+interface LogRow { service: string; container: string; stream: string; line: string }
+const logs = async (q: string) => (await (await s.api(`/api/apps/${app}/logs?n=10000&${q}`)).json()) as LogRow[];
+
+/** Tick numbers a worker container wrote, as stored, from stdout or its log file. */
+const ticks = (rows: LogRow[], container: string, stream: string) =>
+  rows.filter((r) => r.container === container && r.stream === stream).map((r) => Number(/tick (\d+)$/.exec(r.line)?.[1]));
+
+test('logs of the tasks on every node reach slipway logs; none lost or repeated across a restart of Slipway and of an agent', { skip }, async () => {
+  const rows = await ps();
+  const web = rows.filter((r) => r.service === 'web');
+  await eventually('each web task\'s start line, from each node, is in slipway logs', async () => {
+    const lines = await logs('service=web&grep=started%20on');
+    return web.every((r) => lines.some((l) => l.container.startsWith(`${r.name}.`)));
+  });
+  const worker = rows.find((r) => r.service === 'worker')!;
+  let container = '';
+  await eventually('the worker\'s stdout and its log file (on a worker node) are shipped', async () => {
+    const lines = await logs('service=worker');
+    container = lines.find((l) => l.container.startsWith(`${worker.name}.`))?.container ?? '';
+    return !!container && ticks(lines, container, 'file:/app/log/worker.log').length > 2;
+  });
+  mark(`logs from every node (worker on ${worker.node})`);
+
+  // Slipway restarts: the agents hold their lines and send them again once it is back.
+  const { dataDir, queuePrefix, httpPort } = s.config;
+  await s.close();
+  await new Promise((r) => setTimeout(r, 3000));
+  s = await startTestServer({ dataDir, queuePrefix, httpPort, clusterSocket: h.nodes[0]!.socket, clusterAddr: h.hostAddr, agentImage: s.config.agentImage, drainSeconds: 30, healthTimeoutSeconds: 180 });
+  // The worker node's agent is killed; Swarm starts a new one, which resumes from the checkpoints.
+  const node = h.nodes.find((n) => n.name === worker.node)!;
+  const agent = (await h.docker(node.index, ['ps', '-q', '--filter', 'label=slipway.agent'])).trim();
+  assert.ok(agent, 'an agent runs on the worker node');
+  await h.docker(node.index, ['rm', '-f', agent]);
+  const before = Math.max(...ticks(await logs('service=worker'), container, 'stdout'));
+  await eventually('the worker\'s lines keep coming', async () => Math.max(...ticks(await logs('service=worker'), container, 'stdout')) > before + 10);
+
+  const lines = await logs('service=worker');
+  for (const stream of ['stdout', 'file:/app/log/worker.log']) {
+    const got = ticks(lines, container, stream);
+    const want = Array.from({ length: Math.max(...got) }, (_, i) => i + 1);
+    assert.deepEqual(got, want, `${stream}: every tick once, in order (${got.length} lines)`);
+  }
+  mark('no line lost or repeated across the restarts');
+});
+
+test('a node is drained: its containers move off blue-green, with no failed request', { skip }, async () => {
+  const victim = h.nodes[1]!;
+  const drained = await trafficDuring(s.config.httpPort, host(), () => s.cli(['nodes:drain', victim.name]), 8);
+  assert.equal(drained.result.code, 0, drained.result.stdout + drained.result.stderr);
+  assert.match(drained.result.stdout, new RegExp(`Moving ${app} off ${victim.name}`));
+  assert.match(drained.result.stdout, /is drained/);
+  assert.deepEqual(drained.traffic.failures, [], `${drained.traffic.failures.length} of ${drained.traffic.total} failed`);
+  const rows = await ps();
+  assert.ok(rows.length >= 4 && rows.every((r) => r.node !== victim.name), JSON.stringify(rows));
+  const n = (await nodes()).find((x) => x.hostname === victim.name)!;
+  assert.equal(n.availability, 'drain');
+  assert.deepEqual(n.containers, []);
+  mark(`drain under load: ${drained.traffic.total} requests, 0 failed`);
+  // Back in service for the node-loss test.
+  await h.docker(0, ['node', 'update', '--availability', 'active', n.id]);
+});
+
+test("a node's engine killed mid-deploy: the deploy ends on the other nodes (or fails cleanly) and the app serves from them", { skip }, async () => {
+  // The node drained above runs nothing now, so the new color's tasks go there first.
+  const victim = h.nodes[1]!;
+  const serving = (await ps()).find((r) => r.service === 'web')!.color;
+  const next = serving === 'blue' ? 'green' : 'blue';
+  await repo.commit('v-lost', { VERSION: 'lost\n' });
+  const pushing = push();
+  // Once a task of the new color is placed on the victim, its engine dies.
+  await eventually(`a ${next} task on ${victim.name}`, async () => (await ps()).some((r) => r.service === 'web' && r.color === next && r.node === victim.name), 300);
+  h.killNode(victim.index);
+  mark(`killed the engine of ${victim.name}`);
+  const pushed = await pushing;
+  for (const l of pushed.output.split('\n').filter((l) => /moved|healthy|switched|failed|Deployed/.test(l))) mark(l.replace(/^remote:\s*/, '').trim());
+  // HAProxy's ready servers are exactly the running tasks, none on the lost node (whose
+  // containers may live on without their engine: HAProxy follows Swarm, not them).
+  const readyServers = async () => {
+    const state = await sendCommand(path.join(s.dataDir, 'haproxy/admin.sock'), `show servers state ${app}_web`);
+    return parseServersState(state).filter((x) => x.state === 'ready').map((x) => x.addr).sort();
+  };
+  await eventually('the app serves from the remaining nodes only', async () => {
+    const rows = (await ps()).filter((r) => r.service === 'web' && r.state === 'running');
+    const ok = rows.length === 3 && rows.every((r) => r.node !== victim.name);
+    return ok && JSON.stringify(await readyServers()) === JSON.stringify(rows.map((r) => r.ip).sort());
+  }, 300);
+  const { bodies } = await answers(12);
+  const release = pushed.code === 0 ? /Deployed (v\d+)/.exec(pushed.output)![1]! : 'v' + String((await ps()).find((r) => r.service === 'web')!.release).replace(/^v/, '');
+  assert.ok(bodies.every((b) => b.startsWith(`${release} `)), `every answer from the release that serves (${release}): ${bodies.join('; ')}`);
+  mark(`after the node loss the push ${pushed.code === 0 ? 'completed' : 'failed cleanly'}; serving ${release}`);
 });
