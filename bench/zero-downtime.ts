@@ -3,31 +3,19 @@
 // rolled back 5 times. Prints total requests, failed requests (non-2xx + socket errors) and
 // the per-switch time. The figure that matters: 0 failed requests.
 // Run: npx tsx bench/zero-downtime.ts [deploys=20] [rollbacks=5]
-import { execFile } from 'node:child_process';
+// With --swarm: the same on a 3-node swarm (test/helpers/swarm.ts), beside Swarm's own
+// `docker service update` of the same app (see bench/zero-downtime-swarm.ts).
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { repoFrom, pushUrl } from '../test/helpers/git.js';
 import { ROOT, startTestServer, uniqueName } from '../test/helpers/server.js';
 
-const run = promisify(execFile);
-const DEPLOYS = Number(process.argv[2] ?? 20);
-const ROLLBACKS = Number(process.argv[3] ?? 5);
+import { loadUntilStopped } from './wrk.js';
+import { swarmBench } from './zero-downtime-swarm.js';
 
-interface WrkResult {
-  requests: number;
-  non2xx: number;
-  socketErrors: number;
-}
-
-/** One wrk run; parses its summary. */
-async function wrk(port: number, host: string, seconds: number): Promise<WrkResult> {
-  const { stdout } = await run('wrk', ['-t2', '-c20', `-d${seconds}s`, '-H', `Host: ${host}`, `http://127.0.0.1:${port}/`]);
-  const requests = Number(/(\d+) requests in/.exec(stdout)?.[1] ?? 0);
-  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(stdout)?.[1] ?? 0);
-  const se = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(stdout);
-  const socketErrors = se ? se.slice(1).reduce((a, b) => a + Number(b), 0) : 0;
-  return { requests, non2xx, socketErrors };
-}
+const SWARM = process.argv.includes('--swarm');
+const args = process.argv.slice(2).filter((a) => a !== '--swarm');
+const DEPLOYS = Number(args[0] ?? (SWARM ? 6 : 20));
+const ROLLBACKS = Number(args[1] ?? (SWARM ? 2 : 5));
 
 async function main() {
   // The default drain limit: the old color stops as soon as HAProxy counts no request on it.
@@ -41,16 +29,7 @@ async function main() {
   const first = await repo.push(url, `${shaA}:refs/heads/main`, ['--force']);
   if (first.code !== 0) throw new Error(first.output);
 
-  let loading = true;
-  const totals: WrkResult = { requests: 0, non2xx: 0, socketErrors: 0 };
-  const load = (async () => {
-    while (loading) {
-      const r = await wrk(s.config.httpPort, `${app}.${s.config.appsDomain}`, 5);
-      totals.requests += r.requests;
-      totals.non2xx += r.non2xx;
-      totals.socketErrors += r.socketErrors;
-    }
-  })();
+  const load = loadUntilStopped(`http://127.0.0.1:${s.config.httpPort}/`, `${app}.${s.config.appsDomain}`);
 
   const switchTimes: number[] = [];
   /** The proxy switch itself (Runtime API commands), as the rollout reports it. */
@@ -72,8 +51,7 @@ async function main() {
     msOf(res.stdout);
     process.stdout.write(`rollback ${i + 1}/${ROLLBACKS} ok\r`);
   }
-  loading = false;
-  await load;
+  const totals = await load.stop();
 
   const valid = switchTimes.filter((t) => !Number.isNaN(t)).sort((a, b) => a - b);
   const pct = (p: number) => valid[Math.min(valid.length - 1, Math.floor((p / 100) * valid.length))];
@@ -87,7 +65,7 @@ async function main() {
   await s.stop();
 }
 
-main().then(
+(SWARM ? swarmBench(DEPLOYS, ROLLBACKS) : main()).then(
   () => process.exit(0),
   (e: unknown) => {
     console.error(e);

@@ -231,9 +231,10 @@ async function teardown(name: string, count: number): Promise<void> {
   // Only the rule this harness added (iptables -D removes one match per call).
   while (await sh('iptables', ['-C', 'FORWARD', '-i', name, '-j', 'ACCEPT']).then(() => true, () => false))
     await sh('iptables', ['-D', 'FORWARD', '-i', name, '-j', 'ACCEPT']);
+  // rm(1): several times faster than Node's recursive rmSync on the nodes' image layers.
   for (let attempt = 0; ; attempt++) {
     try {
-      rmSync(`/tmp/${name}`, { recursive: true, force: true });
+      await sh('rm', ['-rf', '--', `/tmp/${name}`]);
       return;
     } catch (e) {
       if (attempt >= 10) throw e;

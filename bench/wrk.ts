@@ -1,0 +1,43 @@
+// wrk runs for the benches: keep-alive load (-t2 -c20) and its summary parsed.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+export interface WrkResult {
+  requests: number;
+  non2xx: number;
+  socketErrors: number;
+}
+
+/** One wrk run against `url` (Host header `host` when given); parses its summary. */
+export async function wrk(url: string, host: string | null, seconds: number): Promise<WrkResult> {
+  const args = ['-t2', '-c20', `-d${seconds}s`, ...(host ? ['-H', `Host: ${host}`] : []), url];
+  const { stdout } = await run('wrk', args);
+  const requests = Number(/(\d+) requests in/.exec(stdout)?.[1] ?? 0);
+  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(stdout)?.[1] ?? 0);
+  const se = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(stdout);
+  const socketErrors = se ? se.slice(1).reduce((a, b) => a + Number(b), 0) : 0;
+  return { requests, non2xx, socketErrors };
+}
+
+/** Keeps wrk running in 5 s rounds until `stop()`; resolves to the totals. */
+export function loadUntilStopped(url: string, host: string | null): { stop(): Promise<WrkResult> } {
+  let loading = true;
+  const totals: WrkResult = { requests: 0, non2xx: 0, socketErrors: 0 };
+  const load = (async () => {
+    while (loading) {
+      const r = await wrk(url, host, 5);
+      totals.requests += r.requests;
+      totals.non2xx += r.non2xx;
+      totals.socketErrors += r.socketErrors;
+    }
+  })();
+  return {
+    async stop() {
+      loading = false;
+      await load;
+      return totals;
+    },
+  };
+}
