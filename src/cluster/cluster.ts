@@ -77,7 +77,15 @@ export class Cluster {
 
   /** Before HAProxy starts: the edge runs and its namespace is linked (HAProxy opens it). */
   async beforeProxy(): Promise<void> {
-    await this.edgeNow?.ensure();
+    await this.ensureEdge();
+  }
+
+  /** The edge runs, is linked, and (if it was made anew) joined to every app's overlay again. */
+  private async ensureEdge(): Promise<boolean> {
+    const edge = this.edgeNow;
+    if (!edge || !(await edge.ensure()).relinked) return false;
+    for (const app of new Set(this.deps.activeReleases().map((r) => r.app))) await edge.attach(overlayName(app)).catch(() => undefined);
+    return true;
   }
 
   /** Once HAProxy runs: swarm deploys can start, the follower keeps HAProxy on moved tasks, the agents ship. */
@@ -222,7 +230,7 @@ export class Cluster {
           })),
         followColor: (app, service, color, servers) => proxy.followColor(this.deps.backendName(app, service), color, servers),
         checkEdge: async () => {
-          if ((await this.edgeNow?.ensure())?.relinked) {
+          if (await this.ensureEdge()) {
             this.deps.logger.warn('the edge container has a new network namespace; reloading HAProxy');
             await proxy.reload();
           }

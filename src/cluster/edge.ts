@@ -7,7 +7,7 @@ import { mkdir, readlink, rename, rm, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { Containers } from '../docker/containers.js';
 import type { Swarm } from '../docker/swarm.js';
-import { LOG_CONFIG } from '../deploy/container-spec.js';
+import { LOG_CONFIG, type ContainerCreateSpec } from '../deploy/container-spec.js';
 
 export const NETNS_DIR = '/var/run/netns';
 
@@ -31,8 +31,7 @@ export class Edge {
 
   /** Makes the edge run and its namespace linked; `relinked` when HAProxy must reopen it. */
   async ensure(): Promise<{ relinked: boolean }> {
-    await this.opts.pull(this.opts.image);
-    const pid = await this.opts.containers.ensureRunning({
+    const spec: ContainerCreateSpec = {
       name: this.opts.name,
       Image: this.opts.image,
       Entrypoint: ['sleep', 'infinity'],
@@ -46,6 +45,12 @@ export class Edge {
         Mounts: [],
         LogConfig: { Type: LOG_CONFIG.Type, Config: { ...LOG_CONFIG.Config } },
       },
+    };
+    // Checked every second by the follower: the image is pulled only when the edge is made.
+    const pid = await this.opts.containers.ensureRunning(spec).catch(async (e: Error) => {
+      if (!/no such image/i.test(e.message)) throw e;
+      await this.opts.pull(this.opts.image);
+      return this.opts.containers.ensureRunning(spec);
     });
     const target = `/proc/${pid}/ns/net`;
     const link = path.join(NETNS_DIR, this.opts.name);

@@ -139,6 +139,12 @@ test('a redeploy and a rollback under keep-alive load fail no request', { skip }
   assert.deepEqual(services, [`slipway-${app}-web-blue`, `slipway-${app}-worker-v3`], 'the old color and worker are gone');
 });
 
+/** The addresses HAProxy sends the app's traffic to now. */
+async function readyServers(): Promise<string[]> {
+  const state = await sendCommand(path.join(s.dataDir, 'haproxy/admin.sock'), `show servers state ${app}_web`);
+  return parseServersState(state).filter((x) => x.state === 'ready').map((x) => x.addr).sort();
+}
+
 interface LogRow { service: string; container: string; stream: string; line: string }
 const logs = async (q: string) => (await (await s.api(`/api/apps/${app}/logs?n=10000&${q}`)).json()) as LogRow[];
 
@@ -216,10 +222,6 @@ test("a node's engine killed mid-deploy: the deploy ends on the other nodes (or 
   for (const l of pushed.output.split('\n').filter((l) => /moved|healthy|switched|failed|Deployed/.test(l))) mark(l.replace(/^remote:\s*/, '').trim());
   // HAProxy's ready servers are exactly the running tasks, none on the lost node (whose
   // containers may live on without their engine: HAProxy follows Swarm, not them).
-  const readyServers = async () => {
-    const state = await sendCommand(path.join(s.dataDir, 'haproxy/admin.sock'), `show servers state ${app}_web`);
-    return parseServersState(state).filter((x) => x.state === 'ready').map((x) => x.addr).sort();
-  };
   await eventually('the app serves from the remaining nodes only', async () => {
     const rows = (await ps()).filter((r) => r.service === 'web' && r.state === 'running');
     const ok = rows.length === 3 && rows.every((r) => r.node !== victim.name);
@@ -229,4 +231,21 @@ test("a node's engine killed mid-deploy: the deploy ends on the other nodes (or 
   const release = pushed.code === 0 ? /Deployed (v\d+)/.exec(pushed.output)![1]! : 'v' + String((await ps()).find((r) => r.service === 'web')!.release).replace(/^v/, '');
   assert.ok(bodies.every((b) => b.startsWith(`${release} `)), `every answer from the release that serves (${release}): ${bodies.join('; ')}`);
   mark(`after the node loss the push ${pushed.code === 0 ? 'completed' : 'failed cleanly'}; serving ${release}`);
+});
+
+test('a node lost while the app serves: Swarm starts its tasks elsewhere and HAProxy follows them', { skip }, async () => {
+  const rows = (await ps()).filter((r) => r.service === 'web');
+  const victim = h.nodes.find((n) => n.index > 0 && rows.some((r) => r.node === n.name) && n !== h.nodes[1])!;
+  assert.ok(victim, `a live worker node serves the app: ${JSON.stringify(rows)}`);
+  const before = await readyServers();
+  h.killNode(victim.index);
+  mark(`killed the engine of ${victim.name}, which served ${rows.filter((r) => r.node === victim.name).length} web task(s)`);
+  await eventually('HAProxy sends to the running tasks only, none on the lost node', async () => {
+    const running = (await ps()).filter((r) => r.service === 'web' && r.state === 'running');
+    return running.length === 3 && running.every((r) => r.node !== victim.name) && JSON.stringify(await readyServers()) === JSON.stringify(running.map((r) => r.ip).sort());
+  }, 300);
+  assert.notDeepEqual(await readyServers(), before);
+  const { bodies } = await answers(12);
+  assert.ok(bodies.every((b) => b.startsWith(bodies[0]!.split(' ')[0]!)), bodies.join('; '));
+  mark(`HAProxy followed: ${JSON.stringify(before)} → ${JSON.stringify(await readyServers())}`);
 });
