@@ -14,7 +14,7 @@ import { repoFrom, pushUrl } from '../test/helpers/git.js';
 import { ROOT, freePort, startTestServer, uniqueName, type TestServer } from '../test/helpers/server.js';
 import { slipwayTestImage } from '../test/helpers/slipway-image.js';
 import { startSwarmHarness, type SwarmHarness } from '../test/helpers/swarm.js';
-import { loadUntilStopped, wrk, type WrkResult } from './wrk.js';
+import { loadUntilStopped, wrkCounts, type WrkResult } from './lib/keepalive.js';
 
 const run = promisify(execFile);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -22,14 +22,16 @@ const failed = (r: WrkResult) => r.non2xx + r.socketErrors;
 const line = (label: string, r: WrkResult, note = '') =>
   console.log(`  ${label.padEnd(46)} requests ${String(r.requests).padStart(7)}   failed ${String(failed(r)).padStart(6)}  (non-2xx ${r.non2xx}, socket errors ${r.socketErrors})${note}`);
 
-export async function swarmBench(deploys: number, rollbacks: number): Promise<void> {
+/** Resolves to the exit status: 1 when a request through Slipway failed. */
+export async function swarmBench(deploys: number, rollbacks: number): Promise<number> {
   const h = await startSwarmHarness({ nodes: 3, mirrorPort: 5000 });
   let s: TestServer | undefined;
+  let app = '';
   try {
     const image = await slipwayTestImage(createDocker({ dockerSocket: '/var/run/docker.sock' }));
     s = await startTestServer({ clusterSocket: h.nodes[0]!.socket, clusterAddr: h.hostAddr, agentImage: image, drainSeconds: 30, healthTimeoutSeconds: 180 });
     await clusterUp(h, s);
-    const app = uniqueName('zdts');
+    app = uniqueName('zdts');
     await s.api('/api/apps', { method: 'POST', body: JSON.stringify({ name: app }) });
     const repo = await repoFrom(path.join(ROOT, 'test/fixtures/apps/node-procfile'));
     const url = pushUrl(s.url, s.token, app);
@@ -69,8 +71,13 @@ export async function swarmBench(deploys: number, rollbacks: number): Promise<vo
     else console.log(`  Swarm ingress (routing mesh), start-first:     not measured: ${ingress.note}`);
     console.log(`  Swarm host-mode publish, start-first:          not measured: ${host.startFirstNote}`);
     line(`Swarm host-mode publish, stop-first, ${host.updates} updates`, host.result, `  ← wrk on one node's port`);
-    await s.api(`/api/apps/${app}?confirm=${app}`, { method: 'DELETE' });
+    if (failed(slipway) > 0 || slipway.requests === 0) {
+      console.log(`FAIL: ${failed(slipway)} of ${slipway.requests} requests through Slipway failed (zero-downtime means 0)`);
+      return 1;
+    }
+    return 0;
   } finally {
+    if (s && app) await s.api(`/api/apps/${app}?confirm=${app}`, { method: 'DELETE' }).catch(() => undefined);
     await s?.stop().catch(() => undefined);
     await h.stop();
   }
@@ -132,7 +139,7 @@ async function nativeHostMode(h: SwarmHarness, images: string[], updates: number
     await h.docker(0, ['service', 'update', '--update-order', 'stop-first', '--image', images[0]!, 'zdt-host']);
     if (!(await answers(url, 120))) throw new Error(`the host-mode service stopped answering on ${url}`);
     const load = loadUntilStopped(url, null);
-    await wrk(url, null, 1);
+    await wrkCounts(url, null, 1);
     for (let i = 1; i <= updates; i++) await h.docker(0, ['service', 'update', '--image', images[i % 2]!, 'zdt-host']);
     return { startFirstNote, result: await load.stop(), updates };
   } finally {

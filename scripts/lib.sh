@@ -24,6 +24,14 @@ pid_alive() { # pidfile name
   [ -n "$pid" ] && [ -d "/proc/$pid" ] && grep -q -- "$2" "/proc/$pid/cmdline" 2>/dev/null
 }
 
+# Prints, one a line, those of the named Debian packages that are not installed.
+missing_packages() {
+  local p
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || echo "$p"
+  done
+}
+
 wait_for() { # seconds description command...
   local secs=$1 what=$2; shift 2
   local i
@@ -41,4 +49,21 @@ ensure_node_modules() {
     step "Installing node modules (npm ci; better-sqlite3 compiles from source, ~2 min)"
     npm ci --no-audit --no-fund || fail "npm ci"
   fi
+}
+
+# Installs the Debian packages not installed yet (idempotent): install_missing WHAT pkg...
+install_missing() {
+  local what=$1; shift
+  local missing=() p
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  if [ ${#missing[@]} -eq 0 ]; then
+    step "$what present ($*)"
+    return 0
+  fi
+  step "Installing $what: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  as_root apt-get update -qq || fail "apt-get update"
+  as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || fail "apt-get install ${missing[*]}"
 }

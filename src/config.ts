@@ -1,5 +1,6 @@
 // Slipway's one typed configuration: environment variables over an optional JSON file over
 // defaults. An invalid value stops start-up with a message naming the variable.
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
@@ -9,6 +10,60 @@ const bool = z
   .union([z.boolean(), z.enum(['1', '0', 'true', 'false', 'yes', 'no', ''])])
   .transform((v) => v === true || v === '1' || v === 'true' || v === 'yes');
 const port = z.coerce.number().int().min(0).max(65535);
+/** `90s`, `5m`, `24h`, `7d` or a string of seconds → milliseconds; a number is already ms (what
+ *  Config holds, so a parsed config can be passed back in as overrides). */
+const duration = z.union([z.number(), z.string()]).transform((v, ctx) => {
+  const ms = typeof v === 'number' ? (Number.isFinite(v) && v >= 0 ? v : null) : parseDurationMs(v);
+  if (ms === null) {
+    ctx.addIssue({ code: 'custom', message: 'a duration such as 500ms, 30s, 5m, 24h or 7d' });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+/** `500ms`, `30s`, `5m`, `24h`, `7d`, or a number of seconds → milliseconds; null when invalid. */
+export function parseDurationMs(v: unknown): number | null {
+  if (typeof v === 'number') return Number.isFinite(v) && v >= 0 ? v * 1000 : null;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(String(v));
+  if (!m) return null;
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h' | 'd'];
+  return Number(m[1]) * unit;
+}
+
+// HTTPS: TLS on HAProxy, custom domains' certificates (src/certs/).
+const tlsSchema = {
+  /** Host port HAProxy terminates TLS on; 0 turns HTTPS (and ACME) off. */
+  httpsPort: port,
+  /** Serve Slipway's API and webhooks on this domain too, over HTTPS with an ACME certificate. */
+  apiDomain: z.string().regex(/^[a-z0-9.-]+$/, 'a domain name such as slipway.example.com').optional(),
+  /** ACME directory; default Let's Encrypt production, or staging with acmeStaging. */
+  acmeDirectory: z.string().url().optional(),
+  acmeStaging: bool,
+  /** Contact the CA writes to about the account (optional for Let's Encrypt). */
+  acmeEmail: z.string().email().optional(),
+  /** CA bundle trusted for the ACME directory's own HTTPS (a private CA such as step-ca). */
+  acmeCaFile: z.string().optional(),
+  /** ACME for every app's domains unless the app says otherwise; default: on when acmeEmail is set. */
+  certsAuto: bool.optional(),
+  /** HTTP → HTTPS redirect and HSTS for every app with a certificate, unless its config says
+   *  SLIPWAY_HTTPS_REDIRECT=0. */
+  httpsRedirect: bool,
+  /** Where HAProxy reads certificates in clear: a tmpfs (memory), never the disk. Default
+   *  /dev/shm/slipway-tls-HASH (HASH from the data dir, so two installs never share it). */
+  tlsRuntimeDir: z.string().optional(),
+};
+const TLS_ENV = {
+  httpsPort: 'SLIPWAY_HTTPS_PORT',
+  apiDomain: 'SLIPWAY_API_DOMAIN',
+  acmeDirectory: 'SLIPWAY_ACME_DIRECTORY',
+  acmeStaging: 'SLIPWAY_ACME_STAGING',
+  acmeEmail: 'SLIPWAY_ACME_EMAIL',
+  acmeCaFile: 'SLIPWAY_ACME_CA_FILE',
+  certsAuto: 'SLIPWAY_CERTS_AUTO',
+  httpsRedirect: 'SLIPWAY_HTTPS_REDIRECT',
+  tlsRuntimeDir: 'SLIPWAY_TLS_RUNTIME_DIR',
+} as const;
+const TLS_DEFAULTS = { httpsPort: 443, acmeStaging: false, httpsRedirect: false };
 
 const schema = z.object({
   dataDir: z.string().min(1),
@@ -49,6 +104,41 @@ const schema = z.object({
   clusterAgentPort: port,
   /** Slipway's own image in its registry, run by the node agents and the edge (`REGISTRY/slipway:TAG`). */
   agentImage: z.string().min(1),
+  /** A failed job attempt is retried after base·2^(n-1) ms, capped (10 s, 20 s, 40 s … 6 min). */
+  jobBackoffMs: z.coerce.number().min(0),
+  jobBackoffMaxMs: z.coerce.number().min(0),
+  /** Seconds between two samples of every container and of HAProxy's counters. */
+  metricsInterval: z.coerce.number().min(0.1).max(3600),
+  /** How long raw samples are kept (`24h`). */
+  metricsRawRetention: duration,
+  /** Downsampled tiers, `BUCKET:KEEP` comma-separated (`1m:7d,10m:30d`). */
+  metricsRollups: z.string().regex(/^\s*\d+(\.\d+)?(ms|s|m|h|d):\d+(\.\d+)?(ms|s|m|h|d)\s*(,\s*\d+(\.\d+)?(ms|s|m|h|d):\d+(\.\d+)?(ms|s|m|h|d)\s*)*$/, 'BUCKET:KEEP pairs such as 1m:7d,10m:30d'),
+  /** Upper bound of the metrics database; the oldest samples go first beyond it. */
+  metricsMaxMb: z.coerce.number().min(1),
+  /** GET /metrics without the admin token (Slipway then must listen on loopback only). */
+  metricsPublic: bool,
+  /** Port HAProxy sends its access log to on 127.0.0.1 (response-time percentiles); 0 picks one. */
+  haproxyLogPort: port,
+  /** The autoscaler: how often it looks, over what window each look averages, how many looks in a
+   *  row must be beyond a limit, the pause after a change, and how long scale-in must hold. */
+  autoscaleInterval: duration,
+  autoscaleWindow: duration,
+  autoscaleSamples: z.coerce.number().int().min(1).max(100),
+  autoscaleCooldown: duration,
+  autoscaleStabilization: duration,
+  ...tlsSchema,
+  /** Each app's share of the log store, unless the app sets its own (apps:log-retention). */
+  appLogRetentionMb: z.coerce.number().min(1),
+  /** Largest `git push` pack and `slipway deploy` upload accepted (git's receive.maxInputSize). */
+  maxPushMb: z.coerce.number().min(1),
+  /** Seconds a request has to send its headers and body before it is authenticated (webhooks,
+   *  git before its token is checked); authenticated pushes and uploads have no limit. */
+  unauthenticatedTimeoutSeconds: z.coerce.number().min(1).max(3600),
+  /** Releases kept per app (with their images, build logs and deploy outputs). */
+  keepReleases: z.coerce.number().int().min(1),
+  /** The registry's own config file: when set, Slipway runs its garbage collection. */
+  registryConfig: z.string().optional(),
+  registryBin: z.string().min(1),
 });
 
 export type Config = z.infer<typeof schema>;
@@ -82,6 +172,26 @@ const ENV: Record<keyof Config, string> = {
   clusterRegistryPort: 'SLIPWAY_CLUSTER_REGISTRY_PORT',
   clusterAgentPort: 'SLIPWAY_CLUSTER_AGENT_PORT',
   agentImage: 'SLIPWAY_AGENT_IMAGE',
+  jobBackoffMs: 'SLIPWAY_JOB_BACKOFF_MS',
+  jobBackoffMaxMs: 'SLIPWAY_JOB_BACKOFF_MAX_MS',
+  metricsInterval: 'SLIPWAY_METRICS_INTERVAL',
+  metricsRawRetention: 'SLIPWAY_METRICS_RAW_RETENTION',
+  metricsRollups: 'SLIPWAY_METRICS_ROLLUPS',
+  metricsMaxMb: 'SLIPWAY_METRICS_MAX_MB',
+  metricsPublic: 'SLIPWAY_METRICS_PUBLIC',
+  haproxyLogPort: 'SLIPWAY_HAPROXY_LOG_PORT',
+  autoscaleInterval: 'SLIPWAY_AUTOSCALE_INTERVAL',
+  autoscaleWindow: 'SLIPWAY_AUTOSCALE_WINDOW',
+  autoscaleSamples: 'SLIPWAY_AUTOSCALE_SAMPLES',
+  autoscaleCooldown: 'SLIPWAY_AUTOSCALE_COOLDOWN',
+  autoscaleStabilization: 'SLIPWAY_AUTOSCALE_STABILIZATION',
+  ...TLS_ENV,
+  appLogRetentionMb: 'SLIPWAY_APP_LOG_RETENTION_MB',
+  maxPushMb: 'SLIPWAY_MAX_PUSH_MB',
+  unauthenticatedTimeoutSeconds: 'SLIPWAY_UNAUTHENTICATED_TIMEOUT',
+  keepReleases: 'SLIPWAY_KEEP_RELEASES',
+  registryConfig: 'SLIPWAY_REGISTRY_CONFIG',
+  registryBin: 'SLIPWAY_REGISTRY_BIN',
 };
 
 const DEFAULTS: Record<string, unknown> = {
@@ -106,6 +216,25 @@ const DEFAULTS: Record<string, unknown> = {
   clusterRegistryPort: 5000,
   clusterAgentPort: 7101,
   agentImage: '127.0.0.1:5000/slipway:latest',
+  jobBackoffMs: 10_000,
+  jobBackoffMaxMs: 360_000,
+  metricsInterval: 10,
+  metricsRawRetention: '24h',
+  metricsRollups: '1m:7d,10m:30d',
+  metricsMaxMb: 512,
+  metricsPublic: false,
+  haproxyLogPort: 0,
+  autoscaleInterval: '1m',
+  autoscaleWindow: '1m',
+  autoscaleSamples: 3,
+  autoscaleCooldown: '3m',
+  autoscaleStabilization: '5m',
+  ...TLS_DEFAULTS,
+  appLogRetentionMb: 256,
+  maxPushMb: 1024,
+  unauthenticatedTimeoutSeconds: 30,
+  keepReleases: 10,
+  registryBin: 'docker-registry',
 };
 
 /**
@@ -151,12 +280,21 @@ function readConfigFile(file: string, required: boolean): Record<string, unknown
   }
 }
 
+/** Where the API and webhooks are reached from outside: SLIPWAY_PUBLIC_URL, else HTTPS on
+ *  SLIPWAY_API_DOMAIN, else the address the server listens on. */
+export function publicApiUrl(config: Config): string {
+  if (config.publicUrl) return config.publicUrl.replace(/\/+$/, '');
+  if (config.apiDomain && config.httpsPort) return `https://${config.apiDomain}${config.httpsPort === 443 ? '' : `:${config.httpsPort}`}`;
+  return `http://${config.host}:${config.port}`;
+}
+
 /** Paths inside the data dir, in one place. */
 export function dataPaths(config: Config) {
   const d = config.dataDir;
   return {
     stateDb: path.join(d, 'state.db'),
     logsDb: path.join(d, 'logs.db'),
+    metricsDb: path.join(d, 'metrics.db'),
     adminToken: path.join(d, 'admin-token'),
     repos: path.join(d, 'repos'),
     mirrors: path.join(d, 'mirrors'),
@@ -166,5 +304,11 @@ export function dataPaths(config: Config) {
     secretKey: path.join(d, 'secret.key'),
     /** Written by `slipway cluster:init`: its presence switches deploys to the swarm. */
     cluster: path.join(d, 'cluster.json'),
+    /** Certificates and ACME account keys, sealed with secret.key. */
+    certs: path.join(d, 'certs'),
+    /** The clear copies HAProxy loads, in memory (see tlsRuntimeDir). */
+    tlsRuntime: config.tlsRuntimeDir ?? path.join('/dev/shm', `slipway-tls-${createHash('sha256').update(path.resolve(d)).digest('hex').slice(0, 12)}`),
+    /** Where scripts/infra.sh writes the registry's config (used for its garbage collection). */
+    registryConfig: path.join(d, 'registry', 'config.yml'),
   };
 }

@@ -7,7 +7,7 @@ export type Color = 'blue' | 'green';
 export const otherColor = (c: Color): Color => (c === 'blue' ? 'green' : 'blue');
 
 /** How a deploy was started; shown by `slipway deploys`. */
-export type Trigger = 'push' | 'webhook' | 'cli' | 'rollback' | 'config' | 'scale' | 'drain';
+export type Trigger = 'push' | 'webhook' | 'cli' | 'rollback' | 'config' | 'scale' | 'autoscale' | 'drain';
 
 /** A sink for the live, user-facing progress of a step (git push `remote:` lines, CLI, API). */
 export type Progress = (line: string) => void;
@@ -41,6 +41,8 @@ export interface AppJson {
   healthchecks: Record<string, HttpHealthCheck[]>;
   scripts: { predeploy?: string; postdeploy?: string };
   env: Record<string, string>;
+  /** Dokku's `cron` entries: a command run in the release's image on a schedule. */
+  cron?: { command: string; schedule: string }[];
 }
 
 /** Output of the build stage: a local image plus what the repo says about running it. */
@@ -88,11 +90,46 @@ export interface VolumeMount {
   bind: boolean;
 }
 
+/** What happens to a job's containers once they exit (Aliyun's `remove_containers` values). */
+export type RemovePolicy = 'keep-all' | 'remove-finished' | 'remove-failed' | 'remove-all';
+export const REMOVE_POLICIES: readonly RemovePolicy[] = ['keep-all', 'remove-finished', 'remove-failed', 'remove-all'];
+
+/** forbid: skip a tick while the previous run goes on; replace: stop it; allow: overlap. */
+export type Concurrency = 'forbid' | 'allow' | 'replace';
+
+/** A cron schedule (label `slipway.schedule`, app.json `cron`). */
+export interface ScheduleSpec {
+  /** 5 fields, 6 with seconds first, or @hourly/@daily/@weekly/@monthly/@yearly. */
+  cron: string;
+  /** IANA zone; absent = the server's local zone. */
+  timezone?: string;
+  concurrency: Concurrency;
+  /** A tick missed (Slipway down) still runs when it is at most this late; older ones are recorded missed. */
+  deadlineSeconds: number;
+  /** Runs of this schedule kept in the history. */
+  history: number;
+  /** true: only this task runs (app.json cron); false: the app's whole job graph. */
+  taskOnly: boolean;
+}
+
+/** A batch task: runs to completion, with retries (labels `slipway.job*`, `aliyun.*`). */
+export interface JobSpec {
+  /** Attempts after the first, per instance. */
+  retries: number;
+  removeContainers: RemovePolicy;
+  /** Where a run's result is POSTed, signed with the app's webhook secret. */
+  webhook?: string;
+  schedule?: ScheduleSpec;
+}
+
 /** One service of an app, as the deploy stage runs it (from compose, Procfile or default). */
 export interface ServiceSpec {
   name: string;
-  /** `web` services get PORT, a route and blue-green; workers are replaced in place. */
-  role: 'web' | 'worker';
+  /** `web` services get PORT, a route and blue-green; workers are replaced in place; jobs run
+   *  only in runs (`slipway jobs:run`, a schedule), never in a rollout. */
+  role: 'web' | 'worker' | 'job';
+  /** Jobs only. */
+  job?: JobSpec;
   /** A compose `image:` to run instead of the app's built image. */
   image?: string;
   command?: string[];
@@ -125,9 +162,25 @@ export interface ServiceSpec {
   placement?: { constraints: string[]; maxReplicasPerNode?: number };
   /** compose `deploy.restart_policy`; on one host its condition and max_attempts apply. */
   restartPolicy?: { condition: 'none' | 'on-failure' | 'any'; delaySeconds?: number; maxAttempts?: number; windowSeconds?: number };
+  /** Autoscaling limits from the compose labels (`slipway.autoscale.*`, `aliyun.auto_scaling.*`). */
+  autoscale?: AutoscaleRule;
   /** Host-level access from compose (`privileged`, `cap_add`, `pid: host`, `network_mode: host`);
    *  present only when the operator set SLIPWAY_ALLOW_PRIVILEGED. */
   hostAccess?: { privileged: boolean; capAdd: string[]; pidHost: boolean; networkHost: boolean };
+}
+
+/**
+ * When the autoscaler changes a service's replicas: CPU in % of one CPU per replica and memory in %
+ * of the memory limit, averaged over the window; replicas between the instance bounds, `step` at a time.
+ */
+export interface AutoscaleRule {
+  maxCpu?: number;
+  minCpu?: number;
+  maxMemory?: number;
+  minMemory?: number;
+  step: number;
+  minInstances: number;
+  maxInstances: number;
 }
 
 export type ReleaseStatus = 'pending' | 'deploying' | 'active' | 'superseded' | 'failed' | 'interrupted';
@@ -179,8 +232,10 @@ export const LABELS = {
   sha: 'slipway.sha',
   color: 'slipway.color',
   role: 'slipway.role',
-  /** `web`/`worker` for service containers, `release`/`predeploy`/`postdeploy`/`run` for one-offs. */
+  /** `web`/`worker` for service containers, `job` for job runs, `release`/`predeploy`/`postdeploy`/`run` for one-offs. */
   kind: 'slipway.kind',
+  /** The job run a job container belongs to. */
+  run: 'slipway.run',
   /** JSON array of LogFileMount, so a restarted shipper knows what to tail. */
   logFiles: 'slipway.logs.files',
   /** `swarm` on what runs on a swarm: the node agents ship its logs, not the server. */

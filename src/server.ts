@@ -1,6 +1,6 @@
 // Composition root: builds every stage's adapters from one Config, wires them together, and
 // starts the HTTP server. The only place that knows all the parts.
-import { chmodSync, createReadStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import http from 'node:http';
 import path from 'node:path';
@@ -10,7 +10,7 @@ import type { Logger } from './log.js';
 import { UserError } from './errors.js';
 import { openState, type State } from './state/index.js';
 import { createHttpApp } from './api/server.js';
-import { appLinks, appsRouter } from './api/apps-routes.js';
+import { appLinks, appsRouter, logRetention } from './api/apps-routes.js';
 import { deployRouter } from './api/deploy-routes.js';
 import { repoRouter } from './api/repo-routes.js';
 import { logsRouter } from './api/logs-routes.js';
@@ -19,7 +19,8 @@ import { createDocker } from './docker/client.js';
 import { Containers } from './docker/containers.js';
 import { Networks } from './docker/networks.js';
 import { Proxy } from './proxy/haproxy.js';
-import { appProxy } from './proxy/app-proxy.js';
+import { appProxy, routeApi } from './proxy/app-proxy.js';
+import { proxyTls } from './proxy/haproxy-certs.js';
 import { GitRepos } from './source/repos.js';
 import { gitRouter } from './source/git-http.js';
 import { fetchRevision } from './source/fetch.js';
@@ -29,11 +30,17 @@ import type { Provider } from './source/webhooks.js';
 import { extractUpload } from './build/upload.js';
 import { buildRevision, readOptional } from './build/build.js';
 import { pushRelease } from './registry/push.js';
+import { RegistryGc } from './registry/gc.js';
+import { pruneReleases, type RetentionDeps } from './retention/releases.js';
+import { destroyApp } from './retention/destroy.js';
+import { appDiskUse } from './retention/disk.js';
 import { releaseCommand, servicesFor } from './deploy/services.js';
 import { dockerRolloutPorts } from './deploy/ports.js';
 import { rollout } from './deploy/rollout.js';
 import { INTERRUPTED, reconcile } from './deploy/reconcile.js';
 import { singleHostEngine } from './deploy/engine.js';
+import { SWARM_LIMITS } from './deploy/engine-limits.js';
+import { appNetworkName } from './deploy/container-spec.js';
 import { Cluster } from './cluster/cluster.js';
 import { agentSecretMatches, loadClusterSettings } from './cluster/settings.js';
 import { agentApp, listenAgentApi } from './api/agent-routes.js';
@@ -42,7 +49,20 @@ import { backendName } from './proxy/haproxy-config.js';
 import { DeployProgress } from './queue/progress.js';
 import { DeployQueue } from './queue/deploy-queue.js';
 import { createPipeline, type CommitStatusReporter } from './queue/pipeline.js';
+import { webhookIntake } from './queue/webhook-intake.js';
 import { LogService } from './logs/service.js';
+import { JobRunner } from './jobs/runner.js';
+import { Scheduler } from './jobs/scheduler.js';
+import { jobsRouter } from './api/jobs-routes.js';
+import { claimApiDomain, DomainService } from './domains/service.js';
+import { createCertificates } from './certs/index.js';
+import { tlsRouter } from './api/tls-routes.js';
+import { AccessLog } from './proxy/access-log.js';
+import { MetricsService } from './metrics/service.js';
+import { metricsRouter, prometheusRouter } from './api/metrics-routes.js';
+import { autoscaleRouter } from './api/autoscale-routes.js';
+import { Autoscaler } from './scale/autoscaler.js';
+import { resize } from './deploy/resize.js';
 
 export interface RunningServer {
   url: string;
@@ -96,19 +116,91 @@ export async function startServer(config: Config, logger: Logger, options: Serve
     },
   });
   await cluster.beforeProxy();
-  const proxy = new Proxy({ haproxyBin: config.haproxyBin, dir: paths.haproxy, httpPort: config.httpPort, cluster: cluster.proxyInput(), logger });
+  mkdirSync(paths.haproxy, { recursive: true, mode: 0o700 });
+  const accessLog = await AccessLog.listen(config.haproxyLogPort, path.join(paths.haproxy, 'access-log-port'));
+
+  // HTTPS: certificates pushed to HAProxy live; ACME HTTP-01 answered from its challenge map.
+  const https = config.httpsPort !== 0;
+  const tls = proxyTls(paths.haproxy, config.httpsPort, paths.tlsRuntime, (fn) => proxy.exclusive(fn), logger);
+  const proxy = new Proxy({
+    haproxyBin: config.haproxyBin,
+    dir: paths.haproxy,
+    httpPort: config.httpPort,
+    cluster: cluster.proxyInput(),
+    accessLogPort: accessLog.port,
+    tls: https ? tls.listener : undefined,
+    logger,
+  });
+  const { certs, acme, jobs: certJobs } = createCertificates({
+    config,
+    state,
+    dir: paths.certs,
+    secretKey,
+    proxy: tls,
+    appLog: (app, line) => void logs.append({ app, service: 'certs', stream: 'deploy', line }).catch(() => undefined),
+    logger,
+  });
+  const apiDomain = claimApiDomain(state, https ? config.apiDomain : undefined);
+  await certs.prepare();
+  if (https) await tls.challenges.prepare(new Map());
   await proxy.start();
-  const routes = appProxy(proxy, config.appsDomain);
-  const single = singleHostEngine({ ports: dockerRolloutPorts({ docker, containers, networks, proxy: routes, config }), containers, networks });
+  await certs.started();
+  const routes = appProxy(proxy, config.appsDomain, (app) => domains.customNames(app));
+  const domains: DomainService = new DomainService({
+    state,
+    appsDomain: config.appsDomain,
+    routes,
+    listener: { added: (app, d) => acme.domainAdded(app, d), removed: (app) => certs.domainRemoved(app) },
+  });
+  const single = singleHostEngine({ ports: dockerRolloutPorts({ docker, containers, networks, proxy: routes, config }), containers });
   // Chosen by configuration: `slipway cluster:init` switches deploys to the swarm.
   const engine = () => cluster.engine() ?? single;
-  const repos = new GitRepos(paths.repos);
-  const progress = new DeployProgress(path.join(config.dataDir, 'deploys'));
+  const repos = new GitRepos(paths.repos, config.maxPushMb * 1024 * 1024);
+  const progress = new DeployProgress(path.join(config.dataDir, 'deploys'), (id, e) =>
+    logger.error('deploy output could not be stored (is the disk full?); it still streams live', { deployment: id, error: (e as Error).message }),
+  );
   progress.removeStale((id) => state.deployments.has(id));
   const uploadsDir = path.join(config.dataDir, 'uploads');
-  const logs = new LogService({ docker, config, logger, ownsApp: (app) => state.apps.find(app) !== undefined });
+  const gc = new RegistryGc({
+    bin: config.registryBin,
+    configFile: config.registryConfig ?? (existsSync(paths.registryConfig) ? paths.registryConfig : null),
+    logger,
+  });
+  const ownsApp = (app: string) => state.apps.find(app) !== undefined;
+  const logs = new LogService({
+    docker,
+    config,
+    logger,
+    ownsApp,
+    retentionFor: (name) => {
+      const a = state.apps.find(name);
+      const limits = a ? logRetention(config, a) : { mb: config.appLogRetentionMb, days: config.logRetentionDays };
+      return { maxBytes: limits.mb * 1024 * 1024, maxAgeDays: limits.days };
+    },
+  });
   await logs.start();
   await cluster.start(proxy, routes);
+  const metrics = new MetricsService({
+    config,
+    logger,
+    accessLog,
+    ownsApp,
+    ports: {
+      listContainers: () => containers.listContainers(),
+      runtime: (id) => containers.runtime(id),
+      statsOnce: (id) => containers.statsOnce(id),
+      backendStats: () => proxy.backendStats(),
+    },
+  });
+  metrics.start();
+
+  const runner = new JobRunner({
+    state,
+    ports: { docker, containers, networks, shipped: (id) => logs.whenShipped(id) },
+    backoff: { baseMs: config.jobBackoffMs, maxMs: config.jobBackoffMaxMs },
+    logger,
+  });
+  const scheduler = new Scheduler({ state, runner, logger });
 
   // Only apps connected with a token can set statuses; the provider is the webhook's.
   const commitStatus: CommitStatusReporter = async (d, app, sha, update) => {
@@ -125,6 +217,15 @@ export async function startServer(config: Config, logger: Logger, options: Serve
     }
     await reportStatus({ provider, repoUrl: app.repoUrl, sha, token, apiBase: config.statusApiUrl, logger, ...update });
   };
+  const retention: RetentionDeps = {
+    state,
+    docker,
+    registry: config.registry,
+    gc,
+    removeOutput: (id) => progress.remove(id),
+    keepReleases: config.keepReleases,
+    logger,
+  };
   const composeRules = {
     allowHostBinds: config.allowHostBinds,
     allowPrivileged: config.allowPrivileged,
@@ -138,6 +239,11 @@ export async function startServer(config: Config, logger: Logger, options: Serve
     appUrl: (app) => appLinks(config, app).url,
     logLine: (app, service, line) => void logs.append({ app, service, stream: service, line }).catch(() => undefined),
     commitStatus,
+    retain: (app, out) => pruneReleases(retention, app, out),
+    released: (a, _version, d, out) => {
+      runner.runOnDeploy(a, d.trigger, out);
+      scheduler.refresh();
+    },
     stages: {
       async revision(d, app, out) {
         if (d.trigger === 'webhook') {
@@ -187,7 +293,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
           // The image's EXPOSE is not known yet; it only picks a port, it can't make a file invalid.
           check: (inputs) => void servicesFor({ ...inputs, exposedPort: null }, appConfig, rules),
         });
-        const image = await pushRelease(docker, built, { registry: config.registry, version, progress: out });
+        const image = await gc.duringPush(() => pushRelease(docker, built, { registry: config.registry, version, progress: out }));
         const services = servicesFor(built, appConfig, { ...rules, warn: (l) => out(` !     ${l}`) });
         if (!services.some((s) => s.role === 'web')) out(' !     no web process: workers run, no route (add a `web` process to serve HTTP)');
         const serviceSource = built.compose ? { compose: built.compose, files, exposedPort: built.exposedPort, appJson: built.appJson } : null;
@@ -197,7 +303,14 @@ export async function startServer(config: Config, logger: Logger, options: Serve
         const inputs = { processes: {}, appJson: source.appJson, compose: source.compose, exposedPort: source.exposedPort };
         return servicesFor(inputs, appConfig, { ...composeRules, readFile: (rel) => source.files[rel] ?? null, warn: (l) => out(` !     ${l}`) });
       },
-      rollout: (release, previous, out, live) => rollout(release, previous, engine().ports, out, live),
+      // A release going live may turn the app's HTTPS redirect on or off (SLIPWAY_HTTPS_REDIRECT).
+      rollout: (release, previous, out, live) =>
+        rollout(release, previous, engine().ports, out, () => {
+          live();
+          certs.sync().catch((e: Error) => logger.warn('certificate sync failed', { error: e.message }));
+        }),
+      resize: (release, service, replicas, out) => resize(release, service, replicas, engine().resizePorts(), out),
+      carryScale: (app, services, previous) => autoscaler.replicasToCarry(app.id, services, previous),
     },
   });
   const queue = new DeployQueue({ redisUrl: config.redisUrl, prefix: config.queuePrefix, deployments: state.deployments, progress, run: pipeline, logger });
@@ -207,8 +320,26 @@ export async function startServer(config: Config, logger: Logger, options: Serve
   for (const d of reconciled.interrupted)
     if (d.trigger === 'webhook' && d.sha)
       void commitStatus(d, state.apps.byId(d.appId), d.sha, { state: 'failure', description: INTERRUPTED }).catch(() => undefined);
+  await runner.reconcile();
+  scheduler.start();
+  const autoscaler = new Autoscaler({
+    state,
+    refused: () => (engine().name === 'swarm' ? SWARM_LIMITS.autoscale : null),
+    averages: (app, ids, windowMs, now) => metrics.averages(app, ids, windowMs, now),
+    list: (app) => containers.listContainers({ app }),
+    enqueue: (d) => queue.enqueue(d),
+    timing: {
+      intervalMs: config.autoscaleInterval,
+      windowMs: config.autoscaleWindow,
+      samples: config.autoscaleSamples,
+      cooldownMs: config.autoscaleCooldown,
+      stabilizationMs: config.autoscaleStabilization,
+    },
+    logger,
+  });
   if (options.runDeploys !== false) queue.start();
   await queue.resumeQueued();
+  if (options.runDeploys !== false) autoscaler.start();
 
   let apiUrl = '';
   const app = createHttpApp({
@@ -227,20 +358,17 @@ export async function startServer(config: Config, logger: Logger, options: Serve
           return a.deployBranch === 'main' ? ['main', 'master'] : [a.deployBranch];
         },
       }),
+      '/metrics': prometheusRouter({
+        state,
+        open: config.metricsPublic,
+        render: () => {
+          const d = state.deployments.summary();
+          return metrics.prometheus({ deploys: d.deploys, deployDurations: d.durations, queued: d.queued, running: d.running, logLinesShipped: logs.linesShipped, extra: autoscaler.families() });
+        },
+      }),
       '/webhooks': webhookRouter({
         findApp: (name) => state.apps.find(name),
-        seenDelivery: (id) => Boolean(state.db.prepare('SELECT 1 FROM webhook_deliveries WHERE delivery_id = ?').get(id)),
-        enqueue: async (a, push, deliveryId) => {
-          const d = state.db.transaction(() => {
-            const row = state.deployments.create(a.id, { trigger: 'webhook', sha: push.sha, ref: push.ref, params: { deliveryId, provider: push.provider } });
-            state.db
-              .prepare('INSERT INTO webhook_deliveries (delivery_id, app_id, provider, deployment_id, received_at) VALUES (?, ?, ?, ?, ?)')
-              .run(deliveryId, a.id, push.provider, row.id, new Date().toISOString());
-            return row;
-          })();
-          await queue.enqueue(d);
-          return { deploymentId: d.id };
-        },
+        ...webhookIntake(state, (d) => queue.enqueue(d)),
         logger,
       }),
     },
@@ -249,27 +377,58 @@ export async function startServer(config: Config, logger: Logger, options: Serve
         config,
         state,
         destroyApp: async (a) => {
+          // What the engine runs elsewhere (a swarm's services and overlay), then this host's part.
           await engine().destroyApp(a.name);
-          await routes.removeApp(a.name);
-          repos.remove(a.name);
+          await destroyApp(
+            {
+              state,
+              docker,
+              containers,
+              networks,
+              removeRoute: async (name) => {
+                await routes.removeApp(name);
+                await certs.appRemoved(name);
+              },
+              networkName: appNetworkName,
+              removeRepo: (name) => repos.remove(name),
+              mirrorsDir: paths.mirrors,
+              forgetLogs: (name, ids, volumes) => logs.forgetApp(name, ids, volumes),
+              removeOutput: (id) => progress.remove(id),
+              registry: config.registry,
+              gc,
+              logger,
+            },
+            a,
+          );
         },
+        diskUse: (a) =>
+          appDiskUse({ docker, state, logStoreBytes: (name) => logs.appBytes(name), outputFile: (id) => progress.file(id) }, a).catch((e: unknown) => {
+            logger.warn('disk use unavailable', { app: a.name, error: (e as Error).message });
+            return null;
+          }),
       }),
       '/cluster': clusterRouter({ cluster, state, enqueue: (d) => queue.enqueue(d), follow: (id, signal) => progress.follow(id, signal) }),
       '/apps/:app': (() => {
         const r = express.Router({ mergeParams: true });
-        r.use(deployRouter({ state, progress, uploadsDir, enqueue: (d) => queue.enqueue(d) }));
+        r.use(deployRouter({ state, progress, uploadsDir, maxUploadBytes: config.maxPushMb * 1024 * 1024, enqueue: (d) => queue.enqueue(d) }));
         r.use(repoRouter({ state, config, secretKey, ps: (app) => engine().ps(app) }));
-        r.use('/logs', logsRouter(logs));
+        r.use(jobsRouter({ state, runner, scheduler }));
+        r.use('/logs', logsRouter(logs, (a, run) => runner.containerGlobs(state.apps.get(a), Number(run))));
+        r.use(tlsRouter({ domains, certs, acme }));
+        r.use('/metrics', metricsRouter({ state, metrics }));
+        r.use('/autoscale', autoscaleRouter({ state, autoscaler }));
         return r;
       })(),
     },
     health: () => ({ version: '0.1.0' }),
+    unauthenticatedTimeoutSeconds: config.unauthenticatedTimeoutSeconds,
   });
 
-  const server = http.createServer(app);
-  // Pushes wait for build + deploy; never cut a long request short.
+  // Pushes wait for build + deploy: no overall request timeout, but an unauthenticated request
+  // must arrive in time (src/api/deadline.ts), headers included (checked every second).
+  const server = http.createServer({ connectionsCheckingInterval: 1000 }, app);
   server.requestTimeout = 0;
-  server.headersTimeout = 60_000;
+  server.headersTimeout = config.unauthenticatedTimeoutSeconds * 1000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
@@ -278,6 +437,10 @@ export async function startServer(config: Config, logger: Logger, options: Serve
   const url = `http://${config.host}:${port}`;
   apiUrl = url;
   logger.info('slipway listening', { url, dataDir: config.dataDir });
+  await routeApi(proxy, https ? config.apiDomain : undefined, { host: config.host, port }, apiDomain.removed);
+  if (https && config.apiDomain) await acme.domainAdded(null, config.apiDomain);
+  if (options.runDeploys !== false) certJobs.start();
+  const certScan = acme.startScanning();
 
   return {
     url,
@@ -287,8 +450,14 @@ export async function startServer(config: Config, logger: Logger, options: Serve
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       // Never let one part hold shutdown hostage; what is left is reconciled on the next start.
+      scheduler.stop();
+      await within(15_000, runner.close(), logger, 'job runs');
+      await within(5000, autoscaler.stop(), logger, 'autoscaler');
       await within(5000, queue.close(), logger, 'deploy queue');
+      await within(5000, certScan.stop(), logger, 'certificate scan');
+      await within(5000, certJobs.close(), logger, 'certificate jobs');
       await within(5000, logs.stop(), logger, 'log shippers');
+      await within(5000, metrics.stop(), logger, 'metrics collector');
       await within(5000, cluster.stop(), logger, 'swarm follower');
       state.close();
     },

@@ -1,6 +1,7 @@
 // Parses app.json (Heroku's manifest, with Dokku's `healthchecks` and `scripts.dokku`) into AppJson.
 import type { AppJson, HttpHealthCheck } from '../domain.js';
 import { UserError } from '../errors.js';
+import { checkCron } from '../jobs/cron.js';
 
 /** Dokku's defaults for a healthchecks entry (seconds). */
 export const HEALTHCHECK_DEFAULTS = { attempts: 5, timeout: 5, wait: 2, initialDelay: 0 } as const;
@@ -17,7 +18,25 @@ export function parseAppJson(text: string): AppJson {
     healthchecks: parseHealthchecks(doc.healthchecks),
     scripts: parseScripts(doc.scripts),
     env: parseEnv(doc.env),
+    ...(doc.cron === undefined || doc.cron === null ? {} : { cron: parseCron(doc.cron) }),
   };
+}
+
+/** Dokku's `cron`: `[{"command": "…", "schedule": "@daily"}]`, each run in the release's image. */
+function parseCron(v: unknown): NonNullable<AppJson['cron']> {
+  if (!Array.isArray(v)) throw new UserError('app.json cron: expected a list of {"command": "…", "schedule": "…"}');
+  return v.map((entry, i) => {
+    const where = `app.json cron[${i}]`;
+    if (!isObject(entry)) throw new UserError(`${where}: expected {"command": "…", "schedule": "…"}`);
+    if (typeof entry.command !== 'string' || !entry.command.trim()) throw new UserError(`${where}.command: expected a command string`);
+    if (typeof entry.schedule !== 'string') throw new UserError(`${where}.schedule: expected a cron expression such as "@daily" or "5 3 * * *"`);
+    try {
+      checkCron(entry.schedule);
+    } catch (e) {
+      throw new UserError(`${where}.schedule: ${(e as Error).message}`);
+    }
+    return { command: entry.command.trim(), schedule: entry.schedule.trim() };
+  });
 }
 
 function parseJson(text: string): unknown {

@@ -8,6 +8,10 @@ import { registerDeployCommands } from './deploy-commands.js';
 import { registerLogsCommand } from './logs-command.js';
 import { registerRepoCommands } from './repo-commands.js';
 import { registerClusterCommands } from './cluster-commands.js';
+import { registerJobCommands } from './jobs-commands.js';
+import { registerMetricsCommand } from './metrics-command.js';
+import { registerAutoscaleCommands } from './autoscale-commands.js';
+import { registerDomainCommands } from './domain-commands.js';
 
 const program = new Command();
 program.name('slipway').description('Self-hosted git-push deploys: build, release, blue-green, logs, rollback.');
@@ -48,6 +52,10 @@ registerDeployCommands(program, client);
 registerLogsCommand(program, client);
 registerRepoCommands(program, client);
 registerClusterCommands(program, client);
+registerJobCommands(program, client);
+registerMetricsCommand(program, client);
+registerAutoscaleCommands(program, client);
+registerDomainCommands(program, client);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   const msg = e instanceof ApiError || e instanceof Error ? e.message : String(e);

@@ -9,7 +9,7 @@ import { UserError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { Containers } from '../docker/containers.js';
 import { Swarm } from '../docker/swarm.js';
-import type { Engine, PsEntry } from '../deploy/engine.js';
+import { noResize, type Engine, type PsEntry } from '../deploy/engine.js';
 import { httpGetVia } from '../deploy/health.js';
 import type { RolloutPorts } from '../deploy/rollout.js';
 import type { ClusterProxyInput } from '../proxy/haproxy-config.js';
@@ -122,6 +122,7 @@ export class Cluster {
     return {
       name: 'swarm',
       ports,
+      resizePorts: noResize,
       ps: (app) => this.ps(app),
       destroyApp: async (app) => {
         for (const c of await ports.list(app)) await ports.remove(c, 0);

@@ -103,3 +103,13 @@ export async function removeImage(docker: Dockerode, ref: string, force = false)
     throw engineError(e, `remove image ${ref}`);
   }
 }
+
+/** Removes the dangling (untagged) images labelled `label=value`: layers a rebuild left behind. */
+export async function pruneDanglingImages(docker: Dockerode, label: string, value: string): Promise<number> {
+  try {
+    const r = await docker.pruneImages({ filters: JSON.stringify({ dangling: ['true'], label: [`${label}=${value}`] }) } as object);
+    return r.SpaceReclaimed ?? 0;
+  } catch (e) {
+    throw engineError(e, 'prune dangling images');
+  }
+}

@@ -44,6 +44,11 @@ export class ContainerFollower {
     await this.watching;
   }
 
+  /** While container `id` is being shipped: resolves when its shipper ends. */
+  shipping(id: string): Promise<void> | undefined {
+    return this.following.get(id)?.done;
+  }
+
   private async discover(): Promise<void> {
     for (const c of await this.deps.source.list(this.deps.label)) if (await this.deps.wants(c)) this.ship(c);
   }

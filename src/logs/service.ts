@@ -13,6 +13,7 @@ import type { Logger } from '../log.js';
 import { type ContainerCheckpoint, type FileCheckpoint, type LogEntry, type LogFilters, type LogSink, isoNano } from './entry.js';
 import { LABELS } from '../domain.js';
 import { LokiSink, forwardToSink } from './loki.js';
+import type { AppRetention } from './retention.js';
 import type { LogSource, ShippedContainer } from './ports.js';
 import type { ShipperDeps } from './shipper.js';
 import { ContainerFollower } from './follower.js';
@@ -32,7 +33,11 @@ export interface LogServiceDeps {
   pruneEveryMs?: number;
   /** Which apps' containers this Slipway ships (its own); default: every Slipway container. */
   ownsApp?: (app: string) => boolean;
+  /** An app's own retention (apps:log-retention); default: the config's per-app limits. */
+  retentionFor?: (app: string) => AppRetention;
 }
+
+const MiB = 1024 * 1024;
 
 /** Where the pipeline writes its output, line by line (service `build` or `deploy`). */
 export interface LogLineWriter {
@@ -48,6 +53,8 @@ export class LogService {
   private readonly committed = new EventEmitter();
   private version = 0;
   private follower: ContainerFollower | null = null;
+  /** Lines written to the store since start (slipway_log_lines_shipped_total). */
+  linesShipped = 0;
   private abort = new AbortController();
   private background: Promise<void>[] = [];
 
@@ -66,6 +73,7 @@ export class LogService {
     this.writer = new BatchWriter(
       (c) => {
         store.commit(c);
+        this.linesShipped += c.entries.length;
         this.version++;
         this.committed.emit('commit');
       },
@@ -165,7 +173,13 @@ export class LogService {
 
   /** A node agent's shipped items (swarm mode), each committed exactly once; returns how many were new. */
   ingest(run: string, items: (WriteItem & { seq: number })[]): number {
-    const n = this.requireStore().commitSequenced(run, items, toCommit);
+    let lines = 0;
+    const n = this.requireStore().commitSequenced(run, items, (fresh) => {
+      const c = toCommit(fresh);
+      lines = c.entries.length;
+      return c;
+    });
+    this.linesShipped += lines;
     if (n) {
       this.version++;
       this.committed.emit('commit');
@@ -183,9 +197,40 @@ export class LogService {
   }
 
   /** Retention now (also runs periodically). */
+  /** Retention now (also runs periodically): each app within its limits, then the whole store. */
   prune(now = new Date()): number {
-    const { logRetentionDays, logRetentionMb } = this.deps.config;
-    return this.requireStore().prune(now, logRetentionDays, logRetentionMb * 1024 * 1024);
+    const { logRetentionDays, logRetentionMb, appLogRetentionMb } = this.deps.config;
+    const app = this.deps.retentionFor ?? (() => ({ maxAgeDays: logRetentionDays, maxBytes: appLogRetentionMb * MiB }));
+    return this.requireStore().prune(now, { maxBytes: logRetentionMb * MiB, app });
+  }
+
+  /** About how many bytes of the store an app's lines take. */
+  appBytes(app: string): number {
+    return this.requireStore().appBytes(app);
+  }
+
+  /** Deletes a destroyed app's lines and checkpoints (its containers and volumes must be gone). */
+  async forgetApp(app: string, containers: string[], volumes: string[]): Promise<number> {
+    // Their shippers end with the containers; lines still on the way must not outlive the delete.
+    await Promise.allSettled(containers.map((id) => this.follower?.shipping(id)));
+    await this.flush();
+    return this.requireStore().forgetApp(app, containers, volumes);
+  }
+
+  /**
+   * Resolves once everything container `id` wrote is in the store (it stopped and was read to its
+   * end): true, or false after `timeoutMs`. A job's container is removed only after this.
+   */
+  async whenShipped(id: string, timeoutMs = 10_000): Promise<boolean> {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const f = this.follower?.shipping(id);
+      if (f) await Promise.race([f, sleep(Math.max(0, until - Date.now()))]);
+      await this.writer?.flush();
+      if (this.store?.containerCheckpoint(id)?.done) return true;
+      if (Date.now() >= until || !this.store) return false;
+      await sleep(50);
+    }
   }
 
   /** Waits until everything shipped so far is in the store (tests, shutdown). */

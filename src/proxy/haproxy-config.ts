@@ -2,9 +2,13 @@
 // the config text is validated here, so nothing a user typed can add a line or a directive.
 import net from 'node:net';
 import type { Color } from '../domain.js';
+import { tlsBind, tlsFiles, tlsFrontendRules, tlsGlobal, type TlsListener } from './tls-config.js';
 
 export type { Color } from '../domain.js';
 export const COLORS: readonly Color[] = ['blue', 'green'];
+/** The access-log line: backend, status, time to the server's response headers (ms, -1 if none);
+ *  parsed by parseAccessLine in stats.ts. */
+export const ACCESS_LOG_FORMAT = '%b %ST %Tr';
 
 /** HTTP health check HAProxy runs against each ready slot; without one it checks the TCP port. */
 export interface BackendHealth {
@@ -53,11 +57,15 @@ export interface HaproxyConfigInput {
   adminSocket: string;
   mapFile: string;
   backends: BackendSpec[];
+  /** Loopback UDP port HAProxy sends one access-log line per request to (response times). */
+  accessLogPort?: number;
   /** Slots to declare enabled at their address (the ready ones), per backend. Every other
    *  slot is declared `disabled` at 127.0.0.1:1, so a reload keeps serving what was ready. */
   serving?: Record<string, SlotAssignment[]>;
   /** Swarm mode: servers are reached inside a network namespace, plus the cluster's doors. */
   cluster?: ClusterProxyInput;
+  /** HTTPS beside HTTP (src/proxy/tls-config.ts); absent: HTTP only. */
+  tls?: TlsListener;
 }
 
 /** Backend that answers hosts with no app; its name has no `_`, so no app_service can take it. */
@@ -153,6 +161,7 @@ export function renderHaproxyConfig(input: HaproxyConfigInput): string {
   checkPath(input.adminSocket);
   checkPath(input.mapFile);
   if (input.bindAddress !== undefined && !net.isIPv4(input.bindAddress)) throw new Error(`invalid bind address ${JSON.stringify(input.bindAddress)}`);
+  if (input.tls) checkTls(input.tls);
   const seen = new Set<string>();
   for (const b of input.backends) {
     checkSpec(b);
@@ -162,23 +171,33 @@ export function renderHaproxyConfig(input: HaproxyConfigInput): string {
   const backends = [...input.backends].sort((a, b) => a.name.localeCompare(b.name));
   return [
     '# Slipway — generated HAProxy configuration; edits are overwritten on the next change.',
-    global(input.adminSocket),
-    DEFAULTS,
-    frontend(input.bindAddress ?? '', input.httpPort, input.mapFile),
+    global(input.adminSocket, input.accessLogPort) + (input.tls ? tlsGlobal().join('\n') + '\n' : ''),
+    defaults(input.accessLogPort),
+    frontend(input.bindAddress ?? '', input.httpPort, input.mapFile, input.tls),
     UNKNOWN_HOST,
     ...backends.map((b) => backend(b, input.serving?.[b.name] ?? [], serverNamespace(input.cluster))),
     ...clusterSections(input.cluster),
   ].join('\n');
 }
 
-function global(adminSocket: string): string {
+function global(adminSocket: string, accessLogPort: number | undefined): string {
   // expose-fd listeners: a reloaded worker takes the listening sockets over from the old one,
   // so no connection is refused during a reload. hard-stop-after bounds how long an old worker
   // lingers with long-lived connections (websockets) after a reload.
+  const log = accessLogPort === undefined ? '' : `    log 127.0.0.1:${checkPort(accessLogPort)} len 256 format raw local0 info\n`;
   return `global
     stats socket ${adminSocket} mode 600 level admin expose-fd listeners
     stats timeout 30s
     hard-stop-after 2m
+${log}`;
+}
+
+/** With an access-log port: one short line per request (src/proxy/stats.ts parses it). */
+function defaults(accessLogPort: number | undefined): string {
+  if (accessLogPort === undefined) return DEFAULTS;
+  return `${DEFAULTS}    log global
+    option dontlognull
+    log-format "${ACCESS_LOG_FORMAT}"
 `;
 }
 
@@ -205,12 +224,19 @@ const DEFAULTS = `defaults
     http-error status 503 content-type text/plain string "503 Service Unavailable: this app has no healthy container to serve the request right now.\\n"
 `;
 
-function frontend(bindAddress: string, port: number, mapFile: string): string {
+function checkTls(tls: TlsListener): void {
+  checkPort(tls.port);
+  if (tls.bindAddress !== undefined && !net.isIPv4(tls.bindAddress)) throw new Error(`invalid TLS bind address ${JSON.stringify(tls.bindAddress)}`);
+  tlsFiles(tls).forEach(checkPath);
+}
+
+function frontend(bindAddress: string, port: number, mapFile: string, tls?: TlsListener): string {
   // Host header, lower-cased, without its port, looked up in the map file; a miss names no
   // backend, so HAProxy falls through to default_backend.
+  const https = tls ? [tlsBind(tls), ...tlsFrontendRules(tls)].join('\n') + '\n' : '';
   return `frontend ${FRONTEND}
     bind ${bindAddress}:${port}
-    use_backend %[req.hdr(host),lower,word(1,:),map(${mapFile})]
+${https}    use_backend %[req.hdr(host),lower,word(1,:),map(${mapFile})]
     default_backend ${UNKNOWN_HOST_BACKEND}
 `;
 }

@@ -23,6 +23,7 @@ import {
   planColor,
   planDisable,
   planDrain,
+  planDrainServers,
   renderMapFile,
   servingSlots,
   setMapCommand,
@@ -47,7 +48,9 @@ import {
 } from './haproxy-config.js';
 import { HaproxyProcess, haproxyPaths, type HaproxyPaths } from './haproxy-process.js';
 import { runCommand, sendCommand } from './runtime-api.js';
+import { parseBackendStats, parseSlotLoad, SHOW_BACKEND_STATS, type BackendStats } from './stats.js';
 import { loadSavedState, saveState, writeAtomic } from './saved-state.js';
+import type { TlsListener } from './tls-config.js';
 
 export interface ProxyOptions {
   haproxyBin: string;
@@ -58,6 +61,10 @@ export interface ProxyOptions {
   bindAddress?: string;
   /** Swarm mode (known before start, so a restart adopts HAProxy without a reload). */
   cluster?: Omit<ClusterProxyInput, 'probeSocket'>;
+  /** Loopback UDP port for HAProxy's access log (src/proxy/access-log.ts); none: no log. */
+  accessLogPort?: number;
+  /** HTTPS beside HTTP: the listener's files must exist before start() (src/proxy/haproxy-certs.ts). */
+  tls?: TlsListener;
   logger: Logger;
 }
 
@@ -205,6 +212,26 @@ export class Proxy {
     return parseColorLoad(await sendCommand(this.paths.adminSocket, showServerStatsCommand(backend)))[color];
   }
 
+  /** These servers stop taking new requests and finish theirs (a replica scaled in). */
+  drainServers(backend: string, servers: Server[]): Promise<void> {
+    return this.serial(() => this.apply(backend, (slots) => planDrainServers(slots, servers)));
+  }
+
+  /** Requests these servers are handling or queueing now. */
+  async inFlightAt(backend: string, servers: Server[]): Promise<number> {
+    this.requireStarted();
+    const load = parseSlotLoad(await sendCommand(this.paths.adminSocket, showServerStatsCommand(backend)));
+    const slots = this.slots.get(backend) ?? {};
+    const wanted = new Set(servers.map((s) => `${s.addr}:${s.port}`));
+    return Object.entries(slots).reduce((n, [slot, s]) => n + (wanted.has(`${s.addr}:${s.port}`) ? (load.get(slot) ?? 0) : 0), 0);
+  }
+
+  /** Every app backend's request counters, status classes, sessions and queue. */
+  async backendStats(): Promise<BackendStats[]> {
+    this.requireStarted();
+    return parseBackendStats(await sendCommand(this.paths.adminSocket, SHOW_BACKEND_STATS));
+  }
+
   /** The color leaves rotation entirely (maint). */
   disableColor(backend: string, color: Color): Promise<void> {
     return this.serial(() => this.apply(backend, (slots) => planDisable(slots, color)));
@@ -238,6 +265,15 @@ export class Proxy {
       this.requireStarted();
       await this.writeConfig();
       await this.haproxy.reload();
+    });
+  }
+
+  /** Runs `fn` between the adapter's own changes: a Runtime API change made during a reload
+   *  could reach the old worker only (certificates, the TLS maps). */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    return this.serial(async () => {
+      this.requireStarted();
+      return fn();
     });
   }
 
@@ -334,6 +370,8 @@ export class Proxy {
       mapFile: this.paths.map,
       backends: [...this.specs.values()],
       cluster: this.opts.cluster && { ...this.opts.cluster, probeSocket: this.paths.probeSocket },
+      accessLogPort: this.opts.accessLogPort,
+      tls: this.opts.tls,
     };
   }
 

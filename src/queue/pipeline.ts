@@ -4,7 +4,7 @@
 import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Progress, Release, ServiceSource, ServiceSpec, SourceRevision } from '../domain.js';
-import { UserError } from '../errors.js';
+import { DiskFullError, UserError, isDiskFull } from '../errors.js';
 import type { DeploymentRow } from '../state/deployments.js';
 import type { State } from '../state/index.js';
 import type { AppRow } from '../state/apps.js';
@@ -29,6 +29,21 @@ export interface PipelineStages {
    * Calls `live` once traffic has moved for good, before the old release stops.
    */
   rollout(release: Release, previous: Release | null, progress: Progress, live: () => void): Promise<void>;
+  /** deploy: runs the serving release's `service` with `replicas` replicas in place; resolves to
+   *  the count before. */
+  resize?(release: Release, service: string, replicas: number, progress: Progress): Promise<number>;
+  /** scale: the replicas a new release of these services starts with, where in-place changes
+   *  (the autoscaler's) made them differ from the previous release's scale. */
+  carryScale?(app: AppRow, services: ServiceSpec[], previous: Release | null): Record<string, number>;
+}
+
+/** What the autoscaler asks for in an `autoscale` deployment. */
+export interface AutoscaleParams {
+  service: string;
+  from: number;
+  replicas: number;
+  reason: string;
+  metrics: Record<string, number | null>;
 }
 
 export interface PipelineDeps {
@@ -42,6 +57,10 @@ export interface PipelineDeps {
   logLine?: (app: string, service: 'build' | 'deploy', line: string) => void;
   /** Tells the repository host how a webhook deployment of `sha` is going (commit status). */
   commitStatus?: CommitStatusReporter;
+  /** A new release is live (the jobs stage refreshes schedules, may start a run on deploy). */
+  released?: (app: AppRow, version: number, d: DeploymentRow, progress: Progress) => void;
+  /** Release retention, after each deployment of the app (in its turn, whatever the outcome). */
+  retain?: (app: AppRow, progress: Progress) => Promise<unknown>;
 }
 
 /** What the repository host shows on the pushed commit. */
@@ -64,9 +83,9 @@ export function createPipeline(deps: PipelineDeps): RunDeployment {
     try {
       const build = state.builds.start(app.id, rev.sha, rev.ref, (id) => path.join(deps.buildsDir, `${id}.log`));
       state.deployments.update(d.id, { buildId: build.id, sha: rev.sha });
-      const buildLog = createWriteStream(build.logPath);
+      const buildLog = logFile(build.logPath);
       const record: Progress = (line) => {
-        buildLog.write(line + '\n');
+        buildLog.write(line);
         deps.logLine?.(app.name, 'build', line);
       };
       const buildOut: Progress = (line) => {
@@ -77,6 +96,9 @@ export function createPipeline(deps: PipelineDeps): RunDeployment {
       let built;
       try {
         built = await deps.stages.buildAndPush(rev, app, version, buildOut);
+        // A build log that could not be written (a full disk) fails the deploy, as any write would.
+        const failed = await buildLog.close();
+        if (failed) throw isDiskFull(failed) ? new DiskFullError(`cannot write the build log ${build.logPath}`, failed) : failed;
         state.builds.finish(build.id, { status: 'succeeded', imageId: built.image.digest });
       } catch (e) {
         // Stored with the build; the user sees the whole message once, as the deploy's failure.
@@ -84,7 +106,7 @@ export function createPipeline(deps: PipelineDeps): RunDeployment {
         state.builds.finish(build.id, { status: 'failed', error: (e as Error).message });
         throw e;
       } finally {
-        buildLog.end();
+        void buildLog.close();
       }
       const previous = state.releases.current(app.id) ?? null;
       const release = state.releases.create(app.id, {
@@ -93,7 +115,7 @@ export function createPipeline(deps: PipelineDeps): RunDeployment {
         sha: rev.sha,
         config: state.apps.config(app.id),
         services: built.services,
-        scale: keepScale(previous, built.services.map((s) => s.name)),
+        scale: { ...keepScale(previous, built.services.map((s) => s.name)), ...deps.stages.carryScale?.(app, built.services, previous) },
         appJson: built.appJson,
         releaseCommand: built.releaseCommand,
         serviceSource: built.serviceSource,
@@ -130,6 +152,10 @@ export function createPipeline(deps: PipelineDeps): RunDeployment {
     if (!base) throw new UserError(`${app.name} has no release yet: push code first`, 409);
     // `${VAR}` and named environment keys follow the config; a rollback keeps its release's own.
     const services = d.trigger === 'config' && base.serviceSource ? deps.stages.servicesUnder(base.serviceSource, config, out) : base.services;
+    // The replicas running now carry over (an autoscaled service keeps its count), unless set here.
+    const carried = deps.stages.carryScale?.(app, services, current ?? null) ?? {};
+    const asked = d.trigger === 'scale' ? (d.params.scale as Record<string, number>) : {};
+    scale = { ...scale, ...Object.fromEntries(Object.entries(carried).filter(([k]) => !(k in asked))) };
     const version = state.apps.nextVersion(app.id);
     const release = state.releases.create(app.id, {
       version,
@@ -173,6 +199,26 @@ export function createPipeline(deps: PipelineDeps): RunDeployment {
     deployOut(`-----> Deployed v${release.version} at ${deps.appUrl(app.name)}`);
   }
 
+  /** The autoscaler's in-place change: no new release, the serving one gets more or fewer replicas. */
+  async function autoscale(d: DeploymentRow, app: AppRow, out: Progress) {
+    const current = state.releases.current(app.id);
+    if (!current) throw new UserError(`${app.name} has no release to scale`, 409);
+    if (!deps.stages.resize) throw new UserError('this Slipway cannot scale in place');
+    const p = d.params as unknown as AutoscaleParams;
+    const event = { service: p.service, release: current.version, from: p.from, to: p.replicas, reason: p.reason, metrics: p.metrics };
+    out(`-----> Autoscale ${p.service} ${p.from} → ${p.replicas}: ${p.reason}`);
+    try {
+      event.from = await deps.stages.resize(current, p.service, p.replicas, out);
+    } catch (e) {
+      state.scaling.recordEvent(app.id, { ...event, outcome: 'failed', error: (e as Error).message });
+      throw e;
+    }
+    state.scaling.setReplicas(app.id, current.version, p.service, p.replicas);
+    state.scaling.recordEvent(app.id, { ...event, outcome: 'done', error: null });
+    state.apps.event(app.id, 'autoscale', `${p.service} ${event.from} → ${p.replicas}: ${p.reason}`);
+    return { release: current.version };
+  }
+
   function previousVersion(appId: number, current: number | undefined): number {
     const older = state.releases
       .list(appId)
@@ -193,13 +239,31 @@ export function createPipeline(deps: PipelineDeps): RunDeployment {
     };
   }
 
+  /** Retention never fails a deployment: what it could not remove waits for the next one. */
+  async function retain(app: AppRow, out: Progress) {
+    try {
+      await deps.retain?.(app, out);
+    } catch (e) {
+      out(` !     could not remove old releases yet (${(e as Error).message.split('\n')[0]}); the next deploy tries again`);
+    }
+  }
+
   return async (d, out) => {
     const app = state.apps.byId(d.appId);
+    try {
+      return await run(d, app, out);
+    } finally {
+      await retain(app, out);
+    }
+  };
+
+  async function run(d: DeploymentRow, app: AppRow, out: Progress) {
     if (d.trigger === 'push' || d.trigger === 'cli' || d.trigger === 'webhook') {
       const status = statusUpdates(d, app);
       status({ state: 'pending', description: 'Slipway is building and deploying this commit' });
       try {
         const result = await codeDeploy(d, app, out);
+        deps.released?.(app, result.release, d, out);
         status({ state: 'success', description: `Deployed as v${result.release}`, targetUrl: deps.appUrl(app.name) });
         return result;
       } catch (e) {
@@ -210,8 +274,11 @@ export function createPipeline(deps: PipelineDeps): RunDeployment {
         throw e;
       }
     }
-    return rerelease(d, app, out);
-  };
+    if (d.trigger === 'autoscale') return autoscale(d, app, out);
+    const result = await rerelease(d, app, out);
+    deps.released?.(app, result.release, d, out);
+    return result;
+  }
 }
 
 /** Keeps the user's `slipway scale` choices for services that still exist. */
@@ -225,4 +292,24 @@ function diffConfig(current: Record<string, string>, target: Record<string, stri
   const changes: Record<string, string | null> = { ...target };
   for (const k of Object.keys(current)) if (!(k in target)) changes[k] = null;
   return changes;
+}
+
+/** An append-only text file whose write errors (a full disk) are kept, not thrown as an
+ *  unhandled 'error' event: `close` resolves with the first one, or null. */
+function logFile(file: string): { write(line: string): void; close(): Promise<unknown> } {
+  const stream = createWriteStream(file);
+  let failure: unknown = null;
+  stream.on('error', (e) => (failure ??= e));
+  let closed: Promise<unknown> | null = null;
+  return {
+    write: (line) => {
+      if (failure === null && closed === null) stream.write(line + '\n');
+    },
+    close: () =>
+      (closed ??= new Promise((resolve) => {
+        if (stream.destroyed) return resolve(failure);
+        stream.end(() => resolve(failure));
+        stream.once('error', () => resolve(failure));
+      })),
+  };
 }

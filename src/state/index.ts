@@ -1,9 +1,13 @@
 // The state stage's front: one object holding every repository over one database.
 import { Apps } from './apps.js';
 import { Builds } from './builds.js';
+import { Certificates } from './certificates.js';
 import { type Db, openDb } from './db.js';
 import { Deployments } from './deployments.js';
+import { Domains } from './domains.js';
 import { Releases } from './releases.js';
+import { Runs } from './runs.js';
+import { Scaling } from './scaling.js';
 import { Tokens } from './tokens.js';
 
 export interface State {
@@ -13,6 +17,10 @@ export interface State {
   builds: Builds;
   deployments: Deployments;
   tokens: Tokens;
+  runs: Runs;
+  scaling: Scaling;
+  domains: Domains;
+  certificates: Certificates;
   close(): void;
 }
 
@@ -25,6 +33,10 @@ export function openState(file: string): State {
     builds: new Builds(db),
     deployments: new Deployments(db),
     tokens: new Tokens(db),
+    runs: new Runs(db),
+    scaling: new Scaling(db),
+    domains: new Domains(db),
+    certificates: new Certificates(db),
     close: () => db.close(),
   };
 }

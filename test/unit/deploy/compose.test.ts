@@ -344,7 +344,7 @@ test('labels steer Slipway; slipway.* labels are consumed, others kept', () => {
   assert.deepEqual(s.labels, { 'com.example.team': 'shop' });
   assert.deepEqual(s.logFiles, ['/app/log/*.log', '/var/log/app/*.txt']);
   assert.match(problems(web('labels: {slipway.role: db}'))[0]!, /^compose\.yaml:4:14: services\.web\.labels\.slipway\.role: must be web or worker/);
-  assert.match(problems(web('labels: {slipway.scael: "2"}'))[0]!, /services\.web\.labels\.slipway\.scael: unknown Slipway label \(known: slipway\.role, slipway\.scale, slipway\.logs\.files\)/);
+  assert.match(problems(web('labels: {slipway.scael: "2"}'))[0]!, /services\.web\.labels\.slipway\.scael: unknown Slipway label \(known: slipway\.role, slipway\.scale, slipway\.logs\.files, slipway\.autoscale\.\*, slipway\.job, /);
   assert.match(problems(web('labels: {slipway.scale: two}'))[0]!, /slipway\.scale: must be a whole number/);
   assert.match(problems(web('labels: {slipway.logs.files: "log/*.log"}'))[0]!, /must be comma-separated absolute globs .* \(not log\/\*\.log\)/);
 });
@@ -434,4 +434,15 @@ test('an env file with an unclosed quote is refused with its line', () => {
   const lines = problems(web('env_file: [q.env, s.env]'), { readFile: (p) => files[p] ?? null });
   assert.match(lines[0]!, /services\.web\.env_file\[0\]: q\.env line 2: the double quote is not closed$/);
   assert.match(lines[1]!, /services\.web\.env_file\[1\]: s\.env line 1: the single quote is not closed$/);
+});
+
+test('on a swarm, jobs are refused and autoscaling labels are warned about, each saying what to do instead', () => {
+  const job = web('labels: {slipway.job: "true"}');
+  assert.equal(parse(job).services[0]!.role, 'job');
+  assert.match(problems(job, { engine: 'swarm' })[0]!, /services\.web\.labels: batch jobs and cron schedules .* do not run on a swarm yet; run them from a one-host Slipway/);
+  const scaled = web('labels: {slipway.autoscale.max_cpu: "70"}');
+  assert.deepEqual(parse(scaled).warnings, []);
+  const onSwarm = parse(scaled, { engine: 'swarm' });
+  assert.equal(onSwarm.services[0]!.autoscale?.maxCpu, 70);
+  assert.match(onSwarm.warnings.join('\n'), /autoscaling does not run on a swarm yet .* `slipway scale APP web=N`/);
 });

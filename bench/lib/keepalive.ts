@@ -1,4 +1,5 @@
-// wrk runs for the benches: keep-alive load (-t2 -c20) and its summary parsed.
+// Keep-alive load for the zero-downtime benches: wrk -t2 -c20 in rounds, counting every request
+// and every failed one (non-2xx answers and socket errors) until stopped.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 
@@ -11,10 +12,11 @@ export interface WrkResult {
 }
 
 /** One wrk run against `url` (Host header `host` when given); parses its summary. */
-export async function wrk(url: string, host: string | null, seconds: number): Promise<WrkResult> {
+export async function wrkCounts(url: string, host: string | null, seconds: number): Promise<WrkResult> {
   const args = ['-t2', '-c20', `-d${seconds}s`, ...(host ? ['-H', `Host: ${host}`] : []), url];
   const { stdout } = await run('wrk', args);
-  const requests = Number(/(\d+) requests in/.exec(stdout)?.[1] ?? 0);
+  const requests = Number(/(\d+) requests in/.exec(stdout)?.[1] ?? NaN);
+  if (!Number.isFinite(requests)) throw new Error(`could not read wrk's summary:\n${stdout}`);
   const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(stdout)?.[1] ?? 0);
   const se = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(stdout);
   const socketErrors = se ? se.slice(1).reduce((a, b) => a + Number(b), 0) : 0;
@@ -27,7 +29,7 @@ export function loadUntilStopped(url: string, host: string | null): { stop(): Pr
   const totals: WrkResult = { requests: 0, non2xx: 0, socketErrors: 0 };
   const load = (async () => {
     while (loading) {
-      const r = await wrk(url, host, 5);
+      const r = await wrkCounts(url, host, 5);
       totals.requests += r.requests;
       totals.non2xx += r.non2xx;
       totals.socketErrors += r.socketErrors;
