@@ -32,6 +32,28 @@ missing_packages() {
   done
 }
 
+# The registry and Redis take no credentials (see README, "Who can reach what"): they must not
+# be reachable from other machines. Refuses an address that is not loopback, saying what to set.
+require_loopback() { # what host[:port]-or-url setting
+  local host=$2
+  host=${host#*://}; host=${host##*@}; host=${host%%/*}
+  case "$host" in
+    \[*\]*) host=${host%%]*}; host=${host#[} ;;
+    *) host=${host%:*} ;;
+  esac
+  if [[ $host =~ ^127\.[0-9]+\.[0-9]+\.[0-9]+$ || $host == localhost || $host == ::1 ]]; then return 0; fi
+  CURRENT_STEP="checking where the $1 listens"
+  fail "$3=$2: the $1 takes no credentials, so it must listen on loopback only (127.0.0.1); a remote $1 is not supported"
+}
+
+# Every socket listening on PORT is bound to a loopback address.
+listens_on_loopback_only() { # port
+  local addrs
+  addrs=$(ss -H -ltn "sport = :$1" 2>/dev/null | awk '{ print $4 }' | sed 's/:[0-9]*$//')
+  [ -n "$addrs" ] || return 0
+  ! grep -Evq '^(127\.[0-9.]+|\[::1\])$' <<<"$addrs"
+}
+
 wait_for() { # seconds description command...
   local secs=$1 what=$2; shift 2
   local i

@@ -39,6 +39,8 @@ else
   else
     step "Starting Slipway server"
   fi
+  # umask 077: the server's log and everything it writes stay private (the server sets it too).
+  umask 077
   setsid nohup node --enable-source-maps "$ROOT/dist/cli/main.js" server >>"$RUN_DIR/slipway.log" 2>&1 </dev/null &
   echo $! >"$pidfile"
   wait_for 60 "slipway server (log: $RUN_DIR/slipway.log)" healthy

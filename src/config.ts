@@ -310,5 +310,7 @@ export function dataPaths(config: Config) {
     tlsRuntime: config.tlsRuntimeDir ?? path.join('/dev/shm', `slipway-tls-${createHash('sha256').update(path.resolve(d)).digest('hex').slice(0, 12)}`),
     /** Where scripts/infra.sh writes the registry's config (used for its garbage collection). */
     registryConfig: path.join(d, 'registry', 'config.yml'),
+    /** Digests of the seeded base images (scripts/base-images.sh writes it). */
+    baseImages: path.join(d, 'base-images.json'),
   };
 }

@@ -24,17 +24,20 @@ import { proxyTls } from './proxy/haproxy-certs.js';
 import { GitRepos } from './source/repos.js';
 import { gitRouter } from './source/git-http.js';
 import { fetchRevision } from './source/fetch.js';
-import { loadOrCreateKey, openCredential } from './source/secrets.js';
+import { loadOrCreateKey, openCredential, stateSealer } from './source/secrets.js';
 import { reportStatus } from './source/commit-status.js';
 import type { Provider } from './source/webhooks.js';
 import { extractUpload } from './build/upload.js';
 import { buildRevision, readOptional } from './build/build.js';
-import { pushRelease } from './registry/push.js';
+import { checkBaseImages, readBaseImages } from './build/base-images.js';
+import { inspectImage } from './docker/images.js';
+import { tagDigest } from './registry/api.js';
+import { pinImage, pushRelease } from './registry/push.js';
 import { RegistryGc } from './registry/gc.js';
 import { pruneReleases, type RetentionDeps } from './retention/releases.js';
 import { destroyApp } from './retention/destroy.js';
 import { appDiskUse } from './retention/disk.js';
-import { releaseCommand, servicesFor } from './deploy/services.js';
+import { pinServiceImages, releaseCommand, servicesFor } from './deploy/services.js';
 import { dockerRolloutPorts } from './deploy/ports.js';
 import { rollout } from './deploy/rollout.js';
 import { INTERRUPTED, reconcile } from './deploy/reconcile.js';
@@ -68,6 +71,8 @@ export interface RunningServer {
   url: string;
   port: number;
   state: State;
+  /** The express app the server runs (tests enumerate its routes). */
+  http: express.Express;
   close(): Promise<void>;
 }
 
@@ -93,10 +98,12 @@ export interface ServerOptions {
 
 export async function startServer(config: Config, logger: Logger, options: ServerOptions = {}): Promise<RunningServer> {
   const paths = dataPaths(config);
+  // Private to Slipway's user, also when it already existed with a looser mode (older installs).
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  const state = openState(paths.stateDb);
-  ensureAdminToken(state, paths.adminToken);
+  chmodSync(config.dataDir, 0o700);
   const secretKey = loadOrCreateKey(paths.secretKey);
+  const state = openState(paths.stateDb, stateSealer(secretKey));
+  ensureAdminToken(state, paths.adminToken);
 
   const docker = createDocker(config);
   const containers = new Containers(docker);
@@ -176,6 +183,11 @@ export async function startServer(config: Config, logger: Logger, options: Serve
       const a = state.apps.find(name);
       const limits = a ? logRetention(config, a) : { mb: config.appLogRetentionMb, days: config.logRetentionDays };
       return { maxBytes: limits.mb * 1024 * 1024, maxAgeDays: limits.days };
+    },
+    // Which files a container's log volumes hold comes from its stored release, not its labels.
+    servicesOf: (app, version) => {
+      const a = state.apps.find(app);
+      return (a && state.releases.find(a.id, version)?.services) ?? null;
     },
   });
   await logs.start();
@@ -292,16 +304,19 @@ export async function startServer(config: Config, logger: Logger, options: Serve
           progress: out,
           // The image's EXPOSE is not known yet; it only picks a port, it can't make a file invalid.
           check: (inputs) => void servicesFor({ ...inputs, exposedPort: null }, appConfig, rules),
+          checkBaseImages: (refs, say) =>
+            checkBaseImages(refs, { records: readBaseImages(paths.baseImages), registryDigest: tagDigest, localDigests: async (ref) => (await inspectImage(docker, ref))?.repoDigests ?? null }, say),
         });
         const image = await gc.duringPush(() => pushRelease(docker, built, { registry: config.registry, version, progress: out }));
-        const services = servicesFor(built, appConfig, { ...rules, warn: (l) => out(` !     ${l}`) });
+        const services = await pinServiceImages(servicesFor(built, appConfig, { ...rules, warn: (l) => out(` !     ${l}`) }), [], (image) => pinImage(docker, image, out));
         if (!services.some((s) => s.role === 'web')) out(' !     no web process: workers run, no route (add a `web` process to serve HTTP)');
         const serviceSource = built.compose ? { compose: built.compose, files, exposedPort: built.exposedPort, appJson: built.appJson } : null;
         return { image, services, appJson: built.appJson, releaseCommand: releaseCommand(built.processes), serviceSource };
       },
-      servicesUnder(source, appConfig, out) {
+      servicesUnder(source, appConfig, out, previous) {
         const inputs = { processes: {}, appJson: source.appJson, compose: source.compose, exposedPort: source.exposedPort };
-        return servicesFor(inputs, appConfig, { ...composeRules, readFile: (rel) => source.files[rel] ?? null, warn: (l) => out(` !     ${l}`) });
+        const services = servicesFor(inputs, appConfig, { ...composeRules, readFile: (rel) => source.files[rel] ?? null, warn: (l) => out(` !     ${l}`) });
+        return pinServiceImages(services, previous, (image) => pinImage(docker, image, out));
       },
       // A release going live may turn the app's HTTPS redirect on or off (SLIPWAY_HTTPS_REDIRECT).
       rollout: (release, previous, out, live) =>
@@ -446,6 +461,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
     url,
     port,
     state,
+    http: app,
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

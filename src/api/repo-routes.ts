@@ -5,7 +5,7 @@ import { publicApiUrl, type Config } from '../config.js';
 import type { PsEntry } from '../deploy/engine.js';
 import type { State } from '../state/index.js';
 import { sealCredential } from '../source/secrets.js';
-import { validateBranch, validateRepoUrl } from '../source/repo-url.js';
+import { repoOrigin, validateBranch, validateRepoUrl } from '../source/repo-url.js';
 import { body, stringField } from './http.js';
 
 type AppReq = Request<{ app: string }>;
@@ -27,12 +27,16 @@ export function repoRouter(deps: { state: State; config: Config; secretKey: Buff
     const repoUrl = validateRepoUrl(stringField(b, 'repo')!, { allowFile: config.allowFileRepos });
     const branch = await validateBranch(stringField(b, 'branch', false) ?? 'main');
     const token = stringField(b, 'token', false);
+    // A stored credential belongs to the host it was given for: reconnecting to another host
+    // without a new token must not send the old one there (fetch auth, commit statuses).
+    const moved = app.repoUrl !== null && repoOrigin(app.repoUrl) !== repoOrigin(repoUrl);
+    const credential = token ? 'new' : !app.repoCredential ? 'none' : moved ? 'dropped' : 'kept';
     const updated = state.apps.update(app.name, {
       repoUrl,
       repoBranch: branch,
-      repoCredential: token ? sealCredential(deps.secretKey, app.name, { type: 'token', token }) : undefined,
+      repoCredential: token ? sealCredential(deps.secretKey, app.name, { type: 'token', token }) : credential === 'dropped' ? null : undefined,
     });
-    res.json({ app: app.name, repo: repoUrl, branch, webhooks: hooks(app.name, updated.webhookSecret) });
+    res.json({ app: app.name, repo: repoUrl, branch, credential, webhooks: hooks(app.name, updated.webhookSecret) });
   });
 
   r.get('/webhooks', (req: AppReq, res) => {

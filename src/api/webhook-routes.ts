@@ -1,5 +1,6 @@
 // The webhook front door (mounted at /webhooks): raw bytes in, verify, parse, dedupe, enqueue,
 // answer fast — the deploy itself runs in the queue. Every answer is JSON; no error queues anything.
+import { randomBytes } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { UserError, TransientError, errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -59,7 +60,7 @@ export function webhookRouter<A extends WebhookApp>(deps: WebhookDeps<A>): expre
   const raw = express.raw({ type: () => true, limit: WEBHOOK_BODY_LIMIT, inflate: false });
 
   for (const provider of ['github', 'gitlab', 'generic'] as const) {
-    router.post(`/${provider}/:app`, lookupApp(deps), raw, (req: Request, res: Response) => {
+    router.post(`/${provider}/:app`, raw, (req: Request, res: Response) => {
       receive(provider, req, res, deps, inFlight);
     });
   }
@@ -83,31 +84,29 @@ export function webhookRouter<A extends WebhookApp>(deps: WebhookDeps<A>): expre
   return router;
 }
 
-function lookupApp<A extends WebhookApp>(deps: WebhookDeps<A>) {
-  return (req: Request, res: Response, next: NextFunction) => {
-    const name = String(req.params.app);
-    const app = /^[a-z0-9-]{1,63}$/.test(name) ? deps.findApp(name) : undefined;
-    if (!app) return answer(res, 404, { error: `no app named ${JSON.stringify(name.slice(0, 63))}` });
-    res.locals.app = app;
-    next();
-  };
-}
+/**
+ * Checked against when the URL names no app (or one without a secret): the same work and the same
+ * 401 as a wrong signature for a real app, so nobody can list app names by probing this endpoint.
+ */
+const DECOY_SECRET = randomBytes(32).toString('hex');
 
 function receive<A extends WebhookApp>(provider: Provider, req: Request, res: Response, deps: WebhookDeps<A>, inFlight: Set<string>): void {
-  const app = res.locals.app as A;
+  const name = String(req.params.app).slice(0, 63);
+  const found = /^[a-z0-9-]{1,63}$/.test(name) ? deps.findApp(name) : undefined;
   const body: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-  const log = { app: app.name, provider };
+  const log = { app: name, provider };
 
-  if (!app.webhookSecret) return answer(res, 401, { error: `app ${app.name} has no webhook secret; reconnect it with slipway apps:connect` });
+  const secret = found?.webhookSecret || DECOY_SECRET;
   const verified =
     provider === 'gitlab'
-      ? verifyGitlab(header(req, 'x-gitlab-token'), app.webhookSecret)
-      : verifyGithub(body, firstHeader(req, provider === 'github' ? ['x-hub-signature-256'] : SIGNATURE_HEADERS), app.webhookSecret);
-  if (!verified) {
-    deps.logger.warn('webhook refused: bad signature', log);
+      ? verifyGitlab(header(req, 'x-gitlab-token'), secret)
+      : verifyGithub(body, firstHeader(req, provider === 'github' ? ['x-hub-signature-256'] : SIGNATURE_HEADERS), secret);
+  if (!verified || !found?.webhookSecret) {
+    deps.logger.warn('webhook refused: bad signature', { ...log, known: Boolean(found), hasSecret: Boolean(found?.webhookSecret) });
     const what = provider === 'gitlab' ? 'X-Gitlab-Token header' : 'X-Hub-Signature-256 header';
-    return answer(res, 401, { error: `missing or wrong ${what}; use the secret shown by slipway webhooks ${app.name}` });
+    return answer(res, 401, { error: `missing or wrong ${what}; use the secret shown by slipway webhooks ${name}` });
   }
+  const app = found;
 
   const type = contentTypeProblem(req.headers['content-type']);
   if (type) return answer(res, 415, { error: type });

@@ -13,7 +13,7 @@ import { parseAppJson } from './app-json.js';
 import { BuildLog } from './build-log.js';
 import { DEFAULT_BUILDPACKS_DIR, detectBuildpack } from './buildpacks.js';
 import { buildContext, isInside, type ContextOptions } from './context.js';
-import { declaredArgs } from './dockerfile.js';
+import { baseImages, declaredArgs } from './dockerfile.js';
 import { parseProcfile } from './procfile.js';
 
 export const COMPOSE_FILES = ['docker-compose.yml', 'docker-compose.yaml', 'compose.yaml', 'compose.yml'];
@@ -48,6 +48,8 @@ export interface BuildOptions {
    * so a mistake there is reported in a second rather than after a build; throws UserError.
    */
   check?: (inputs: Pick<BuiltImage, 'processes' | 'appJson' | 'compose'>) => void;
+  /** Refuses (UserError) base images that are not what was seeded (see base-images.ts). */
+  checkBaseImages?: (refs: string[], say: Progress) => Promise<void>;
 }
 
 /** `slipway/demo:build-0123456789ab`: the local tag of a revision's build. */
@@ -92,6 +94,8 @@ export async function buildRevision(rev: SourceRevision, opts: BuildOptions): Pr
   const declared = declaredArgs(dockerfileText);
   const buildargs = Object.fromEntries(Object.entries(opts.appConfig).filter(([k]) => declared.has(k)));
   if (ca && declared.has(CA_BUILD_ARG)) buildargs[CA_BUILD_ARG] = CA_FILE;
+
+  await opts.checkBaseImages?.(baseImages(dockerfileText, buildargs), opts.progress);
 
   const short = rev.sha.slice(0, 7);
   const how = buildpack ? `buildpack ${buildpack}` : dockerfile === 'Dockerfile' ? 'Dockerfile' : `Dockerfile (${dockerfile})`;

@@ -1,9 +1,12 @@
-// `slipway server`: loads the config, starts the server, stops cleanly on SIGTERM/SIGINT.
+// `slipway server`: loads the config, starts the server under umask 077, stops cleanly on
+// SIGTERM/SIGINT.
 import { loadConfig } from '../config.js';
 import { createLogger } from '../log.js';
 import { startServer } from '../server.js';
 
 export async function runServerCommand(): Promise<void> {
+  // Everything the server writes (state, logs, build output, repos) is its own user's only.
+  process.umask(0o077);
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
   const server = await startServer(config, logger);

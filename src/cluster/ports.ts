@@ -160,10 +160,8 @@ export function swarmRolloutPorts(deps: SwarmPortsDeps): RolloutPorts {
 }
 
 function appOf(c: RunningContainer): string {
-  // `slipway-APP-SERVICE-SLOT.N`: the app is what is left between the prefix and `-SERVICE-`.
-  const name = serviceOf(c).slice('slipway-'.length);
-  const suffix = `-${c.service}-${c.color ?? `v${c.release}`}`;
-  return name.endsWith(suffix) ? name.slice(0, -suffix.length) : name;
+  // `slipway_APP_SERVICE_SLOT`: app names have no "_", so the app ends at the first one.
+  return serviceOf(c).slice('slipway_'.length).split('_')[0]!;
 }
 
 /** Named volumes live on each node: say so when an app's replicas would not share one. */

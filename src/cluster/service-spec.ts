@@ -9,9 +9,11 @@ import { logFileMounts } from '../logs/file-mounts.js';
 
 const NS = 1e9;
 
-/** `slipway-demo-web-blue`; workers are replaced per release: `slipway-demo-worker-v7`. */
+/** `slipway_demo_web_blue`; workers are replaced per release: `slipway_demo_worker_v7` (the
+ *  container names' scheme without the replica, so no two apps' services can meet: see
+ *  containerName). */
 export function swarmServiceName(app: string, service: string, slot: Color | number): string {
-  return `slipway-${app}-${service}-${typeof slot === 'number' ? `v${slot}` : slot}`;
+  return `slipway_${app}_${service}_${typeof slot === 'number' ? `v${slot}` : slot}`;
 }
 
 /** The app's overlay network: attachable, so one-offs and the edge container join it too. */
@@ -33,7 +35,8 @@ export function swarmServiceSpec(input: SwarmServiceInput): ServiceSpecBody {
   const name = swarmServiceName(app, s.name, color ?? release.version);
   // Swarm fills templates per task: each replica's log volumes are its own, as on one host.
   const logMounts = logFileMounts('{{.Task.Name}}', s.logFiles);
-  const labels = { ...replicaLabels(input, logMounts), [LABELS.engine]: 'swarm' };
+  // The node agents read the log files from this label (always set: see agent/log-files.ts).
+  const labels = { ...replicaLabels(input), [LABELS.logFiles]: JSON.stringify(logMounts), [LABELS.engine]: 'swarm' };
   const container: Record<string, unknown> = {
     Image: s.image ?? release.imageRef,
     Env: toEnvList(replicaEnv(input, '{{.Task.Slot}}')),

@@ -62,18 +62,39 @@ export interface ReleaseRunInfo {
   config: Record<string, string>;
 }
 
-/** `slipway-demo-web-blue-1`; workers are replaced per release, so `slipway-demo-worker-v7-1`. */
+/*
+ * Docker names. App names are DNS labels ([a-z0-9-]), so they cannot contain "_": the first "_"
+ * after `slipway_` ends the app's part, and `slipway_foo_bar-web_…` (app foo) never meets
+ * `slipway_foo-bar_web_…` (app foo-bar). Within an app, a service container always ends in
+ * `_SLOT_N` (blue, green or vN; a number), so service names may contain "_" and still never
+ * meet; one-offs contain a "." (which no app or service name has), so they never meet either.
+ * Docker allows [a-zA-Z0-9][a-zA-Z0-9_.-]* in container and volume names.
+ */
+
+/** `slipway_demo_web_blue_1`; workers are replaced per release, so `slipway_demo_worker_v7_1`. */
 export function containerName(app: string, service: string, slot: Color | number, index: number): string {
-  return `slipway-${app}-${service}-${typeof slot === 'number' ? `v${slot}` : slot}-${index}`;
+  return `slipway_${app}_${service}_${typeof slot === 'number' ? `v${slot}` : slot}_${index}`;
 }
 
-/** The app's own bridge network; its services reach each other there by service name. */
+/** `slipway_demo_release.v7`: a one-off (release phase, pre/postdeploy, `slipway run`). */
+export function oneOffName(app: string, kind: OneOffKind, version: number, suffix?: string): string {
+  return `slipway_${app}_${kind}.v${version}${suffix ? `.${suffix}` : ''}`;
+}
+
+/** The app's own bridge network; its services reach each other there by service name. An app
+ *  name alone follows the prefix, so this name is unique per app as it is. */
 export function appNetworkName(app: string): string {
   return `slipway-${app}`;
 }
 
 /** A compose named volume, scoped to the app so two apps' `data` volumes never meet. */
 export function volumeName(app: string, volume: string): string {
+  return `slipway_${app}_${volume}`;
+}
+
+/** What a named volume was called before the `_` names: `slipway-APP-VOLUME`, ambiguous
+ *  across apps, so adopted only when its `slipway.app` label is the app's own. */
+export function legacyVolumeName(app: string, volume: string): string {
   return `slipway-${app}-${volume}`;
 }
 
@@ -87,6 +108,8 @@ export interface ServiceContainerInput {
   index: number;
   /** Set last, over everything else (e.g. what the operator injects). */
   extraEnv?: Record<string, string>;
+  /** Docker volume of each named volume, when not `volumeName()` (an adopted legacy volume). */
+  volumeNames?: Record<string, string>;
 }
 
 export function containerCreateOptions(input: ServiceContainerInput): ContainerCreateSpec {
@@ -96,8 +119,8 @@ export function containerCreateOptions(input: ServiceContainerInput): ContainerC
   const hostNetwork = s.hostAccess?.networkHost === true;
   const env = replicaEnv(input, String(index));
   const logMounts = logFileMounts(name, s.logFiles);
-  const labels = replicaLabels(input, logMounts);
-  const mounts = replicaMounts(app, s, logMounts);
+  const labels = replicaLabels(input);
+  const mounts = replicaMounts(app, s, logMounts, input.volumeNames);
 
   const spec: ContainerCreateSpec = {
     name,
@@ -154,7 +177,7 @@ export function replicaEnv(input: Omit<ServiceContainerInput, 'index'>, replica:
 }
 
 /** The labels the shippers, reconciler and `ps` read; ours override the user's. */
-export function replicaLabels(input: Pick<ServiceContainerInput, 'app' | 'release' | 'service' | 'color'>, logMounts: LogFileMount[]): Record<string, string> {
+export function replicaLabels(input: Pick<ServiceContainerInput, 'app' | 'release' | 'service' | 'color'>): Record<string, string> {
   const { app, release, service: s, color } = input;
   const labels: Record<string, string> = { ...s.labels };
   // Ours are set after the user's so a compose label can never pose as another app or release.
@@ -165,21 +188,20 @@ export function replicaLabels(input: Pick<ServiceContainerInput, 'app' | 'releas
     [LABELS.role]: s.role,
     [LABELS.kind]: s.role,
   });
-  if (color) labels[LABELS.color] = color;
-  else delete labels[LABELS.color];
-  if (logMounts.length) labels[LABELS.logFiles] = JSON.stringify(logMounts);
-  else delete labels[LABELS.logFiles];
+  // Set even when empty: Docker copies an image's LABELs onto the container, and a Dockerfile's
+  // `LABEL slipway.color=blue` must not make a worker look like a web color.
+  labels[LABELS.color] = color ?? '';
   return labels;
 }
 
 /** The service's volumes (named ones scoped to the app) and a volume per declared log directory. */
-export function replicaMounts(app: string, s: ServiceSpec, logMounts: LogFileMount[]): Mount[] {
+export function replicaMounts(app: string, s: ServiceSpec, logMounts: LogFileMount[], volumeNames?: Record<string, string>): Mount[] {
   const volumeLabels = { [LABELS.app]: app };
   return [
     ...s.volumes.map((v): Mount =>
       v.bind
         ? { Type: 'bind', Source: v.source, Target: v.target, ReadOnly: v.readOnly }
-        : { Type: 'volume', Source: volumeName(app, v.source), Target: v.target, ReadOnly: v.readOnly, VolumeOptions: { Labels: volumeLabels } },
+        : { Type: 'volume', Source: volumeNames?.[v.source] ?? volumeName(app, v.source), Target: v.target, ReadOnly: v.readOnly, VolumeOptions: { Labels: volumeLabels } },
     ),
     ...logMounts.map((m): Mount => ({
       Type: 'volume',
@@ -208,7 +230,7 @@ export interface OneOffInput {
  */
 export function oneOffCreateOptions(input: OneOffInput): ContainerCreateSpec {
   const { app, release, kind } = input;
-  const name = `slipway-${app}-${kind}-v${release.version}${input.suffix ? `-${input.suffix}` : ''}`;
+  const name = oneOffName(app, kind, release.version, input.suffix);
   const network = appNetworkName(app);
   const env = {
     ...release.config,
@@ -222,7 +244,8 @@ export function oneOffCreateOptions(input: OneOffInput): ContainerCreateSpec {
     Image: release.imageRef,
     Cmd: ['sh', '-c', input.command],
     Env: toEnvList(env),
-    Labels: { [LABELS.app]: app, [LABELS.release]: String(release.version), [LABELS.kind]: kind },
+    // Every Slipway label set, so none comes from the image's LABELs (see containerCreateOptions).
+    Labels: { [LABELS.app]: app, [LABELS.release]: String(release.version), [LABELS.kind]: kind, [LABELS.service]: kind, [LABELS.role]: '', [LABELS.color]: '' },
     HostConfig: {
       NetworkMode: network,
       RestartPolicy: { Name: '' },

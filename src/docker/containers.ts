@@ -268,7 +268,14 @@ export class Containers {
     } catch (e) {
       if (status(e) !== 409) throw engineError(e, `cannot create ${spec.name}`, true);
     }
-    // 409: the name is taken by a leftover of a crashed or interrupted deploy; it is ours, by name.
+    // 409: the name is taken — by a leftover of a crashed or interrupted deploy of this app, which
+    // is replaced; never by force when its label says it is another app's (or no app's).
+    const owner = await this.docker
+      .getContainer(spec.name)
+      .inspect()
+      .then((c) => c.Config.Labels?.[LABELS.app] ?? null, () => null);
+    const app = spec.Labels[LABELS.app];
+    if (owner !== app) throw new UserError(`cannot create ${spec.name}: a container of that name exists and is ${owner ? `app ${owner}'s` : 'not made by Slipway'}; it is left alone (remove or rename it)`, 409);
     await this.removeContainer(spec.name);
     return this.docker.createContainer(body).catch((e) => {
       throw engineError(e, `cannot create ${spec.name}`, true);

@@ -2,6 +2,7 @@
 // engine timestamps, `since` to resume), container start events, and volume host paths.
 import type Docker from 'dockerode';
 import type { Readable } from 'node:stream';
+import { LABELS } from '../domain.js';
 import type { LogFrame, LogSource, ShippedContainer } from '../logs/ports.js';
 
 /**
@@ -108,10 +109,10 @@ export class DockerLogs implements LogSource {
     }
   }
 
-  async volumePath(name: string): Promise<string | null> {
+  async volume(name: string): Promise<{ path: string; app: string | null } | null> {
     try {
       const v = await this.docker.getVolume(name).inspect();
-      return v.Mountpoint;
+      return { path: v.Mountpoint, app: v.Labels?.[LABELS.app] ?? null };
     } catch (e) {
       if ((e as { statusCode?: number }).statusCode === 404) return null;
       throw e;

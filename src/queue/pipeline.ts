@@ -22,8 +22,9 @@ export interface PipelineStages {
     version: number,
     progress: Progress,
   ): Promise<Pick<Release, 'image' | 'services' | 'appJson' | 'releaseCommand' | 'serviceSource'>>;
-  /** deploy: a compose release's services, derived again under a changed config; throws UserError. */
-  servicesUnder(source: ServiceSource, config: Record<string, string>, progress: Progress): ServiceSpec[];
+  /** deploy: a compose release's services, derived again under a changed config (images stay
+   *  pinned as in `previous` while unchanged); throws UserError. */
+  servicesUnder(source: ServiceSource, config: Record<string, string>, progress: Progress, previous: ServiceSpec[]): Promise<ServiceSpec[]>;
   /**
    * deploy: rolls the release out; throws UserError when it fails (old release keeps serving).
    * Calls `live` once traffic has moved for good, before the old release stops.
@@ -151,7 +152,7 @@ export function createPipeline(deps: PipelineDeps): RunDeployment {
     }
     if (!base) throw new UserError(`${app.name} has no release yet: push code first`, 409);
     // `${VAR}` and named environment keys follow the config; a rollback keeps its release's own.
-    const services = d.trigger === 'config' && base.serviceSource ? deps.stages.servicesUnder(base.serviceSource, config, out) : base.services;
+    const services = d.trigger === 'config' && base.serviceSource ? await deps.stages.servicesUnder(base.serviceSource, config, out, base.services) : base.services;
     // The replicas running now carry over (an autoscaled service keeps its count), unless set here.
     const carried = deps.stages.carryScale?.(app, services, current ?? null) ?? {};
     const asked = d.trigger === 'scale' ? (d.params.scale as Record<string, number>) : {};

@@ -3,7 +3,7 @@
 // and pass the environment the pre-receive hook needs to stream the deploy back.
 import { spawn } from 'node:child_process';
 import express, { type Request, type Response } from 'express';
-import { tokenFrom } from '../api/auth.js';
+import { gitToken } from '../api/auth.js';
 import { authenticated } from '../api/deadline.js';
 import type { Logger } from '../log.js';
 import type { Tokens } from '../state/tokens.js';
@@ -33,7 +33,7 @@ export function gitRouter(deps: GitHttpDeps): express.Router {
     const m = PATH.exec(req.path);
     if (!m) return deny(res, 404, 'not a git endpoint: use /git/APP.git');
     const [, app, endpoint] = m as unknown as [string, string, string];
-    const token = tokenFrom(req);
+    const token = gitToken(req);
     const who = deps.tokens.verify(token);
     if (!who) return deny(res, 401, token ? 'Slipway: invalid token' : 'Slipway: authentication required (password = an API token)');
     authenticated(res);

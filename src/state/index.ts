@@ -7,6 +7,7 @@ import { Deployments } from './deployments.js';
 import { Domains } from './domains.js';
 import { Releases } from './releases.js';
 import { Runs } from './runs.js';
+import type { Sealer } from './sealer.js';
 import { Scaling } from './scaling.js';
 import { Tokens } from './tokens.js';
 
@@ -24,12 +25,13 @@ export interface State {
   close(): void;
 }
 
-export function openState(file: string): State {
-  const db = openDb(file);
+/** `sealer` encrypts what is secret at rest (see sealer.ts); the server builds it on DATA/secret.key. */
+export function openState(file: string, sealer: Sealer): State {
+  const db = openDb(file, { sealer });
   return {
     db,
-    apps: new Apps(db),
-    releases: new Releases(db),
+    apps: new Apps(db, sealer),
+    releases: new Releases(db, sealer),
     builds: new Builds(db),
     deployments: new Deployments(db),
     tokens: new Tokens(db),

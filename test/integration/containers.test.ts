@@ -18,6 +18,7 @@ import {
   type Color,
 } from '../../src/deploy/container-spec.js';
 import { waitHealthy } from '../../src/deploy/health.js';
+import { uniqueName } from '../helpers/server.js';
 import { serviceSpec } from '../helpers/specs.js';
 
 const docker = new Dockerode({ socketPath: process.env.SLIPWAY_DOCKER_SOCKET ?? '/var/run/docker.sock' });
@@ -181,7 +182,8 @@ test('containers are found by their labels', async () => {
   assert.deepEqual(names(await containers.listContainers({ app, service: 'lweb', color: 'green' })), [w2.name]);
   assert.deepEqual(names(await containers.listContainers({ app, release: 4 })), [w2.name, wk.name].sort());
   const [worker] = await containers.listContainers({ app, service: 'lworker' });
-  assert.deepEqual({ ...worker, id: '' }, { id: '', name: `slipway-${app}-lworker-v4-1`, app, service: 'lworker', release: 4, color: null, kind: 'worker', state: 'running', ip: wk.ip });
+  assert.ok(worker!.createdAt > 0);
+  assert.deepEqual({ ...worker, id: '', createdAt: 0 }, { id: '', name: `slipway_${app}_lworker_v4_1`, app, service: 'lworker', release: 4, color: null, kind: 'worker', state: 'running', ip: wk.ip, createdAt: 0 });
   assert.equal(await containers.containerIp(w1.id, appNetworkName(app)), w1.ip);
   await containers.stopContainer(wk.id, 1);
   assert.equal((await containers.listContainers({ app, service: 'lworker' })).length, 0);
@@ -202,4 +204,29 @@ test('a leftover container of the same name (from a crashed deploy) is replaced'
   await wait(c, { kind: 'port' }, 3000);
   assert.equal(await (await fetch(`http://${c.ip}:3000/`)).text(), 'hello from web.2');
   await containers.removeContainer(c.id);
+});
+
+test('a container of the same name labelled as another app\'s (or no app\'s) is never removed; the run fails saying whose it is', async () => {
+  const name = containerName(app, 'web', 'blue', 3);
+  const other = uniqueName('other');
+  for (const labels of [{ 'slipway.app': other }, {}] as Record<string, string>[]) {
+    const theirs = await docker.createContainer({ name, Image: DEBIAN, Cmd: ['sleep', '600'], Labels: labels });
+    try {
+      await assert.rejects(run(web({ volumes: [] }), 'blue', 3), (e: unknown) => e instanceof UserError && /left alone/.test(e.message) && e.message.includes(labels['slipway.app'] ?? 'not made by Slipway'));
+      assert.equal((await theirs.inspect()).Id, theirs.id);
+    } finally {
+      await theirs.remove({ force: true });
+    }
+  }
+});
+
+test('a volume labelled as another app\'s is never shared: ensureVolume refuses it', async () => {
+  const other = uniqueName('other');
+  const name = volumeName(app, 'taken');
+  await docker.createVolume({ Name: name, Labels: { 'slipway.app': other } });
+  try {
+    await assert.rejects(networks.ensureVolume(name, { 'slipway.app': app }), (e: unknown) => e instanceof UserError && e.message.includes(`belongs to app ${other}`));
+  } finally {
+    await docker.getVolume(name).remove();
+  }
 });

@@ -10,7 +10,8 @@ import { TransientError, UserError } from '../../src/errors.js';
 import { silentLogger } from '../../src/log.js';
 import { DeployQueue, type RunDeployment } from '../../src/queue/deploy-queue.js';
 import { DeployProgress } from '../../src/queue/progress.js';
-import { openState, type State } from '../../src/state/index.js';
+import type { State } from '../../src/state/index.js';
+import { openTestState } from '../helpers/state.js';
 import type { DeploymentRow } from '../../src/state/deployments.js';
 import { uniqueName } from '../helpers/server.js';
 
@@ -56,7 +57,7 @@ async function settled(ids: number[]): Promise<DeploymentRow[]> {
 
 before(() => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'slipway-queue-'));
-  state = openState(path.join(dir, 'state.db'));
+  state = openTestState(path.join(dir, 'state.db'));
   const progress = new DeployProgress(path.join(dir, 'deploys'));
   queue = new DeployQueue({ redisUrl: REDIS, prefix: uniqueName('q'), deployments: state.deployments, progress, run, logger: silentLogger() });
   queue.start();

@@ -108,14 +108,14 @@ test('a compose app with web ×3 and a worker spreads over the nodes; placement,
   assert.equal(hosts.size, 3, `HAProxy balances over the three tasks: ${bodies.join('; ')}`);
   assert.ok(bodies.every((b) => b.startsWith('v1 ')));
 
-  const spec = JSON.parse(await h.docker(0, ['service', 'inspect', `slipway-${app}-web-blue`])) as [{ Spec: { TaskTemplate: Record<string, any>; EndpointSpec: { Mode: string } } }];
+  const spec = JSON.parse(await h.docker(0, ['service', 'inspect', `slipway_${app}_web_blue`])) as [{ Spec: { TaskTemplate: Record<string, any>; EndpointSpec: { Mode: string } } }];
   const t = spec[0].Spec.TaskTemplate;
   assert.equal(spec[0].Spec.EndpointSpec.Mode, 'dnsrr');
   assert.equal(t.Resources.Limits.MemoryBytes, 128 * 1024 * 1024);
   assert.equal(t.Resources.Reservations.MemoryBytes, 16 * 1024 * 1024);
   assert.deepEqual([t.RestartPolicy.Condition, t.RestartPolicy.Delay], ['any', 1e9]);
   assert.match(t.ContainerSpec.Image, new RegExp(`^${h.hostAddr.replace(/\./g, '\\.')}:5000/${app}@sha256:`), 'pulled by digest from the registry door');
-  const w = JSON.parse(await h.docker(0, ['service', 'inspect', `slipway-${app}-worker-v1`])) as [{ Spec: { TaskTemplate: Record<string, any> } }];
+  const w = JSON.parse(await h.docker(0, ['service', 'inspect', `slipway_${app}_worker_v1`])) as [{ Spec: { TaskTemplate: Record<string, any> } }];
   assert.deepEqual(w[0].Spec.TaskTemplate.Placement.Constraints, ['node.role==worker']);
   assert.deepEqual([w[0].Spec.TaskTemplate.RestartPolicy.Condition, w[0].Spec.TaskTemplate.RestartPolicy.MaxAttempts], ['on-failure', 5]);
 });
@@ -136,7 +136,7 @@ test('a redeploy and a rollback under keep-alive load fail no request', { skip }
   const { bodies } = await answers(10);
   assert.ok(bodies.every((b) => b.startsWith('v3 ')), bodies.join('; '));
   const services = (await h.docker(0, ['service', 'ls', '--format', '{{.Name}}'])).split('\n').filter((n) => n.includes(app)).sort();
-  assert.deepEqual(services, [`slipway-${app}-web-blue`, `slipway-${app}-worker-v3`], 'the old color and worker are gone');
+  assert.deepEqual(services, [`slipway_${app}_web_blue`, `slipway_${app}_worker_v3`], 'the old color and worker are gone');
 });
 
 /** The addresses HAProxy sends the app's traffic to now. */

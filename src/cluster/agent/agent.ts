@@ -14,7 +14,8 @@ import { createLogger, type Logger } from '../../log.js';
 import type { ContainerCheckpoint, FileCheckpoint } from '../../logs/entry.js';
 import { ContainerFollower } from '../../logs/follower.js';
 import type { ShippedContainer } from '../../logs/ports.js';
-import { declaredMounts, type ShipperDeps } from '../../logs/shipper.js';
+import type { ShipperDeps } from '../../logs/shipper.js';
+import { taskLogFiles } from './log-files.js';
 import type { WriteItem } from '../../logs/writer.js';
 import { Sender } from './sender.js';
 import { decodeCheckpoint, type WireCheckpoint } from './wire.js';
@@ -58,10 +59,11 @@ export async function runAgent(o: AgentOptions): Promise<void> {
     containerCheckpoint: (id) => containers.get(id) ?? null,
     fileCheckpoints: (volume) => [...(files.get(volume)?.values() ?? [])],
     filePollMs: 500,
+    logFiles: taskLogFiles,
   };
   /** Fetched once per container before it is shipped; kept current by what the server commits. */
   const wants = async (c: ShippedContainer): Promise<boolean> => {
-    const volumes = declaredMounts(c).map((m) => m.volume);
+    const volumes = taskLogFiles(c).map((m) => m.volume);
     for (let attempt = 0; !o.signal.aborted; attempt++) {
       try {
         const cp = await api<{ containers: WireCheckpoint[]; files: FileCheckpoint[] }>('/agent/checkpoints', { containers: [c.id], volumes });

@@ -8,7 +8,7 @@ const node = (id: string, hostname: string): NodeInfo => ({ id, hostname, role: 
 const nodes = [node('abcd1234xyz', 'web1'), node('abce9999xyz', 'web2')];
 
 test("each node lists the apps' containers running there", () => {
-  const services: { id: string; name: string; labels: Record<string, string> }[] = [{ id: 's1', name: 'slipway-shop-web-blue', labels: { 'slipway.app': 'shop', 'slipway.service': 'web', 'slipway.color': 'blue', 'slipway.release': '3' } }, { id: 'agent', name: 'slipway-agent-x', labels: {} }];
+  const services: { id: string; name: string; labels: Record<string, string> }[] = [{ id: 's1', name: 'slipway_shop_web_blue', labels: { 'slipway.app': 'shop', 'slipway.service': 'web', 'slipway.color': 'blue', 'slipway.release': '3' } }, { id: 'agent', name: 'slipway-agent-x', labels: {} }];
   const task = (serviceId: string, nodeId: string, slot: number) => ({ serviceId, nodeId, slot }) as never;
   const views = nodeViews(nodes, [task('s1', 'abcd1234xyz', 1), task('s1', 'abcd1234xyz', 3), task('agent', 'abcd1234xyz', 0)], services);
   assert.deepEqual(views.map((v) => v.containers), [['shop/web blue v3.1', 'shop/web blue v3.3'], []]);

@@ -11,8 +11,8 @@ const spec = (over: Parameters<typeof serviceSpec>[0] = {}, color: 'blue' | 'gre
 
 test('one service per web color, per release for workers, DNS round-robin on the app overlay (no VIP)', () => {
   const s = spec();
-  assert.equal(s.Name, 'slipway-shop-web-green');
-  assert.equal(swarmServiceName('shop', 'worker', 7), 'slipway-shop-worker-v7');
+  assert.equal(s.Name, 'slipway_shop_web_green');
+  assert.equal(swarmServiceName('shop', 'worker', 7), 'slipway_shop_worker_v7');
   assert.deepEqual(s.Mode, { Replicated: { Replicas: 3 } });
   assert.deepEqual(s.EndpointSpec, { Mode: 'dnsrr' });
   assert.deepEqual(s.TaskTemplate.Networks, [{ Target: overlayName('shop'), Aliases: ['web'] }]);
@@ -64,4 +64,7 @@ test('declared log files get a volume per task (a template Swarm fills) and a co
   assert.deepEqual(mounts.map((m) => [m.Source, m.Target]), [['{{.Task.Name}}-logs0', '/app/log']]);
   assert.deepEqual(JSON.parse(s.TaskTemplate.ContainerSpec.Labels['slipway.logs.files']), [{ volume: '{{.Task.Name}}-logs0', target: '/app/log', pattern: '*.log' }]);
   assert.deepEqual(s.TaskTemplate.ContainerSpec.HealthCheck, { Test: ['CMD', 'true'], Interval: 2e9, Timeout: 1e9, Retries: 3, StartPeriod: 0 });
+  // Set on every task, empty too: an image's LABEL slipway.logs.files (or slipway.color) never shows through.
+  assert.equal(spec().TaskTemplate.ContainerSpec.Labels['slipway.logs.files'], '[]');
+  assert.equal(spec({ role: 'worker', name: 'worker' }, null).TaskTemplate.ContainerSpec.Labels['slipway.color'], '');
 });

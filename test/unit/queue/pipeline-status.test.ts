@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Trigger } from '../../../src/domain.js';
 import { UserError } from '../../../src/errors.js';
 import { createPipeline, type CommitStatusReporter, type CommitStatusUpdate, type PipelineStages } from '../../../src/queue/pipeline.js';
-import { openState } from '../../../src/state/index.js';
+import { openTestState } from '../../helpers/state.js';
 
 const SHA = 'a'.repeat(40);
 // One temp root for the file, removed last: the pipeline's build-log streams open and close
@@ -22,7 +22,7 @@ after(async () => {
 
 function harness(t: { after(fn: () => void): void }, o: { rollout?: PipelineStages['rollout']; report?: CommitStatusReporter } = {}) {
   const tmp = mkdtempSync(path.join(root, 'case-'));
-  const state = openState(':memory:');
+  const state = openTestState();
   t.after(() => state.close());
   const app = state.apps.create('demo');
   const reports: { sha: string; app: string; update: CommitStatusUpdate }[] = [];
@@ -44,7 +44,7 @@ function harness(t: { after(fn: () => void): void }, o: { rollout?: PipelineStag
         releaseCommand: null,
         serviceSource: null,
       }),
-      servicesUnder: () => [],
+      servicesUnder: async () => [],
       rollout: o.rollout ?? (async () => undefined),
     },
   });

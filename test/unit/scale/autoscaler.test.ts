@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { silentLogger } from '../../../src/log.js';
-import { openState } from '../../../src/state/index.js';
+import { openTestState } from '../../helpers/state.js';
 import { Autoscaler } from '../../../src/scale/autoscaler.js';
 import type { ContainerInfo } from '../../../src/docker/containers.js';
 import type { DeploymentRow } from '../../../src/state/deployments.js';
@@ -12,7 +12,7 @@ import { serviceSpec } from '../../helpers/specs.js';
 const NOW = Date.parse('2024-05-01T10:00:00Z');
 
 function setup(refused: string | null) {
-  const state = openState(':memory:');
+  const state = openTestState();
   const app = state.apps.create('busy');
   const web = serviceSpec({ name: 'web', role: 'web', autoscale: { maxCpu: 50, minInstances: 1, maxInstances: 4, step: 1 } });
   state.releases.create(app.id, {
