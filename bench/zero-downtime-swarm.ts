@@ -20,7 +20,10 @@ const run = promisify(execFile);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const failed = (r: WrkResult) => r.non2xx + r.socketErrors;
 const line = (label: string, r: WrkResult, note = '') =>
-  console.log(`  ${label.padEnd(46)} requests ${String(r.requests).padStart(7)}   failed ${String(failed(r)).padStart(6)}  (non-2xx ${r.non2xx}, socket errors ${r.socketErrors})${note}`);
+  console.log(
+    `  ${label.padEnd(46)} requests ${String(r.requests).padStart(7)}   failed ${String(failed(r)).padStart(6)}  (non-2xx ${r.non2xx}, socket errors ${r.socketErrors}` +
+      `${r.refusedRounds ? `; ${r.refusedRounds} 5-s rounds refused outright` : ''})${note}`,
+  );
 
 /** Resolves to the exit status: 1 when a request through Slipway failed. */
 export async function swarmBench(deploys: number, rollbacks: number): Promise<number> {
@@ -59,14 +62,16 @@ export async function swarmBench(deploys: number, rollbacks: number): Promise<nu
     const slipway = await load.stop();
     const slipwaySecs = (Date.now() - t0) / 1000;
 
+    // Slipway's figures first: the Swarm-native runs below may take long or fail here.
+    console.log(`\nzero-downtime --swarm: 3 nodes (namespaced dockerds), web ×3, wrk -t2 -c20 keep-alive`);
+    line(`Slipway: ${deploys} deploys + ${rollbacks} rollbacks (${slipwaySecs.toFixed(0)} s)`, slipway, '  ← through HAProxy, blue-green');
+
     // Swarm's own update of the same app: the two release images, by digest, 3 replicas.
     const rel = (await (await s.api(`/api/apps/${app}/releases`)).json()) as { image: string }[];
     const images = [...new Set(rel.map((r) => r.image.replace('127.0.0.1:5000', `${h.hostAddr}:5000`)))].slice(0, 2);
     const ingress = await nativeIngress(h, images);
     const host = await nativeHostMode(h, images, deploys);
 
-    console.log(`\nzero-downtime --swarm: 3 nodes (namespaced dockerds), web ×3, wrk -t2 -c20 keep-alive`);
-    line(`Slipway: ${deploys} deploys + ${rollbacks} rollbacks (${slipwaySecs.toFixed(0)} s)`, slipway, '  ← through HAProxy, blue-green');
     if (ingress.result) line('Swarm ingress, --update-order start-first', ingress.result);
     else console.log(`  Swarm ingress (routing mesh), start-first:     not measured: ${ingress.note}`);
     console.log(`  Swarm host-mode publish, start-first:          not measured: ${host.startFirstNote}`);

@@ -15,7 +15,8 @@ mkdir -p "$RUN_DIR" "$SLIPWAY_DATA/registry" "$SLIPWAY_DATA/redis"
 chmod 700 "$SLIPWAY_DATA"
 
 # --- packages -------------------------------------------------------------------------------
-PACKAGES=(docker.io docker-registry redis-server haproxy git debootstrap curl ca-certificates)
+# iproute2 and iptables: the test swarm (test/helpers/swarm.ts) makes namespaces, a bridge and veths.
+PACKAGES=(docker.io docker-registry redis-server haproxy git debootstrap curl ca-certificates iproute2 iptables)
 mapfile -t missing < <(missing_packages "${PACKAGES[@]}")
 if [ ${#missing[@]} -gt 0 ]; then
   step "Installing Debian packages: ${missing[*]}"

@@ -9,6 +9,8 @@ export interface WrkResult {
   requests: number;
   non2xx: number;
   socketErrors: number;
+  /** 5-s rounds in which wrk could not connect at all (nothing listened): each is downtime. */
+  refusedRounds?: number;
 }
 
 /** One wrk run against `url` (Host header `host` when given); parses its summary. */
@@ -29,7 +31,12 @@ export function loadUntilStopped(url: string, host: string | null): { stop(): Pr
   const totals: WrkResult = { requests: 0, non2xx: 0, socketErrors: 0 };
   const load = (async () => {
     while (loading) {
-      const r = await wrkCounts(url, host, 5);
+      const r = await wrkCounts(url, host, 5).catch((e: { stderr?: string }) => {
+        // wrk gives up on a round whose first connections are refused: that round was downtime.
+        if (!/unable to connect/.test(e.stderr ?? '')) throw e;
+        totals.refusedRounds = (totals.refusedRounds ?? 0) + 1;
+        return new Promise<WrkResult>((r) => setTimeout(() => r({ requests: 0, non2xx: 0, socketErrors: 0 }), 1000));
+      });
       totals.requests += r.requests;
       totals.non2xx += r.non2xx;
       totals.socketErrors += r.socketErrors;
