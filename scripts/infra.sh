@@ -83,7 +83,9 @@ YAML
   echo $! >"$RUN_DIR/registry.pid"
   wait_for 20 "registry (log: $RUN_DIR/registry.log)" registry_up
 fi
-listens_on_loopback_only "${SLIPWAY_REGISTRY##*:}" \
+# In swarm mode Slipway's HAProxy serves the registry to the nodes on the cluster address (the
+# registry door, docs/ARCHITECTURE.md): the registry itself must still listen on loopback only.
+listens_on_loopback_only "${SLIPWAY_REGISTRY##*:}" haproxy \
   || fail "something listens on port ${SLIPWAY_REGISTRY##*:} beyond loopback; the registry must be reachable from this machine only (http.addr: $SLIPWAY_REGISTRY)"
 
 # --- Redis -----------------------------------------------------------------------------------
