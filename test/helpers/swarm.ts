@@ -127,6 +127,9 @@ async function startNode(name: string, i: number, base: string, h: SwarmHarness,
   const dir = `/tmp/${name}/n${i}`;
   for (const d of ['run', 'lib', 'etc']) mkdirSync(path.join(dir, d), { recursive: true });
   await sh('ip', ['netns', 'add', node]);
+  // Its inode, for teardown: what outlives the node's dockerd is found by it even once the
+  // /var/run/netns link is gone.
+  writeFileSync(path.join(`/tmp/${name}`, `netns-${i}`), nsInode(`/var/run/netns/${node}`) ?? '');
   await sh('ip', ['link', 'add', `${name}v${i}`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', node]);
   await sh('ip', ['link', 'set', `${name}v${i}`, 'master', name, 'up']);
   await sh('ip', ['-n', node, 'addr', 'add', `${addr}/24`, 'dev', 'eth0']);
@@ -157,10 +160,16 @@ async function until(what: string, probe: () => Promise<boolean>, ms: number): P
   throw new Error(`timed out waiting for ${what}`);
 }
 
-/** The inode of a namespace file (`/var/run/netns/X`, `/proc/PID/ns/mnt`), or null. */
+/** The inode of a namespace file (`/proc/PID/ns/mnt`, a link; `/var/run/netns/X`, a bind mount
+ *  of one, whose own inode it is), or null. */
 function nsInode(file: string): string | null {
   try {
-    return /\[(\d+)\]/.exec(readlinkSync(file))?.[1] ?? String(statSync(file).ino);
+    return /\[(\d+)\]/.exec(readlinkSync(file))?.[1] ?? null;
+  } catch {
+    /* not a link: a bind-mounted namespace file */
+  }
+  try {
+    return String(statSync(file).ino);
   } catch {
     return null;
   }
@@ -173,10 +182,14 @@ function nsInode(file: string): string | null {
 function killNodeProcesses(name: string, count: number): number {
   const netns = new Set<string>();
   const mntns = new Set<string>();
+  // Each node on its own: a node whose dockerd is gone (killed by a test) still has its
+  // containerd and shims in its network namespace, which /var/run/netns keeps until teardown.
   for (let i = 1; i <= count; i++) {
-    const n = nsInode(`/var/run/netns/${name}-${i}`);
+    // The recorded inode only while the node's veth is here: it proves the namespace still lives
+    // (a veth goes with its namespace), so the inode is not one reused since.
+    const n = nsInode(`/var/run/netns/${name}-${i}`) ?? (existsSync(`/sys/class/net/${name}v${i}`) ? readOptional(`/tmp/${name}/netns-${i}`)?.trim() : null);
     if (n) netns.add(n);
-    const pid = Number(readFileSync(`/tmp/${name}/n${i}/run/docker.pid`, 'utf8').trim() || NaN) || 0;
+    const pid = Number(readOptional(`/tmp/${name}/n${i}/run/docker.pid`)?.trim() || NaN) || 0;
     const m = pid ? nsInode(`/proc/${pid}/ns/mnt`) : null;
     if (m && m !== nsInode('/proc/self/ns/mnt')) mntns.add(m);
   }
@@ -200,14 +213,49 @@ function killNodeProcesses(name: string, count: number): number {
   return killed;
 }
 
-async function teardown(name: string, count: number): Promise<void> {
-  for (let round = 0; round < 20; round++) {
-    let killed = 0;
+function readOptional(file: string): string | null {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+/** The harness's interfaces still here: the bridge, and the host end of a node's veth (it goes
+ *  with the node's network namespace, which goes with its last process). */
+async function interfacesLeft(name: string): Promise<string[]> {
+  return (await sh('ip', ['-o', 'link', 'show']))
+    .split('\n')
+    .map((l) => /^\d+: ([^:@]+)/.exec(l)?.[1] ?? '')
+    .filter((dev) => dev === name || dev.startsWith(`${name}v`));
+}
+
+/** Kills the processes in a namespace known by its inode. */
+function killInNetns(inode: string): number {
+  let killed = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
     try {
-      killed = killNodeProcesses(name, count);
+      if (nsInode(`/proc/${entry}/ns/net`) === inode) {
+        process.kill(Number(entry), 'SIGKILL');
+        killed++;
+      }
     } catch {
-      killed = killNodeProcesses(name, 0);
+      /* gone meanwhile */
     }
+  }
+  return killed;
+}
+
+async function teardown(name: string, count: number): Promise<void> {
+  // The namespaces' inodes, for what outlives the first kill (see the end).
+  const inodes = new Map<number, string>();
+  for (let i = 1; i <= count; i++) {
+    const n = readOptional(`/tmp/${name}/netns-${i}`)?.trim() || nsInode(`/var/run/netns/${name}-${i}`);
+    if (n) inodes.set(i, n);
+  }
+  for (let round = 0; round < 20; round++) {
+    const killed = killNodeProcesses(name, count);
     if (!killed) break;
     await sleep(250);
   }
@@ -227,6 +275,19 @@ async function teardown(name: string, count: number): Promise<void> {
     })();
     if (target && !existsSync(target)) rmSync(`/var/run/netns/${link}`, { force: true });
   }
+  // A node's veth still here means its namespace lives on (a process in it), so its inode is
+  // still that namespace's (not one reused since): kill what is in it, until the veths go.
+  let left: string[] = [];
+  for (let i = 0; i < 40; i++, await sleep(250)) {
+    left = (await interfacesLeft(name)).filter((dev) => dev !== name);
+    if (!left.length) break;
+    for (const dev of left) {
+      const inode = inodes.get(Number(dev.slice(name.length + 1)));
+      if (inode) killInNetns(inode);
+    }
+  }
+  // Kept for the next start's sweep to try again (it finds the directory and the inodes in it).
+  if (left.length) throw new Error(`the swarm harness ${name} left interfaces ${left.join(', ')}: a process lives on in a node's network namespace`);
   await sh('ip', ['link', 'del', name]).catch(() => undefined);
   // Only the rule this harness added (iptables -D removes one match per call).
   while (await sh('iptables', ['-C', 'FORWARD', '-i', name, '-j', 'ACCEPT']).then(() => true, () => false))
@@ -235,12 +296,14 @@ async function teardown(name: string, count: number): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     try {
       await sh('rm', ['-rf', '--', `/tmp/${name}`]);
-      return;
+      break;
     } catch (e) {
       if (attempt >= 10) throw e;
       await sleep(500);
     }
   }
+  left = await interfacesLeft(name);
+  if (left.length) throw new Error(`the swarm harness ${name} left interface ${left.join(', ')}`);
 }
 
 function removeCgroup(dir: string): void {
