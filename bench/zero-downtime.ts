@@ -5,40 +5,26 @@
 // request failed (or a deploy did), 2 when wrk or a daemon is missing; it removes its app and
 // server whatever happens.
 // Run: npx tsx bench/zero-downtime.ts [deploys=20] [rollbacks=5]   (needs wrk: `npm run up` installs it)
-import { execFile } from 'node:child_process';
+// With --swarm: the same on a 3-node swarm (test/helpers/swarm.ts), beside Swarm's own
+// `docker service update` of the same app (see bench/zero-downtime-swarm.ts).
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { repoFrom, pushUrl } from '../test/helpers/git.js';
 import { ROOT, startTestServer, uniqueName, type TestServer } from '../test/helpers/server.js';
+import { loadUntilStopped, type WrkResult } from './lib/keepalive.js';
 import { GIT, HAPROXY, WRK, requireAll } from './lib/needs.js';
+import { swarmBench } from './zero-downtime-swarm.js';
 
-const run = promisify(execFile);
-const DEPLOYS = Number(process.argv[2] ?? 20);
-const ROLLBACKS = Number(process.argv[3] ?? 5);
-
-interface WrkResult {
-  requests: number;
-  non2xx: number;
-  socketErrors: number;
-}
-
-/** One wrk run; parses its summary. */
-async function wrk(port: number, host: string, seconds: number): Promise<WrkResult> {
-  const { stdout } = await run('wrk', ['-t2', '-c20', `-d${seconds}s`, '-H', `Host: ${host}`, `http://127.0.0.1:${port}/`]);
-  const requests = Number(/(\d+) requests in/.exec(stdout)?.[1] ?? NaN);
-  if (!Number.isFinite(requests)) throw new Error(`could not read wrk's summary:\n${stdout}`);
-  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(stdout)?.[1] ?? 0);
-  const se = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(stdout);
-  const socketErrors = se ? se.slice(1).reduce((a, b) => a + Number(b), 0) : 0;
-  return { requests, non2xx, socketErrors };
-}
+const SWARM = process.argv.includes('--swarm');
+const args = process.argv.slice(2).filter((a) => a !== '--swarm');
+const DEPLOYS = Number(args[0] ?? (SWARM ? 6 : 20));
+const ROLLBACKS = Number(args[1] ?? (SWARM ? 2 : 5));
 
 async function main(): Promise<number> {
   await requireAll('zero-downtime', [WRK, HAPROXY, GIT, { service: 'docker' }, { service: 'redis' }, { service: 'registry' }]);
+  if (SWARM) return swarmBench(DEPLOYS, ROLLBACKS);
   let s: TestServer | undefined;
   let app = '';
-  let loading = false;
-  let load: Promise<void> = Promise.resolve();
+  let load: { stop(): Promise<WrkResult> } | undefined;
   try {
     // The default drain limit: the old color stops as soon as HAProxy counts no request on it.
     s = await startTestServer({ drainSeconds: 30 });
@@ -52,17 +38,7 @@ async function main(): Promise<number> {
     const first = await repo.push(url, `${shaA}:refs/heads/main`, ['--force']);
     if (first.code !== 0) throw new Error(first.output);
 
-    loading = true;
-    const totals: WrkResult = { requests: 0, non2xx: 0, socketErrors: 0 };
-    load = (async () => {
-      while (loading) {
-        const r = await wrk(server.config.httpPort, `${app}.${server.config.appsDomain}`, 5);
-        totals.requests += r.requests;
-        totals.non2xx += r.non2xx;
-        totals.socketErrors += r.socketErrors;
-      }
-    })();
-
+    load = loadUntilStopped(`http://127.0.0.1:${server.config.httpPort}/`, `${app}.${server.config.appsDomain}`);
     const switchTimes: number[] = [];
     /** The proxy switch itself (Runtime API commands), as the rollout reports it. */
     const switchMs: number[] = [];
@@ -83,8 +59,8 @@ async function main(): Promise<number> {
       msOf(res.stdout);
       process.stdout.write(`rollback ${i + 1}/${ROLLBACKS} ok\r`);
     }
-    loading = false;
-    await load;
+    const totals = await load.stop();
+    load = undefined;
 
     const failed = totals.non2xx + totals.socketErrors;
     const valid = switchTimes.filter((t) => !Number.isNaN(t)).sort((a, b) => a - b);
@@ -101,8 +77,7 @@ async function main(): Promise<number> {
     }
     return 0;
   } finally {
-    loading = false;
-    await load.catch(() => undefined);
+    await load?.stop().catch(() => undefined);
     if (s && app) await s.api(`/api/apps/${app}?confirm=${app}`, { method: 'DELETE' }).catch(() => undefined);
     await s?.stop().catch((e: unknown) => console.error('could not stop the bench server:', e));
   }

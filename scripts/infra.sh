@@ -15,7 +15,8 @@ mkdir -p "$RUN_DIR" "$SLIPWAY_DATA/registry" "$SLIPWAY_DATA/redis"
 chmod 700 "$SLIPWAY_DATA"
 
 # --- packages -------------------------------------------------------------------------------
-PACKAGES=(docker.io docker-registry redis-server haproxy git debootstrap curl ca-certificates)
+# iproute2 and iptables: the test swarm (test/helpers/swarm.ts) makes namespaces, a bridge and veths.
+PACKAGES=(docker.io docker-registry redis-server haproxy git debootstrap curl ca-certificates iproute2 iptables)
 mapfile -t missing < <(missing_packages "${PACKAGES[@]}")
 if [ ${#missing[@]} -gt 0 ]; then
   step "Installing Debian packages: ${missing[*]}"
@@ -82,7 +83,9 @@ YAML
   echo $! >"$RUN_DIR/registry.pid"
   wait_for 20 "registry (log: $RUN_DIR/registry.log)" registry_up
 fi
-listens_on_loopback_only "${SLIPWAY_REGISTRY##*:}" \
+# In swarm mode Slipway's HAProxy serves the registry to the nodes on the cluster address (the
+# registry door, docs/ARCHITECTURE.md): the registry itself must still listen on loopback only.
+listens_on_loopback_only "${SLIPWAY_REGISTRY##*:}" haproxy \
   || fail "something listens on port ${SLIPWAY_REGISTRY##*:} beyond loopback; the registry must be reachable from this machine only (http.addr: $SLIPWAY_REGISTRY)"
 
 # --- Redis -----------------------------------------------------------------------------------

@@ -47,9 +47,9 @@ require_loopback() { # what host[:port]-or-url setting
 }
 
 # Every socket listening on PORT is bound to a loopback address.
-listens_on_loopback_only() { # port
+listens_on_loopback_only() { # port [a process name allowed beyond loopback]
   local addrs
-  addrs=$(ss -H -ltn "sport = :$1" 2>/dev/null | awk '{ print $4 }' | sed 's/:[0-9]*$//')
+  addrs=$(ss -H -ltnp "sport = :$1" 2>/dev/null | { if [ -n "${2:-}" ]; then grep -v "((\"$2\","; else cat; fi; } | awk '{ print $4 }' | sed 's/:[0-9]*$//')
   [ -n "$addrs" ] || return 0
   ! grep -Evq '^(127\.[0-9.]+|\[::1\])$' <<<"$addrs"
 }

@@ -105,6 +105,15 @@ const schema = z.object({
   statusApiUrl: z.string().url().optional(),
   logRetentionDays: z.coerce.number().min(0),
   logRetentionMb: z.coerce.number().min(1),
+  /** Swarm mode: the Docker socket of the swarm manager Slipway drives (default: dockerSocket). */
+  clusterSocket: z.string().min(1).optional(),
+  /** Swarm mode: this host's address on the cluster network, where nodes reach the registry and
+   *  the agents reach Slipway (default: the manager's advertised address). */
+  clusterAddr: z.ipv4().optional(),
+  clusterRegistryPort: port,
+  clusterAgentPort: port,
+  /** Slipway's own image in its registry, run by the node agents and the edge (`REGISTRY/slipway:TAG`). */
+  agentImage: z.string().min(1),
   /** A failed job attempt is retried after base·2^(n-1) ms, capped (10 s, 20 s, 40 s … 6 min). */
   jobBackoffMs: z.coerce.number().min(0),
   jobBackoffMaxMs: z.coerce.number().min(0),
@@ -175,6 +184,11 @@ const ENV: Record<keyof Config, string> = {
   statusApiUrl: 'SLIPWAY_STATUS_API_URL',
   logRetentionDays: 'SLIPWAY_LOG_RETENTION_DAYS',
   logRetentionMb: 'SLIPWAY_LOG_RETENTION_MB',
+  clusterSocket: 'SLIPWAY_CLUSTER_SOCKET',
+  clusterAddr: 'SLIPWAY_CLUSTER_ADDR',
+  clusterRegistryPort: 'SLIPWAY_CLUSTER_REGISTRY_PORT',
+  clusterAgentPort: 'SLIPWAY_CLUSTER_AGENT_PORT',
+  agentImage: 'SLIPWAY_AGENT_IMAGE',
   jobBackoffMs: 'SLIPWAY_JOB_BACKOFF_MS',
   jobBackoffMaxMs: 'SLIPWAY_JOB_BACKOFF_MAX_MS',
   metricsInterval: 'SLIPWAY_METRICS_INTERVAL',
@@ -222,6 +236,9 @@ const DEFAULTS: Record<string, unknown> = {
   releaseTimeoutSeconds: 600,
   logRetentionDays: 14,
   logRetentionMb: 1024,
+  clusterRegistryPort: 5000,
+  clusterAgentPort: 7101,
+  agentImage: '127.0.0.1:5000/slipway:latest',
   jobBackoffMs: 10_000,
   jobBackoffMaxMs: 360_000,
   metricsInterval: 10,
@@ -310,6 +327,8 @@ export function dataPaths(config: Config) {
     haproxy: path.join(d, 'haproxy'),
     run: path.join(d, 'run'),
     secretKey: path.join(d, 'secret.key'),
+    /** Written by `slipway cluster:init`: its presence switches deploys to the swarm. */
+    cluster: path.join(d, 'cluster.json'),
     /** Certificates and ACME account keys, sealed with secret.key. */
     certs: path.join(d, 'certs'),
     /** The clear copies HAProxy loads, in memory (see tlsRuntimeDir). */

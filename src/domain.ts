@@ -7,7 +7,7 @@ export type Color = 'blue' | 'green';
 export const otherColor = (c: Color): Color => (c === 'blue' ? 'green' : 'blue');
 
 /** How a deploy was started; shown by `slipway deploys`. */
-export type Trigger = 'push' | 'webhook' | 'cli' | 'rollback' | 'config' | 'scale' | 'autoscale';
+export type Trigger = 'push' | 'webhook' | 'cli' | 'rollback' | 'config' | 'scale' | 'autoscale' | 'drain';
 
 /** A sink for the live, user-facing progress of a step (git push `remote:` lines, CLI, API). */
 export type Progress = (line: string) => void;
@@ -165,6 +165,12 @@ export interface ServiceSpec {
   /** compose `working_dir` and `user`. */
   workingDir?: string;
   user?: string;
+  /** compose `deploy.resources.reservations`: what a swarm node must have free to take a replica. */
+  reservations?: { memoryBytes?: number; nanoCpus?: number };
+  /** compose `deploy.placement` (swarm): which nodes may run the replicas. */
+  placement?: { constraints: string[]; maxReplicasPerNode?: number };
+  /** compose `deploy.restart_policy`; on one host its condition and max_attempts apply. */
+  restartPolicy?: { condition: 'none' | 'on-failure' | 'any'; delaySeconds?: number; maxAttempts?: number; windowSeconds?: number };
   /** Autoscaling limits from the compose labels (`slipway.autoscale.*`, `aliyun.auto_scaling.*`). */
   autoscale?: AutoscaleRule;
   /** Host-level access from compose (`privileged`, `cap_add`, `pid: host`, `network_mode: host`);
@@ -239,4 +245,9 @@ export const LABELS = {
   kind: 'slipway.kind',
   /** The job run a job container belongs to. */
   run: 'slipway.run',
+  /** Swarm tasks only: JSON array of LogFileMount, what the node agent (which has no releases
+   *  to read) tails. Always set on a task by Slipway, so an image's LABEL cannot set it. */
+  logFiles: 'slipway.logs.files',
+  /** `swarm` on what runs on a swarm: the node agents ship its logs, not the server. */
+  engine: 'slipway.engine',
 } as const;

@@ -36,9 +36,16 @@ import { destroyApp } from './retention/destroy.js';
 import { appDiskUse } from './retention/disk.js';
 import { dockerRolloutPorts } from './deploy/ports.js';
 import { INTERRUPTED, reconcile } from './deploy/reconcile.js';
+import { singleHostEngine } from './deploy/engine.js';
+import { SWARM_LIMITS } from './deploy/engine-limits.js';
 import { appNetworkName } from './deploy/container-spec.js';
 import { DeployProgress, outcomeOf } from './queue/progress.js';
 import { Uploads } from './queue/uploads.js';
+import { Cluster } from './cluster/cluster.js';
+import { agentSecretMatches, loadClusterSettings } from './cluster/settings.js';
+import { agentApp, listenAgentApi } from './api/agent-routes.js';
+import { clusterRouter } from './api/cluster-routes.js';
+import { backendName } from './proxy/haproxy-config.js';
 import { DeployQueue } from './queue/deploy-queue.js';
 import { createPipeline, type CommitStatusReporter } from './queue/pipeline.js';
 import { pipelineStages } from './stages.js';
@@ -103,13 +110,36 @@ export async function startServer(config: Config, logger: Logger, options: Serve
   const docker = createDocker(config);
   const containers = new Containers(docker);
   const networks = new Networks(docker);
+  const cluster = new Cluster({
+    config,
+    settingsFile: paths.cluster,
+    settings: loadClusterSettings(paths.cluster),
+    managerDocker: config.clusterSocket ? createDocker({ dockerSocket: config.clusterSocket }) : docker,
+    logger,
+    activeReleases: () => state.apps.list().flatMap((a) => state.releases.current(a.id) ?? []),
+    localApps: async () => [...new Set((await containers.listContainers({ all: true })).map((c) => c.app).filter((a) => state.apps.find(a)))],
+    backendName,
+    serveAgents: async (s) => {
+      const app = agentApp({ secretMatches: (presented) => agentSecretMatches(s, presented), logs, logger });
+      return (await listenAgentApi(app, s.addr, s.agentPort)).close;
+    },
+  });
+  await cluster.beforeProxy();
   mkdirSync(paths.haproxy, { recursive: true, mode: 0o700 });
   const accessLog = await AccessLog.listen(config.haproxyLogPort, path.join(paths.haproxy, 'access-log-port'));
 
   // HTTPS: certificates pushed to HAProxy live; ACME HTTP-01 answered from its challenge map.
   const https = config.httpsPort !== 0;
   const tls = proxyTls(paths.haproxy, config.httpsPort, paths.tlsRuntime, (fn) => proxy.exclusive(fn), logger);
-  const proxy = new Proxy({ haproxyBin: config.haproxyBin, dir: paths.haproxy, httpPort: config.httpPort, accessLogPort: accessLog.port, tls: https ? tls.listener : undefined, logger });
+  const proxy = new Proxy({
+    haproxyBin: config.haproxyBin,
+    dir: paths.haproxy,
+    httpPort: config.httpPort,
+    cluster: cluster.proxyInput(),
+    accessLogPort: accessLog.port,
+    tls: https ? tls.listener : undefined,
+    logger,
+  });
   const { certs, acme, jobs: certJobs } = createCertificates({
     config,
     state,
@@ -131,7 +161,9 @@ export async function startServer(config: Config, logger: Logger, options: Serve
     routes,
     listener: { added: (app, d) => acme.domainAdded(app, d), removed: (app) => certs.domainRemoved(app) },
   });
-  const ports = dockerRolloutPorts({ docker, containers, networks, proxy: routes, config });
+  const single = singleHostEngine({ ports: dockerRolloutPorts({ docker, containers, networks, proxy: routes, config }), containers });
+  // Chosen by configuration: `slipway cluster:init` switches deploys to the swarm.
+  const engine = () => cluster.engine() ?? single;
   const repos = new GitRepos(paths.repos, config.maxPushMb * 1024 * 1024);
   const progress = new DeployProgress(path.join(config.dataDir, 'deploys'), (id, e) =>
     logger.error('deploy output could not be stored (is the disk full?); it still streams live', { deployment: id, error: (e as Error).message }),
@@ -161,6 +193,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
     },
   });
   await logs.start();
+  await cluster.start(proxy, routes);
   const samples = new EventEmitter();
   samples.setMaxListeners(0);
   const metrics = new MetricsService({
@@ -226,7 +259,8 @@ export async function startServer(config: Config, logger: Logger, options: Serve
       ...pipelineStages({
         config,
         docker,
-        ports,
+        ports: () => engine().ports,
+        engine: () => engine().name,
         mirrorsDir: paths.mirrors,
         secretKey,
         appConfig: (id) => state.apps.config(id),
@@ -238,7 +272,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
         // A release going live may turn the app's HTTPS redirect on or off (SLIPWAY_HTTPS_REDIRECT).
         onLive: () => void certs.sync().catch((e: Error) => logger.warn('certificate sync failed', { error: e.message })),
       }),
-      resize: (release, service, replicas, out) => resize(release, service, replicas, ports, out),
+      resize: (release, service, replicas, out) => resize(release, service, replicas, engine().resizePorts(), out),
       carryScale: (app, services, previous) => autoscaler.replicasToCarry(app.id, services, previous),
     },
   });
@@ -253,7 +287,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
     finished: (d) => uploads.remove(d.id),
   });
 
-  const reconciled = await reconcile(state, ports, logger);
+  const reconciled = await reconcile(state, engine().ports, logger);
   for (const d of reconciled.interrupted) {
     progress.finish(d.id, { status: 'interrupted', error: INTERRUPTED });
     // A commit left "pending" by a deploy that died with Slipway would stay pending on the host.
@@ -265,6 +299,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
   scheduler.start();
   const autoscaler = new Autoscaler({
     state,
+    refused: () => (engine().name === 'swarm' ? SWARM_LIMITS.autoscale : null),
     averages: (app, ids, windowMs, now) => metrics.averages(app, ids, windowMs, now),
     list: (app) => containers.listContainers({ app }),
     enqueue: (d) => queue.enqueue(d),
@@ -333,8 +368,10 @@ export async function startServer(config: Config, logger: Logger, options: Serve
         config,
         state,
         running: (a) => containers.listContainers(a ? { app: a } : {}),
-        destroyApp: (a) =>
-          destroyApp(
+        destroyApp: async (a) => {
+          // What the engine runs elsewhere (a swarm's services and overlay), then this host's part.
+          await engine().destroyApp(a.name);
+          await destroyApp(
             {
               state,
               docker,
@@ -354,17 +391,19 @@ export async function startServer(config: Config, logger: Logger, options: Serve
               logger,
             },
             a,
-          ),
+          );
+        },
         diskUse: (a) =>
           appDiskUse({ docker, state, logStoreBytes: (name) => logs.appBytes(name), outputFile: (id) => progress.file(id) }, a).catch((e: unknown) => {
             logger.warn('disk use unavailable', { app: a.name, error: (e as Error).message });
             return null;
           }),
       }),
+      '/cluster': clusterRouter({ cluster, state, enqueue: (d) => queue.enqueue(d), follow: (id, signal) => progress.follow(id, signal) }),
       '/apps/:app': (() => {
         const r = express.Router({ mergeParams: true });
         r.use(deployRouter({ state, progress, uploads, maxUploadBytes: config.maxPushMb * 1024 * 1024, enqueue: (d) => queue.enqueue(d) }));
-        r.use(repoRouter({ state, config, secretKey, containers }));
+        r.use(repoRouter({ state, config, secretKey, ps: (app) => engine().ps(app) }));
         r.use(jobsRouter({ state, runner, scheduler }));
         r.use('/logs', logsRouter(logs, (a, run) => runner.containerGlobs(state.apps.get(a), Number(run))));
         r.use(tlsRouter({ domains, certs, acme }));
@@ -413,6 +452,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
       await within(5000, certJobs.close(), logger, 'certificate jobs');
       await within(5000, logs.stop(), logger, 'log shippers');
       await within(5000, metrics.stop(), logger, 'metrics collector');
+      await within(5000, cluster.stop(), logger, 'swarm follower');
       state.close();
     },
   };

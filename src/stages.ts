@@ -20,7 +20,10 @@ import { openCredential } from './source/secrets.js';
 export interface StagesDeps {
   config: Config;
   docker: Dockerode;
-  ports: RolloutPorts;
+  /** The engine's rollout ports now (one host, or a swarm after cluster:init). */
+  ports: () => RolloutPorts;
+  /** Which engine runs the app's services: compose checks what it supports. */
+  engine?: () => 'single' | 'swarm';
   /** Where remote repositories are mirrored (dataPaths(config).mirrors). */
   mirrorsDir: string;
   secretKey: Buffer;
@@ -38,7 +41,13 @@ export interface StagesDeps {
 
 export function pipelineStages(deps: StagesDeps): PipelineStages {
   const { config, docker, ports } = deps;
-  const composeRules = { allowHostBinds: config.allowHostBinds, allowPrivileged: config.allowPrivileged };
+  const composeRules = {
+    allowHostBinds: config.allowHostBinds,
+    allowPrivileged: config.allowPrivileged,
+    get engine() {
+      return deps.engine?.();
+    },
+  };
   return {
     async revision(d, app, out, signal) {
       if (d.trigger === 'webhook') {
@@ -114,7 +123,7 @@ export function pipelineStages(deps: StagesDeps): PipelineStages {
       rollout(
         release,
         previous,
-        ports,
+        ports(),
         out,
         () => {
           live();

@@ -2,7 +2,7 @@
 // `ps` (what runs now).
 import express, { type Request } from 'express';
 import { publicApiUrl, type Config } from '../config.js';
-import type { Containers } from '../docker/containers.js';
+import type { PsEntry } from '../deploy/engine.js';
 import type { State } from '../state/index.js';
 import { sealCredential } from '../source/secrets.js';
 import { repoOrigin, validateBranch, validateRepoUrl } from '../source/repo-url.js';
@@ -10,7 +10,7 @@ import { body, stringField } from './http.js';
 
 type AppReq = Request<{ app: string }>;
 
-export function repoRouter(deps: { state: State; config: Config; secretKey: Buffer; containers: Containers }) {
+export function repoRouter(deps: { state: State; config: Config; secretKey: Buffer; ps: (app: string) => Promise<PsEntry[]> }) {
   const { state, config } = deps;
   const r = express.Router({ mergeParams: true });
   const base = () => publicApiUrl(config);
@@ -46,22 +46,21 @@ export function repoRouter(deps: { state: State; config: Config; secretKey: Buff
 
   r.get('/ps', async (req: AppReq, res) => {
     const app = state.apps.get(req.params.app);
-    const list = await deps.containers.listContainers({ app: app.name, all: true });
+    const list = await deps.ps(app.name);
     const portOf = (release: number, service: string | null) => state.releases.find(app.id, release)?.services.find((s) => s.name === service)?.port ?? null;
-    // Restart counts are only in each container's inspect; an app has a handful.
-    const restarts = await Promise.all(list.map((c) => deps.containers.runtime(c.id).then((r) => r?.restartCount ?? null, () => null)));
     res.json(
-      list.map((c, i) => ({
+      list.map((c) => ({
         service: c.service,
         name: c.name,
         kind: c.kind,
         color: c.color,
         release: `v${c.release}`,
         state: c.state,
-        health: c.health ?? null,
+        health: c.health,
         ip: c.ip,
         port: portOf(c.release, c.service),
-        restarts: restarts[i],
+        restarts: c.restarts ?? null,
+        ...(c.node ? { node: c.node } : {}),
       })),
     );
   });

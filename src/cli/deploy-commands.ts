@@ -11,7 +11,8 @@ import { printList } from './output.js';
 const app = (name: string) => `/api/apps/${encodeURIComponent(name)}`;
 
 /** Prints a deploy stream and exits non-zero unless it succeeded. */
-async function follow(lines: AsyncIterable<string>): Promise<void> {
+/** Prints a streamed operation (deploy, cluster:init, nodes:drain) and fails when it did. */
+export async function follow(lines: AsyncIterable<string>): Promise<void> {
   let outcome: Outcome | null = null;
   for await (const line of lines) {
     if (line.startsWith(STATUS_PREFIX)) outcome = JSON.parse(line.slice(STATUS_PREFIX.length)) as Outcome;
@@ -22,7 +23,7 @@ async function follow(lines: AsyncIterable<string>): Promise<void> {
       return;
     } else console.log(line);
   }
-  if (!outcome) throw new Error('lost contact with Slipway before the deploy finished');
+  if (!outcome) throw new Error('lost contact with Slipway before the operation finished');
   if (outcome.status !== 'succeeded') process.exitCode = 1;
 }
 

@@ -7,6 +7,7 @@ import { registerAppCommands } from './app-commands.js';
 import { registerDeployCommands } from './deploy-commands.js';
 import { registerLogsCommand } from './logs-command.js';
 import { registerRepoCommands } from './repo-commands.js';
+import { registerClusterCommands } from './cluster-commands.js';
 import { registerJobCommands } from './jobs-commands.js';
 import { registerMetricsCommand } from './metrics-command.js';
 import { registerAutoscaleCommands } from './autoscale-commands.js';
@@ -55,10 +56,19 @@ program
     await runSuperviseCommand();
   });
 
+program
+  .command('agent')
+  .description("run a swarm node's agent (started by cluster:init as a global Swarm service)")
+  .action(async () => {
+    const { agentMain } = await import('../cluster/agent/agent.js');
+    await agentMain();
+  });
+
 registerAppCommands(program, client);
 registerDeployCommands(program, client);
 registerLogsCommand(program, client);
 registerRepoCommands(program, client);
+registerClusterCommands(program, client);
 registerJobCommands(program, client);
 registerMetricsCommand(program, client);
 registerAutoscaleCommands(program, client);

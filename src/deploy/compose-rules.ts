@@ -56,8 +56,10 @@ export function refusedServiceKey(key: string): string {
 export const BUILD_KEYS = ['context', 'dockerfile'] as const;
 export const HEALTHCHECK_KEYS = ['test', 'interval', 'timeout', 'retries', 'start_period', 'disable'] as const;
 export const ENV_FILE_KEYS = ['path', 'required'] as const;
-export const DEPLOY_KEYS = ['replicas', 'resources'] as const;
-export const RESOURCES_KEYS = ['limits'] as const;
+export const DEPLOY_KEYS = ['replicas', 'resources', 'placement', 'restart_policy'] as const;
+export const RESOURCES_KEYS = ['limits', 'reservations'] as const;
+export const PLACEMENT_KEYS = ['constraints', 'max_replicas_per_node'] as const;
+export const RESTART_POLICY_KEYS = ['condition', 'delay', 'max_attempts', 'window'] as const;
 export const LIMITS_KEYS = ['memory', 'cpus'] as const;
 export const DEPENDS_ON_KEYS = ['condition', 'required'] as const;
 export const TOP_VOLUME_KEYS = ['driver'] as const;

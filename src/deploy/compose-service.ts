@@ -3,7 +3,9 @@
 import type { HealthCheck, ServiceSpec, VolumeMount } from '../domain.js';
 import * as rules from './compose-rules.js';
 import { envFiles } from './compose-env.js';
+import { deploySection, restartFromPolicy } from './compose-deploy.js';
 import { JOB_LABELS, handlesLabel, jobLabels } from './compose-jobs.js';
+import { SWARM_LIMITS } from './engine-limits.js';
 import type { KeyPath, Problems } from './compose-source.js';
 import {
   isRecord, isTrue, parseCount, parseCpus, parseDuration, parseExposeEntry, parseMemory, parsePortEntry, parseVolumeShort,
@@ -36,6 +38,8 @@ export interface ServiceContext {
   allowPrivileged: boolean;
   /** Reads a file of the repo by its path relative to the compose file (env_file); null if absent. */
   readFile?: (relPath: string) => string | null;
+  /** Where the services will run: on a swarm, placement and reservations take effect. */
+  engine?: 'single' | 'swarm';
   /** `aliyun.project_type: batch` somewhere in the file: every service is a job. */
   batch?: boolean;
 }
@@ -84,7 +88,7 @@ export function composeService(name: string, raw: Record<string, unknown>, ctx: 
 
   const builds = raw.build !== undefined && raw.build !== null;
   if (builds) checkBuild(raw.build, base, problems);
-  const limits = isRecord(raw.deploy) ? deployLimits(raw.deploy, base, problems, read) : {};
+  const limits = isRecord(raw.deploy) ? deploySection(raw.deploy, base, problems, read, ctx.engine === 'swarm', (l) => ctx.warn(`${ctx.at([...base, 'deploy'])}: ${l}`)) : {};
   const memoryBytes = agree(base, 'mem_limit', read(['mem_limit'], () => opt(raw.mem_limit, parseMemory)), limits.memory, problems);
   const nanoCpus = agree(base, 'cpus', read(['cpus'], () => opt(raw.cpus, parseCpus)), limits.cpus, problems);
   const scale = read(['scale'], () => opt(raw.scale, (v) => parseCount(v)));
@@ -116,8 +120,8 @@ export function composeService(name: string, raw: Record<string, unknown>, ctx: 
     memoryBytes,
     nanoCpus,
     cpuShares: read(['cpu_shares'], () => opt(raw.cpu_shares, (v) => parseCount(v))),
-    restart: isJob ? 'no' : (restart ?? 'unless-stopped'),
-    restartDeclared: restart !== undefined,
+    restart: isJob ? 'no' : (restart ?? (limits.restartPolicy ? restartFromPolicy(limits.restartPolicy) : 'unless-stopped')),
+    restartDeclared: restart !== undefined || limits.restartPolicy !== undefined,
     labels: Object.fromEntries(Object.entries(labels).filter(([k]) => !k.startsWith('slipway.') && !jobs.consumed.includes(k))),
     stopGraceSeconds: read(['stop_grace_period'], () => opt(raw.stop_grace_period, (v) => Math.ceil(parseDuration(v)))) ?? 10,
     logFiles: slipway.logFiles,
@@ -125,9 +129,19 @@ export function composeService(name: string, raw: Record<string, unknown>, ctx: 
     workingDir: opt(raw.working_dir, String),
     user: opt(raw.user, String),
   };
+  const sameRestart = (a: string, b: string) => a === b || (['always', 'unless-stopped'].includes(a) && ['always', 'unless-stopped'].includes(b));
+  if (restart !== undefined && limits.restartPolicy && !sameRestart(restartFromPolicy(limits.restartPolicy), restart))
+    problems.add([...base, 'restart'], 'conflicts with deploy.restart_policy; keep one of them');
+  if (isJob && limits.restartPolicy)
+    problems.add([...base, 'deploy', 'restart_policy'], 'a job runs to completion and is retried by slipway.job.retries, not restarted; remove deploy.restart_policy');
+  if (limits.reservations) service.reservations = limits.reservations;
+  if (limits.placement) service.placement = limits.placement;
+  if (limits.restartPolicy) service.restartPolicy = limits.restartPolicy;
   if (isJob) service.job = jobs.spec;
+  if (isJob && ctx.engine === 'swarm') problems.add([...base, 'labels'], SWARM_LIMITS.jobs);
   const autoscale = autoscaleRule(labels, memoryBytes, base, problems);
   if (autoscale) service.autoscale = autoscale;
+  if (autoscale && ctx.engine === 'swarm') ctx.warn(`${ctx.at([...base, 'labels'])}: ${SWARM_LIMITS.autoscale}`);
   const access = hostAccess(raw, base, role, ctx);
   if (access) service.hostAccess = access;
   return service;
@@ -226,21 +240,6 @@ function checkBuild(build: unknown, base: KeyPath, problems: Problems): void {
     problems.add(isRecord(build) ? [...path, 'context'] : path, `Slipway builds one image per app from the repository root; a build context of ${JSON.stringify(b.context)} is not supported`);
   if (b.dockerfile !== undefined && !/^(\.\/)?Dockerfile$/.test(String(b.dockerfile)))
     problems.add([...path, 'dockerfile'], 'Slipway builds the Dockerfile at the repository root (or a buildpack); other Dockerfiles are not supported');
-}
-
-function deployLimits(deploy: Record<string, unknown>, base: KeyPath, problems: Problems, read: <T>(k: KeyPath, f: () => T) => T | undefined) {
-  const path = [...base, 'deploy'];
-  rules.checkKeys(deploy, path, rules.DEPLOY_KEYS, problems);
-  const out: { replicas?: number; memory?: number; cpus?: number } = {};
-  out.replicas = read(['deploy', 'replicas'], () => opt(deploy.replicas, (v) => parseCount(v)));
-  if (!isRecord(deploy.resources)) return out;
-  rules.checkKeys(deploy.resources, [...path, 'resources'], rules.RESOURCES_KEYS, problems);
-  const limits = deploy.resources.limits;
-  if (!isRecord(limits)) return out;
-  rules.checkKeys(limits, [...path, 'resources', 'limits'], rules.LIMITS_KEYS, problems);
-  out.memory = read(['deploy', 'resources', 'limits', 'memory'], () => opt(limits.memory, parseMemory));
-  out.cpus = read(['deploy', 'resources', 'limits', 'cpus'], () => opt(limits.cpus, parseCpus));
-  return out;
 }
 
 function restartPolicy(v: unknown, warn: (line: string) => void): ServiceSpec['restart'] {

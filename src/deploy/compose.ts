@@ -20,6 +20,8 @@ export interface ComposeOptions {
   vars?: Record<string, string>;
   /** Reads a repo file by its path relative to the compose file (for env_file); null if absent. */
   readFile?: (relPath: string) => string | null;
+  /** Where the services will run (placement and reservations take effect on a swarm). */
+  engine?: 'single' | 'swarm';
 }
 
 export interface ComposeApp {

@@ -1,7 +1,7 @@
 // What Docker is asked to run for a service replica or a one-off command, as plain data (names,
 // env, labels, limits, mounts, health, log rotation); src/docker/containers.ts only sends it.
 import { LABELS, type Color, type HealthCheck, type ServiceSpec } from '../domain.js';
-import { logFileMounts } from '../logs/file-mounts.js';
+import { logFileMounts, type LogFileMount } from '../logs/file-mounts.js';
 
 export type { Color } from '../domain.js';
 export type OneOffKind = 'release' | 'predeploy' | 'postdeploy' | 'run';
@@ -31,10 +31,11 @@ export interface ContainerCreateSpec {
   Healthcheck?: { Test: string[]; Interval: number; Timeout: number; Retries: number; StartPeriod: number };
   HostConfig: {
     NetworkMode: string;
-    RestartPolicy: { Name: '' | 'no' | 'always' | 'on-failure' | 'unless-stopped' };
+    RestartPolicy: { Name: '' | 'no' | 'always' | 'on-failure' | 'unless-stopped'; MaximumRetryCount?: number };
     Init?: boolean;
     AutoRemove?: boolean;
     Memory?: number;
+    MemoryReservation?: number;
     NanoCpus?: number;
     CpuShares?: number;
     Mounts: Mount[];
@@ -116,50 +117,10 @@ export function containerCreateOptions(input: ServiceContainerInput): ContainerC
   const name = containerName(app, s.name, color ?? release.version, index);
   const network = appNetworkName(app);
   const hostNetwork = s.hostAccess?.networkHost === true;
-
-  const env: Record<string, string> = { ...release.config };
-  if (s.role === 'web') env.PORT = String(s.port ?? DEFAULT_WEB_PORT);
-  Object.assign(env, s.environment);
-  // `environment: [KEY]` names the app's config value, which wins over env_file and may have changed since the build.
-  for (const k of s.configKeys ?? []) if (release.config[k] !== undefined) env[k] = release.config[k];
-  Object.assign(env, {
-    SLIPWAY_APP: app,
-    SLIPWAY_RELEASE: `v${release.version}`,
-    SLIPWAY_SERVICE: s.name,
-    // Heroku's DYNO: which replica this is, e.g. `web.1`.
-    SLIPWAY_CONTAINER: `${s.name}.${index}`,
-    ...input.extraEnv,
-  });
-
-  const labels: Record<string, string> = { ...s.labels };
-  // Ours are set after the user's so a compose label can never pose as another app or release.
-  Object.assign(labels, {
-    [LABELS.app]: app,
-    [LABELS.service]: s.name,
-    [LABELS.release]: String(release.version),
-    [LABELS.role]: s.role,
-    [LABELS.kind]: s.role,
-  });
-  // Set even when empty: Docker copies an image's LABELs onto the container, and a Dockerfile's
-  // `LABEL slipway.color=blue` must not make a worker look like a web color.
-  labels[LABELS.color] = color ?? '';
+  const env = replicaEnv(input, String(index));
   const logMounts = logFileMounts(name, s.logFiles);
-
-  const volumeLabels = { [LABELS.app]: app };
-  const mounts: Mount[] = [
-    ...s.volumes.map((v): Mount =>
-      v.bind
-        ? { Type: 'bind', Source: v.source, Target: v.target, ReadOnly: v.readOnly }
-        : { Type: 'volume', Source: input.volumeNames?.[v.source] ?? volumeName(app, v.source), Target: v.target, ReadOnly: v.readOnly, VolumeOptions: { Labels: volumeLabels } },
-    ),
-    ...logMounts.map((m): Mount => ({
-      Type: 'volume',
-      Source: m.volume,
-      Target: m.target,
-      ReadOnly: false,
-      VolumeOptions: { Labels: { ...volumeLabels, [LABELS.service]: s.name } },
-    })),
-  ];
+  const labels = replicaLabels(input);
+  const mounts = replicaMounts(app, s, logMounts, input.volumeNames);
 
   const spec: ContainerCreateSpec = {
     name,
@@ -182,6 +143,8 @@ export function containerCreateOptions(input: ServiceContainerInput): ContainerC
   if (s.workingDir) spec.WorkingDir = s.workingDir;
   if (s.user) spec.User = s.user;
   if (s.memoryBytes !== undefined) spec.HostConfig.Memory = s.memoryBytes;
+  if (s.reservations?.memoryBytes !== undefined) spec.HostConfig.MemoryReservation = s.reservations.memoryBytes;
+  if (s.restart === 'on-failure' && s.restartPolicy?.maxAttempts) spec.HostConfig.RestartPolicy.MaximumRetryCount = s.restartPolicy.maxAttempts;
   if (s.nanoCpus !== undefined) spec.HostConfig.NanoCpus = s.nanoCpus;
   if (s.cpuShares !== undefined) spec.HostConfig.CpuShares = s.cpuShares;
   if (s.hostAccess?.privileged) spec.HostConfig.Privileged = true;
@@ -192,6 +155,62 @@ export function containerCreateOptions(input: ServiceContainerInput): ContainerC
   // The alias is what compose gives: `db` resolves to the db service's replicas on the network.
   if (!hostNetwork) spec.NetworkingConfig = { EndpointsConfig: { [network]: { Aliases: [s.name] } } };
   return spec;
+}
+
+/** The environment of a replica: config, PORT, the service's own, Slipway's; `replica` fills
+ *  SLIPWAY_CONTAINER (`web.2`; a Swarm template on a swarm). */
+export function replicaEnv(input: Omit<ServiceContainerInput, 'index'>, replica: string): Record<string, string> {
+  const { app, release, service: s } = input;
+  const env: Record<string, string> = { ...release.config };
+  if (s.role === 'web') env.PORT = String(s.port ?? DEFAULT_WEB_PORT);
+  Object.assign(env, s.environment);
+  // `environment: [KEY]` names the app's config value, which wins over env_file and may have changed since the build.
+  for (const k of s.configKeys ?? []) if (release.config[k] !== undefined) env[k] = release.config[k];
+  return Object.assign(env, {
+    SLIPWAY_APP: app,
+    SLIPWAY_RELEASE: `v${release.version}`,
+    SLIPWAY_SERVICE: s.name,
+    // Heroku's DYNO: which replica this is, e.g. `web.1`.
+    SLIPWAY_CONTAINER: `${s.name}.${replica}`,
+    ...input.extraEnv,
+  });
+}
+
+/** The labels the shippers, reconciler and `ps` read; ours override the user's. */
+export function replicaLabels(input: Pick<ServiceContainerInput, 'app' | 'release' | 'service' | 'color'>): Record<string, string> {
+  const { app, release, service: s, color } = input;
+  const labels: Record<string, string> = { ...s.labels };
+  // Ours are set after the user's so a compose label can never pose as another app or release.
+  Object.assign(labels, {
+    [LABELS.app]: app,
+    [LABELS.service]: s.name,
+    [LABELS.release]: String(release.version),
+    [LABELS.role]: s.role,
+    [LABELS.kind]: s.role,
+  });
+  // Set even when empty: Docker copies an image's LABELs onto the container, and a Dockerfile's
+  // `LABEL slipway.color=blue` must not make a worker look like a web color.
+  labels[LABELS.color] = color ?? '';
+  return labels;
+}
+
+/** The service's volumes (named ones scoped to the app) and a volume per declared log directory. */
+export function replicaMounts(app: string, s: ServiceSpec, logMounts: LogFileMount[], volumeNames?: Record<string, string>): Mount[] {
+  const volumeLabels = { [LABELS.app]: app };
+  return [
+    ...s.volumes.map((v): Mount =>
+      v.bind
+        ? { Type: 'bind', Source: v.source, Target: v.target, ReadOnly: v.readOnly }
+        : { Type: 'volume', Source: volumeNames?.[v.source] ?? volumeName(app, v.source), Target: v.target, ReadOnly: v.readOnly, VolumeOptions: { Labels: volumeLabels } },
+    ),
+    ...logMounts.map((m): Mount => ({
+      Type: 'volume',
+      Source: m.volume,
+      Target: m.target,
+      ReadOnly: false,
+      VolumeOptions: { Labels: { ...volumeLabels, [LABELS.service]: s.name } },
+    })),
+  ];
 }
 
 export interface OneOffInput {
@@ -253,6 +272,6 @@ export function dockerHealthcheck(health: HealthCheck): ContainerCreateSpec['Hea
   };
 }
 
-function toEnvList(env: Record<string, string>): string[] {
+export function toEnvList(env: Record<string, string>): string[] {
   return Object.entries(env).map(([k, v]) => `${k}=${v}`);
 }

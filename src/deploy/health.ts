@@ -2,6 +2,7 @@
 // (Dokku's semantics), "the port answers HTTP", or just "it runs" — failing fast, with the
 // container's exit code and last log lines, when it dies while we wait.
 import http from 'node:http';
+import type { Duplex } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { HealthCheck, HttpHealthCheck, Progress } from '../domain.js';
 import { UserError } from '../errors.js';
@@ -298,8 +299,15 @@ function healthLog(s: ContainerState): string {
 const MAX_BODY = 1024 * 1024;
 
 /** GET with one deadline for the whole response (connect, headers and body), no keep-alive. */
-export const httpGet: HttpGet = (url, timeoutMs, signal) =>
-  new Promise((resolve, reject) => {
+export const httpGet: HttpGet = httpGetVia();
+
+/** httpGet over connections `connect` opens (swarm mode: a relay into the overlay networks). */
+export function httpGetVia(connect?: (host: string, port: number) => Duplex): HttpGet {
+  return (url, timeoutMs, signal) => get(url, timeoutMs, signal, connect);
+}
+
+function get(url: string, timeoutMs: number, signal: AbortSignal | undefined, connect?: (host: string, port: number) => Duplex): Promise<HttpResult> {
+  return new Promise((resolve, reject) => {
     const ac = new AbortController();
     const timer = setTimeout(() => ac.abort(new Error(`no response within ${timeoutMs / 1000}s`)), timeoutMs);
     const onAbort = () => ac.abort(new Error('aborted'));
@@ -309,7 +317,11 @@ export const httpGet: HttpGet = (url, timeoutMs, signal) =>
       signal?.removeEventListener('abort', onAbort);
       fn();
     };
-    const req = http.get(url, { agent: false, signal: ac.signal, headers: { 'user-agent': 'slipway-healthcheck', accept: '*/*' } }, (res) => {
+    const headers = { 'user-agent': 'slipway-healthcheck', accept: '*/*' };
+    const u = new URL(url);
+    // Without an agent, http uses createConnection (and no keep-alive either way).
+    const via = connect ? { createConnection: () => connect(u.hostname, Number(u.port || 80)) } : { agent: false as const };
+    const req = http.get(url, { ...via, signal: ac.signal, headers }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {
@@ -324,6 +336,7 @@ export const httpGet: HttpGet = (url, timeoutMs, signal) =>
     });
     req.on('error', (e) => finish(() => reject(reason(ac, e))));
   });
+}
 
 function reason(ac: AbortController, e: Error & { code?: string }): Error {
   if (ac.signal.aborted && ac.signal.reason instanceof Error) return ac.signal.reason;

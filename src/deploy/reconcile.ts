@@ -49,7 +49,7 @@ export async function reconcile(state: State, ports: RolloutPorts, logger: Logge
     const running = (s: { name: string }) => keep.filter((c) => c.service === s.name).length;
     await ports.proxy.prepare(app.name, web.map((s) => ({ service: s.name, replicas: Math.max(active.scale[s.name] ?? s.replicas, running(s)) })));
     for (const s of web) {
-      const mine = keep.filter((c) => c.service === s.name && c.color);
+      const mine = keep.filter((c) => c.service === s.name && c.color && c.ip);
       if (!mine.length) {
         logger.warn('active release has no running web containers', { app: app.name, service: s.name, release: active.version });
         continue;

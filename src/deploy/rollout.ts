@@ -19,8 +19,9 @@ export interface RunningContainer {
 
 /** The outside world the rollout drives; the composition root adapts Docker and HAProxy. */
 export interface RolloutPorts {
-  /** Network, volumes, the image (a pull may hang: `signal` stops it). */
-  prepare(release: Release, signal?: AbortSignal): Promise<void>;
+  /** Networks, volumes, the image (a pull may hang: `signal` stops it); `progress` hears what the
+   *  user should know before it starts. */
+  prepare(release: Release, signal?: AbortSignal, progress?: Progress): Promise<void>;
   start(release: Release, service: ServiceSpec, color: Color | null, index: number): Promise<RunningContainer>;
   /** Resolves once the container counts as started; `signal` stops the wait (with its reason). */
   waitHealthy(c: RunningContainer, service: ServiceSpec, progress: Progress, signal?: AbortSignal): Promise<void>;
@@ -76,7 +77,7 @@ export async function rollout(
 
   try {
     signal?.throwIfAborted();
-    await ports.prepare(release, signal);
+    await ports.prepare(release, signal, progress);
     if (release.releaseCommand) await oneOff(ports, release, 'release', release.releaseCommand, progress, signal);
     const pre = release.appJson?.scripts.predeploy;
     if (pre) await oneOff(ports, release, 'predeploy', pre, progress, signal);

@@ -19,6 +19,8 @@ export interface ServiceOptions {
   readFile?: (relPath: string) => string | null;
   /** Lines worth showing in the deploy output (ignored host ports, unset variables…). */
   warn?: (line: string) => void;
+  /** Where the services will run (placement and reservations take effect on a swarm). */
+  engine?: 'single' | 'swarm';
 }
 
 /**

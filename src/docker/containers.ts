@@ -218,6 +218,31 @@ export class Containers {
     }
   }
 
+  /** Runs the container named `spec.name` if it is not running (creating it if missing); its pid. */
+  async ensureRunning(spec: ContainerCreateSpec): Promise<number> {
+    const c = this.docker.getContainer(spec.name);
+    const inspect = () =>
+      c.inspect().catch((e) => {
+        if (status(e) === 404) return null;
+        throw engineError(e, `cannot inspect ${spec.name}`);
+      });
+    let info = await inspect();
+    if (!info) {
+      await this.docker.createContainer(spec as Dockerode.ContainerCreateOptions).catch((e) => {
+        if (status(e) !== 409) throw engineError(e, `cannot create ${spec.name}`, true);
+      });
+      info = await inspect();
+    }
+    if (info && !info.State.Running) {
+      await c.start().catch((e) => {
+        if (status(e) !== 304) throw engineError(e, `cannot start ${spec.name}`);
+      });
+      info = await inspect();
+    }
+    if (!info?.State.Pid) throw new Error(`${spec.name} is not running (${info?.State.Status ?? 'gone'})`);
+    return info.State.Pid;
+  }
+
   /** The container's init pid (null when not running) and restart count, for the metrics collector. */
   async runtime(id: string): Promise<{ pid: number | null; restartCount: number } | null> {
     try {

@@ -51,13 +51,14 @@ export class DockerLogs implements LogSource {
       name: (r.Names[0] ?? r.Id).replace(/^\//, ''),
       labels: r.Labels ?? {},
       running: r.State === 'running',
+      mounts: volumeMounts(r.Mounts),
     }));
   }
 
   async inspect(id: string): Promise<ShippedContainer | null> {
     try {
       const c = await this.docker.getContainer(id).inspect();
-      return { id: c.Id, name: c.Name.replace(/^\//, ''), labels: c.Config.Labels ?? {}, running: c.State.Running };
+      return { id: c.Id, name: c.Name.replace(/^\//, ''), labels: c.Config.Labels ?? {}, running: c.State.Running, mounts: volumeMounts(c.Mounts) };
     } catch (e) {
       if ((e as { statusCode?: number }).statusCode === 404) return null;
       throw e;
@@ -96,4 +97,8 @@ export class DockerLogs implements LogSource {
       throw e;
     }
   }
+}
+
+function volumeMounts(mounts: { Type?: string; Name?: string; Destination: string }[] | undefined): { name: string; target: string }[] {
+  return (mounts ?? []).filter((m) => m.Type === 'volume' && m.Name).map((m) => ({ name: m.Name!, target: m.Destination }));
 }

@@ -6,6 +6,8 @@ export interface ShippedContainer {
   name: string;
   labels: Record<string, string>;
   running: boolean;
+  /** Its volumes (name, path inside): on a swarm, log volume names are per task templates. */
+  mounts?: { name: string; target: string }[];
 }
 
 /** One frame of the Engine's multiplexed log stream (payload starts with its timestamp). */

@@ -10,15 +10,16 @@ import { type Config, dataPaths } from '../config.js';
 import { DockerLogs } from '../docker/logs.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
-import { type LogEntry, type LogFilters, type LogSink, isoNano } from './entry.js';
+import { type ContainerCheckpoint, type FileCheckpoint, type LogEntry, type LogFilters, type LogSink, isoNano } from './entry.js';
 import { LABELS } from '../domain.js';
 import { declaredLogFiles, type ReleaseServices } from './file-mounts.js';
 import { LokiSink, forwardToSink } from './loki.js';
 import type { AppRetention } from './retention.js';
 import type { LogSource, ShippedContainer } from './ports.js';
-import { shipContainer, type ShipperDeps } from './shipper.js';
+import type { ShipperDeps } from './shipper.js';
+import { ContainerFollower } from './follower.js';
 import { LogStore } from './store.js';
-import { BatchWriter, DEFAULT_WRITER, type WriterOptions } from './writer.js';
+import { BatchWriter, DEFAULT_WRITER, toCommit, type WriteItem, type WriterOptions } from './writer.js';
 
 export interface LogServiceDeps {
   docker: Docker;
@@ -48,20 +49,15 @@ export interface LogLineWriter {
   flush(): Promise<void>;
 }
 
-interface Following {
-  again: boolean;
-  done: Promise<void>;
-}
-
 export class LogService {
   private store: LogStore | null = null;
   private writer: BatchWriter | null = null;
   private readonly source: LogSource;
   private readonly committed = new EventEmitter();
   private version = 0;
+  private follower: ContainerFollower | null = null;
   /** Lines written to the store since start (slipway_log_lines_shipped_total). */
   linesShipped = 0;
-  private readonly following = new Map<string, Following>();
   private abort = new AbortController();
   private background: Promise<void>[] = [];
 
@@ -87,16 +83,24 @@ export class LogService {
       (e) => this.deps.logger.error('log store write failed; retrying', { error: errorMessage(e) }),
       { ...DEFAULT_WRITER, ...this.deps.writer },
     );
-    // Subscribe before listing, so a container started in between is not missed.
-    this.background.push(this.watchStarts());
-    await this.discover();
+    this.follower = new ContainerFollower(
+      {
+        source: this.source,
+        label: LABELS.app,
+        logger: this.deps.logger,
+        wants: (c) => this.wants(c),
+        shipper: () => this.shipperDeps(),
+      },
+      this.abort.signal,
+    );
+    await this.follower.start();
     this.background.push(this.pruneLoop());
     for (const s of this.sinks()) this.background.push(this.forward(s.name, s.sink));
   }
 
   async stop(): Promise<void> {
     this.abort.abort();
-    await Promise.allSettled([...this.following.values()].map((f) => f.done));
+    await this.follower?.stopped();
     await Promise.allSettled(this.background);
     this.background = [];
     await this.writer?.flush().catch((e: unknown) => this.deps.logger.error('log store flush failed', { error: errorMessage(e) }));
@@ -170,6 +174,32 @@ export class LogService {
     }
   }
 
+  /** A node agent's shipped items (swarm mode), each committed exactly once; returns how many were new. */
+  ingest(run: string, items: (WriteItem & { seq: number })[]): number {
+    let lines = 0;
+    const n = this.requireStore().commitSequenced(run, items, (fresh) => {
+      const c = toCommit(fresh);
+      lines = c.entries.length;
+      return c;
+    });
+    this.linesShipped += lines;
+    if (n) {
+      this.version++;
+      this.committed.emit('commit');
+    }
+    return n;
+  }
+
+  /** Where shipping of these containers and log volumes stands (a node agent resuming). */
+  checkpoints(containers: string[], volumes: string[]): { containers: ContainerCheckpoint[]; files: FileCheckpoint[] } {
+    const store = this.requireStore();
+    return {
+      containers: containers.flatMap((id) => store.containerCheckpoint(id) ?? []),
+      files: volumes.flatMap((v) => store.fileCheckpoints(v)),
+    };
+  }
+
+  /** Retention now (also runs periodically). */
   /** Retention now (also runs periodically): each app within its limits, then the whole store. */
   prune(now = new Date()): number {
     const { logRetentionDays, logRetentionMb, appLogRetentionMb } = this.deps.config;
@@ -185,7 +215,7 @@ export class LogService {
   /** Deletes a destroyed app's lines and checkpoints (its containers and volumes must be gone). */
   async forgetApp(app: string, containers: string[], volumes: string[]): Promise<number> {
     // Their shippers end with the containers; lines still on the way must not outlive the delete.
-    await Promise.allSettled(containers.map((id) => this.following.get(id)?.done));
+    await Promise.allSettled(containers.map((id) => this.follower?.shipping(id)));
     await this.flush();
     return this.requireStore().forgetApp(app, containers, volumes);
   }
@@ -197,8 +227,8 @@ export class LogService {
   async whenShipped(id: string, timeoutMs = 10_000): Promise<boolean> {
     const until = Date.now() + timeoutMs;
     for (;;) {
-      const f = this.following.get(id);
-      if (f) await Promise.race([f.done, sleep(Math.max(0, until - Date.now()))]);
+      const f = this.follower?.shipping(id);
+      if (f) await Promise.race([f, sleep(Math.max(0, until - Date.now()))]);
       await this.writer?.flush();
       if (this.store?.containerCheckpoint(id)?.done) return true;
       if (Date.now() >= until || !this.store) return false;
@@ -211,33 +241,14 @@ export class LogService {
     await this.writer?.flush();
   }
 
-  private async discover(): Promise<void> {
-    for (const c of await this.source.list(LABELS.app)) {
-      // An exited container is shipped unless it was shipped to its end already.
-      if (c.running || !this.requireStore().containerCheckpoint(c.id)?.done) this.ship(c);
-    }
-  }
-
-  private ship(c: ShippedContainer): void {
-    // Another Slipway on the same engine (tests, a second data dir) ships its own apps.
-    if (this.deps.ownsApp && !this.deps.ownsApp(c.labels[LABELS.app] ?? '')) return;
-    const current = this.following.get(c.id);
-    if (current) {
-      current.again = true;
-      return;
-    }
-    const f: Following = { again: false, done: Promise.resolve() };
-    const again = () => {
-      const was = f.again;
-      f.again = false;
-      return was;
-    };
-    f.done = shipContainer(c, this.shipperDeps(), this.abort.signal, again)
-      .catch((e: unknown) => {
-        this.deps.logger.error('log shipping stopped', { container: c.name, error: errorMessage(e) });
-      })
-      .finally(() => this.following.delete(c.id));
-    this.following.set(c.id, f);
+  /**
+   * Ships its own apps' containers (another Slipway on the engine ships its own), except those
+   * on a swarm (each node's agent ships those), and an exited one only if not shipped to its end.
+   */
+  private wants(c: ShippedContainer): boolean {
+    if (this.deps.ownsApp && !this.deps.ownsApp(c.labels[LABELS.app] ?? '')) return false;
+    if (c.labels[LABELS.engine] === 'swarm') return false;
+    return c.running || !this.requireStore().containerCheckpoint(c.id)?.done;
   }
 
   private shipperDeps(): ShipperDeps {
@@ -253,26 +264,6 @@ export class LogService {
       filePollMs: this.deps.filePollMs ?? 500,
       logFiles: (c) => (this.deps.servicesOf ? declaredLogFiles(c, this.deps.servicesOf) : []),
     };
-  }
-
-  /** Follows container start events; on a broken event stream, reconnects and re-lists. */
-  private async watchStarts(): Promise<void> {
-    const signal = this.abort.signal;
-    let first = true;
-    while (!signal.aborted) {
-      try {
-        if (!first) await this.discover();
-        first = false;
-        for await (const id of this.source.starts(LABELS.app, signal)) {
-          const c = await this.source.inspect(id);
-          if (c) this.ship(c);
-        }
-      } catch (e) {
-        if (signal.aborted) return;
-        this.deps.logger.warn('docker events stream failed; reconnecting', { error: errorMessage(e) });
-      }
-      await sleep(1000, undefined, { signal }).catch(() => undefined);
-    }
   }
 
   private async pruneLoop(): Promise<void> {

@@ -42,6 +42,7 @@ CREATE TABLE IF NOT EXISTS file_checkpoints (
   PRIMARY KEY (volume, inode)
 );
 CREATE TABLE IF NOT EXISTS cursors (name TEXT PRIMARY KEY, id INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS agent_runs (run TEXT PRIMARY KEY, seq INTEGER NOT NULL, at TEXT NOT NULL);
 `;
 
 /** Bytes each app's lines take, kept up to date as lines are stored and removed (retention.ts). */
@@ -116,6 +117,23 @@ export class LogStore {
     this.commitTx(c);
   }
 
+  /**
+   * A node agent's items, each exactly once: items numbered at or below what this agent run
+   * already committed (a batch sent again after a lost answer) are skipped, in the same
+   * transaction as the lines and checkpoints of the rest. Returns how many items were new.
+   */
+  commitSequenced<T extends { seq: number }>(run: string, items: T[], toCommit: (fresh: T[]) => Commit): number {
+    return this.db.transaction(() => {
+      const last = (this.db.prepare('SELECT seq FROM agent_runs WHERE run = ?').get(run) as { seq: number } | undefined)?.seq ?? 0;
+      const fresh = items.filter((i) => i.seq > last);
+      if (!fresh.length) return 0;
+      this.commitTx(toCommit(fresh));
+      const top = Math.max(...fresh.map((i) => i.seq));
+      this.db.prepare('INSERT INTO agent_runs (run, seq, at) VALUES (?, ?, ?) ON CONFLICT(run) DO UPDATE SET seq = excluded.seq, at = excluded.at').run(run, top, isoNano(new Date()));
+      return fresh.length;
+    })();
+  }
+
   containerCheckpoint(container: string): ContainerCheckpoint | null {
     const r = this.db.prepare('SELECT * FROM container_checkpoints WHERE container = ?').get(container) as
       | { container: string; ts: string; count: number; pending_stdout: Buffer | null; pending_stderr: Buffer | null; done: number }
@@ -170,6 +188,8 @@ export class LogStore {
 
   /** Retention (see retention.ts); returns the number of lines removed. */
   prune(now: Date, limits: RetentionLimits): number {
+    // An agent run silent for a day has restarted under a new run id long ago.
+    this.db.prepare('DELETE FROM agent_runs WHERE at < ?').run(isoNano(new Date(now.getTime() - 86_400_000)));
     return pruneLines(this.db, now, limits, () => this.usedBytes());
   }
 

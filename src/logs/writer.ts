@@ -113,7 +113,8 @@ export class BatchWriter {
   }
 }
 
-function toCommit(items: WriteItem[]): Commit {
+/** Shipped items as one store transaction: their lines, and the last checkpoint of each source. */
+export function toCommit(items: WriteItem[]): Commit {
   const c: Commit = { entries: [], containers: [], files: [], filesGone: [] };
   const containers = new Map<string, ContainerCheckpoint>();
   const files = new Map<string, FileCheckpoint>();

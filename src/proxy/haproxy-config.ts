@@ -34,6 +34,22 @@ export interface SlotAssignment extends Server {
   slot: string;
 }
 
+/**
+ * Swarm mode (src/cluster/): app servers are task addresses on overlay networks, reached from
+ * inside the network namespace of Slipway's edge container on the manager, which is attached to
+ * every app's overlay. A probe socket relays the health checks of new tasks the same way, and
+ * the registry is served to the nodes on the cluster address.
+ */
+export interface ClusterProxyInput {
+  /** A name under /var/run/netns (HAProxy opens it at start and at each reload); absent while
+   *  the edge is being set up (the registry door comes first: the edge's image comes through it). */
+  namespace?: string;
+  /** Unix socket: a client sends a PROXY v1 header naming a task address, then talks to it. */
+  probeSocket: string;
+  /** Where nodes pull release images: a TCP door to Slipway's registry. */
+  registry?: { bind: string; port: number; target: string };
+}
+
 export interface HaproxyConfigInput {
   httpPort: number;
   /** Address the apps are served on; default all IPv4 interfaces. */
@@ -46,6 +62,8 @@ export interface HaproxyConfigInput {
   /** Slots to declare enabled at their address (the ready ones), per backend. Every other
    *  slot is declared `disabled` at 127.0.0.1:1, so a reload keeps serving what was ready. */
   serving?: Record<string, SlotAssignment[]>;
+  /** Swarm mode: servers are reached inside a network namespace, plus the cluster's doors. */
+  cluster?: ClusterProxyInput;
   /** HTTPS beside HTTP (src/proxy/tls-config.ts); absent: HTTP only. */
   tls?: TlsListener;
 }
@@ -157,7 +175,8 @@ export function renderHaproxyConfig(input: HaproxyConfigInput): string {
     defaults(input.accessLogPort),
     frontend(input.bindAddress ?? '', input.httpPort, input.mapFile, input.tls),
     UNKNOWN_HOST,
-    ...backends.map((b) => backend(b, input.serving?.[b.name] ?? [])),
+    ...backends.map((b) => backend(b, input.serving?.[b.name] ?? [], serverNamespace(input.cluster))),
+    ...clusterSections(input.cluster),
   ].join('\n');
 }
 
@@ -226,7 +245,9 @@ const UNKNOWN_HOST = `backend ${UNKNOWN_HOST_BACKEND}
     http-request return status 404 content-type text/plain string "404 Not Found: no app at this address. Check the app name in the URL.\\n"
 `;
 
-function backend(spec: BackendSpec, serving: SlotAssignment[]): string {
+/** `ns` (` namespace NAME` or '') goes on every server line: HAProxy 2.6 neither inherits it from
+ *  default-server nor copies it past the first server of a server-template (checked here). */
+function backend(spec: BackendSpec, serving: SlotAssignment[], ns: string): string {
   const h = spec.healthCheck;
   const inter = h?.intervalSeconds ?? 2;
   const lines = [`backend ${spec.name}`, '    balance roundrobin'];
@@ -243,10 +264,57 @@ function backend(spec: BackendSpec, serving: SlotAssignment[]): string {
   for (const color of COLORS) {
     for (const slot of slotNames(color, spec.slotsPerColor)) {
       const s = bySlot.get(slot);
-      lines.push(s ? `    server ${slot} ${checkAddr(s.addr)}:${checkPort(s.port)}` : `    server ${slot} ${PLACEHOLDER} disabled`);
+      lines.push(s ? `    server ${slot} ${checkAddr(s.addr)}:${checkPort(s.port)}${ns}` : `    server ${slot} ${PLACEHOLDER} disabled${ns}`);
       bySlot.delete(slot);
     }
   }
   if (bySlot.size) throw new Error(`backend ${spec.name} has no slot ${[...bySlot.keys()].join(', ')} (${spec.slotsPerColor} per color)`);
   return lines.join('\n') + '\n';
+}
+
+export function checkNamespace(name: string): string {
+  if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/.test(name)) throw new Error(`invalid network namespace name ${JSON.stringify(name)}`);
+  return name;
+}
+
+function serverNamespace(cluster: ClusterProxyInput | undefined): string {
+  return cluster?.namespace ? ` namespace ${checkNamespace(cluster.namespace)}` : '';
+}
+
+/** The cluster's TCP sections, after a defaults of their own (the http options above don't apply). */
+function clusterSections(cluster: ClusterProxyInput | undefined): string[] {
+  if (!cluster) return [];
+  const ns = serverNamespace(cluster);
+  const out = [
+    `defaults
+    mode tcp
+    timeout connect 5s
+    timeout client 60s
+    timeout server 60s
+`,
+  ];
+  if (ns)
+    out.push(
+    // accept-proxy: the destination is the address named in the client's PROXY header, and the
+    // server 0.0.0.0:0 connects to that destination — inside the namespace.
+    `frontend slipway-probe
+    bind unix@${checkPath(cluster.probeSocket)} mode 600 accept-proxy
+    default_backend slipway-probe
+`,
+    `backend slipway-probe
+    server relay 0.0.0.0:0${ns}
+`,
+    );
+  const r = cluster.registry;
+  if (r) {
+    const [host, port] = r.target.split(':');
+    out.push(`frontend slipway-registry
+    bind ${checkAddr(r.bind)}:${checkPort(r.port)}
+    default_backend slipway-registry
+`);
+    out.push(`backend slipway-registry
+    server registry ${checkAddr(host ?? '')}:${checkPort(Number(port))}
+`);
+  }
+  return out;
 }

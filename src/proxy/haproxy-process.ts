@@ -23,6 +23,8 @@ export interface HaproxyPaths {
   logFile: string;
   /** The adapter's declared backends and the shape of the config HAProxy last loaded. */
   stateFile: string;
+  /** Swarm mode: health probes of task addresses are relayed through this socket. */
+  probeSocket: string;
 }
 
 export function haproxyPaths(dir: string): HaproxyPaths {
@@ -40,6 +42,7 @@ export function haproxyPaths(dir: string): HaproxyPaths {
     pidFile: path.join(abs, 'haproxy.pid'),
     logFile: path.join(abs, 'haproxy.log'),
     stateFile: path.join(abs, 'state.json'),
+    probeSocket: path.join(abs, 'probe.sock'),
   };
 }
 

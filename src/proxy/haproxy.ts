@@ -35,7 +35,17 @@ import {
   type SlotStatus,
   type SwitchPlan,
 } from './commands.js';
-import { checkBackendName, checkHost, checkPort, renderHaproxyConfig, type BackendSpec, type Color, type HaproxyConfigInput, type Server } from './haproxy-config.js';
+import {
+  checkBackendName,
+  checkHost,
+  checkPort,
+  renderHaproxyConfig,
+  type BackendSpec,
+  type ClusterProxyInput,
+  type Color,
+  type HaproxyConfigInput,
+  type Server,
+} from './haproxy-config.js';
 import { HaproxyProcess, haproxyPaths, type HaproxyPaths } from './haproxy-process.js';
 import { runCommand, sendCommand } from './runtime-api.js';
 import { parseBackendStats, parseSlotLoad, SHOW_BACKEND_STATS, type BackendStats } from './stats.js';
@@ -49,6 +59,8 @@ export interface ProxyOptions {
   httpPort: number;
   /** IPv4 address apps are served on; default all interfaces. */
   bindAddress?: string;
+  /** Swarm mode (known before start, so a restart adopts HAProxy without a reload). */
+  cluster?: Omit<ClusterProxyInput, 'probeSocket'>;
   /** Loopback UDP port for HAProxy's access log (src/proxy/access-log.ts); none: no log. */
   accessLogPort?: number;
   /** HTTPS beside HTTP: the listener's files must exist before start() (src/proxy/haproxy-certs.ts). */
@@ -180,6 +192,20 @@ export class Proxy {
     );
   }
 
+  /**
+   * Re-points the color at `servers` only if it is serving now (has a ready slot): Swarm moved
+   * its tasks. A color being switched to, drained or out is left to the rollout. True if changed.
+   */
+  followColor(backend: string, color: Color, servers: Server[]): Promise<boolean> {
+    return this.serial(async () => {
+      const slots = this.slots.get(backend);
+      if (!slots || !Object.entries(slots).some(([slot, s]) => s.state === 'ready' && slot.startsWith(color))) return false;
+      const before = JSON.stringify(slots);
+      await this.apply(backend, (current, spec) => planColor(current, color, servers, spec.slotsPerColor));
+      return JSON.stringify(this.slots.get(backend)) !== before;
+    });
+  }
+
   /** Requests the color's servers are handling or queueing now: a drained color is done at 0. */
   async inFlight(backend: string, color: Color): Promise<number> {
     this.requireStarted();
@@ -215,6 +241,31 @@ export class Proxy {
   async state(backend: string): Promise<SlotStatus[]> {
     this.requireStarted();
     return parseServersState(await runCommand(this.paths.adminSocket, showServersStateCommand(checkBackendName(backend))));
+  }
+
+  /** Switches to swarm mode (or back, with null): one seamless reload when the shape changes. */
+  setCluster(cluster: Omit<ClusterProxyInput, 'probeSocket'> | null): Promise<{ reloaded: boolean }> {
+    return this.serial(async () => {
+      this.requireStarted();
+      const before = this.opts.cluster;
+      this.opts.cluster = cluster ?? undefined;
+      try {
+        return await this.declare([], []);
+      } catch (e) {
+        this.opts.cluster = before;
+        throw e;
+      }
+    });
+  }
+
+  /** Reloads even if the config is unchanged: HAProxy reopens the network namespace (the edge
+   *  container was recreated). Runtime slot states survive, being baked into the config. */
+  reload(): Promise<void> {
+    return this.serial(async () => {
+      this.requireStarted();
+      await this.writeConfig();
+      await this.haproxy.reload();
+    });
   }
 
   /** Runs `fn` between the adapter's own changes: a Runtime API change made during a reload
@@ -318,6 +369,7 @@ export class Proxy {
       adminSocket: this.paths.adminSocket,
       mapFile: this.paths.map,
       backends: [...this.specs.values()],
+      cluster: this.opts.cluster && { ...this.opts.cluster, probeSocket: this.paths.probeSocket },
       accessLogPort: this.opts.accessLogPort,
       tls: this.opts.tls,
     };

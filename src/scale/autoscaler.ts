@@ -25,6 +25,8 @@ export interface AutoscalerDeps {
   timing: Timing & { intervalMs: number; windowMs: number };
   logger: Logger;
   now?: () => number;
+  /** Why autoscaling cannot run now (swarm mode), or null: the looks then change nothing. */
+  refused?: () => string | null;
 }
 
 /** What `slipway autoscale APP` shows for a service. */
@@ -91,11 +93,13 @@ export class Autoscaler {
     return this.deps.state.scaling.replicas(appId, release.version)[spec.name] ?? release.scale[spec.name] ?? spec.replicas;
   }
 
-  status(appId: number): { paused: boolean; services: ServiceScaling[] } {
+  status(appId: number): { paused: boolean; refused?: string; services: ServiceScaling[] } {
+    const refused = this.deps.refused?.();
     const release = this.deps.state.releases.current(appId);
-    if (!release) return { paused: false, services: [] };
+    if (!release) return { paused: false, ...(refused ? { refused } : {}), services: [] };
     return {
       paused: this.deps.state.deployments.busy(appId),
+      ...(refused ? { refused } : {}),
       services: release.services.map((spec) => {
         const r = this.ruleOf(appId, spec);
         const out: ServiceScaling = { service: spec.name, replicas: this.replicas(appId, release, spec), rule: r.rule, settings: { labels: r.labels, cli: r.cli } };
@@ -127,6 +131,7 @@ export class Autoscaler {
   /** One look at every autoscaled service. */
   async tick(): Promise<void> {
     const { state, timing } = this.deps;
+    if (this.deps.refused?.()) return;
     for (const app of state.apps.list()) {
       const release = state.releases.current(app.id);
       if (!release) continue;

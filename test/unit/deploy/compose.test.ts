@@ -307,9 +307,34 @@ test('deploy: replicas and resource limits; other deploy keys are refused by nam
   assert.equal(s.memoryBytes, 256 * 1024 * 1024);
   assert.equal(s.nanoCpus, 1_500_000_000);
   assert.equal(s.cpuShares, 512);
-  assert.match(problems(web('deploy:', '  restart_policy: {condition: any}'))[0]!, /^compose\.yaml:5:7: services\.web\.deploy\.restart_policy: not supported by Slipway \(supported under services\.web\.deploy: replicas, resources\)/);
-  assert.match(problems(web('deploy:', '  resources:', '    reservations: {memory: 1g}'))[0]!, /services\.web\.deploy\.resources\.reservations: not supported by Slipway/);
+  assert.match(problems(web('deploy:', '  update_config: {order: start-first}'))[0]!, /^compose\.yaml:5:7: services\.web\.deploy\.update_config: not supported by Slipway \(supported under services\.web\.deploy: replicas, resources, placement, restart_policy\)/);
   assert.match(problems(web('deploy:', '  resources:', '    limits: {pids: 10}'))[0]!, /services\.web\.deploy\.resources\.limits\.pids: not supported by Slipway/);
+});
+
+test('deploy: placement, reservations and restart_policy are kept for the swarm; one host says what it ignores', () => {
+  const text = web(
+    'deploy:',
+    '  placement:',
+    '    constraints: [node.role==worker, "node.labels.zone != a"]',
+    '    max_replicas_per_node: 1',
+    '  resources:',
+    '    reservations: {memory: 128m, cpus: "0.25"}',
+    '  restart_policy: {condition: on-failure, delay: 5s, max_attempts: 3, window: 1m}',
+  );
+  const single = parse(text);
+  const s = single.services[0]!;
+  assert.deepEqual(s.placement, { constraints: ['node.role==worker', 'node.labels.zone != a'], maxReplicasPerNode: 1 });
+  assert.deepEqual(s.reservations, { memoryBytes: 128 * 1024 * 1024, nanoCpus: 250_000_000 });
+  assert.deepEqual(s.restartPolicy, { condition: 'on-failure', delaySeconds: 5, maxAttempts: 3, windowSeconds: 60 });
+  assert.equal(s.restart, 'on-failure', 'one host follows the policy\'s condition');
+  assert.equal(single.warnings.length, 2);
+  assert.match(single.warnings.join('\n'), /placement applies on a swarm/);
+  assert.match(single.warnings.join('\n'), /a CPU reservation only steers placement on a swarm/);
+  assert.deepEqual(parse(text, { engine: 'swarm' }).warnings, []);
+
+  assert.match(problems(web('deploy: {placement: {constraints: [node.hostname]}}'))[0]!, /services\.web\.deploy\.placement\.constraints\[0\]: "node\.hostname" is not a placement constraint/);
+  assert.match(problems(web('deploy: {restart_policy: {condition: sometimes}}'))[0]!, /services\.web\.deploy\.restart_policy\.condition: must be none, on-failure or any/);
+  assert.match(problems(web('restart: always', 'deploy: {restart_policy: {condition: none}}'))[0]!, /services\.web\.restart: conflicts with deploy\.restart_policy/);
 });
 
 test('two spellings of one limit must agree', () => {
@@ -422,4 +447,15 @@ test('an env file with an unclosed quote is refused with its line', () => {
   const lines = problems(web('env_file: [q.env, s.env]'), { readFile: (p) => files[p] ?? null });
   assert.match(lines[0]!, /services\.web\.env_file\[0\]: q\.env line 2: the double quote is not closed$/);
   assert.match(lines[1]!, /services\.web\.env_file\[1\]: s\.env line 1: the single quote is not closed$/);
+});
+
+test('on a swarm, jobs are refused and autoscaling labels are warned about, each saying what to do instead', () => {
+  const job = web('labels: {slipway.job: "true"}');
+  assert.equal(parse(job).services[0]!.role, 'job');
+  assert.match(problems(job, { engine: 'swarm' })[0]!, /services\.web\.labels: batch jobs and cron schedules .* do not run on a swarm yet; run them from a one-host Slipway/);
+  const scaled = web('labels: {slipway.autoscale.max_cpu: "70"}');
+  assert.deepEqual(parse(scaled).warnings, []);
+  const onSwarm = parse(scaled, { engine: 'swarm' });
+  assert.equal(onSwarm.services[0]!.autoscale?.maxCpu, 70);
+  assert.match(onSwarm.warnings.join('\n'), /autoscaling does not run on a swarm yet .* `slipway scale APP web=N`/);
 });

@@ -127,3 +127,25 @@ test('slot and backend names', () => {
   assert.equal(backendName('shop', 'api_v2'), 'shop_api_v2');
   assert.throws(() => backendName('shop', 'we b'));
 });
+
+test('swarm mode: every server line names the namespace; a probe relay and the registry door are declared', () => {
+  const cluster = { namespace: 'slipway-edge-ab12', probeSocket: '/data/haproxy/probe.sock', registry: { bind: '10.0.0.5', port: 5000, target: '127.0.0.1:5000' } };
+  const cfg = lines(renderHaproxyConfig({ ...base, cluster, serving: { shop_web: [{ slot: 'blue1', addr: '10.0.1.5', port: 5000 }] } }));
+  assert.ok(cfg.includes('server blue1 10.0.1.5:5000 namespace slipway-edge-ab12'));
+  assert.ok(cfg.includes('server green4 127.0.0.1:1 disabled namespace slipway-edge-ab12'));
+  assert.ok(cfg.includes('bind unix@/data/haproxy/probe.sock mode 600 accept-proxy'));
+  assert.ok(cfg.includes('server relay 0.0.0.0:0 namespace slipway-edge-ab12'));
+  assert.ok(cfg.includes('bind 10.0.0.5:5000'));
+  assert.ok(cfg.includes('server registry 127.0.0.1:5000'));
+  // The TCP sections come after a tcp defaults, so the http options never apply to them.
+  const text = renderHaproxyConfig({ ...base, cluster });
+  assert.ok(text.indexOf('mode tcp') < text.indexOf('frontend slipway-probe'));
+  assert.ok(!lines(renderHaproxyConfig(base)).some((l) => l.includes('namespace')));
+});
+
+test('swarm mode refuses a namespace name or door address that could inject config', () => {
+  const cluster = { namespace: 'edge x', probeSocket: '/p.sock' };
+  assert.throws(() => renderHaproxyConfig({ ...base, cluster }), /invalid network namespace/);
+  const door = { namespace: 'edge', probeSocket: '/p.sock', registry: { bind: '10.0.0.5\n    bind :1', port: 5000, target: '127.0.0.1:5000' } };
+  assert.throws(() => renderHaproxyConfig({ ...base, cluster: door }), /invalid server address/);
+});
