@@ -49,9 +49,15 @@ export function nextColor(current: RunningContainer[], service: string, previous
   return serving?.color ? otherColor(serving.color) : 'blue';
 }
 
+export interface RolloutOptions {
+  /** Run the Procfile `release` command (not for a rollback or a scale change: no new code or config). */
+  releasePhase?: boolean;
+}
+
 /**
- * `live` is called once the new release serves and nothing can undo it any more (after the
- * switch and postdeploy, before the old color stops): from then on a crash keeps the new release.
+ * `live` is called once the new release serves and nothing can undo it any more (right after
+ * the switch, before postdeploy and before the old color stops): from then on a crash keeps
+ * the new release. A failing postdeploy script is reported; the release stays, as in Dokku.
  */
 export async function rollout(
   release: Release,
@@ -59,6 +65,7 @@ export async function rollout(
   ports: RolloutPorts,
   progress: Progress,
   live: () => void = () => undefined,
+  options: RolloutOptions = {},
 ): Promise<void> {
   const t0 = ports.now();
   const say = (s: string) => progress(`-----> ${s}`);
@@ -70,7 +77,7 @@ export async function rollout(
   await ports.prepare(release);
 
   try {
-    if (release.releaseCommand) await oneOff(ports, release, 'release', release.releaseCommand, progress);
+    if (release.releaseCommand && options.releasePhase !== false) await oneOff(ports, release, 'release', release.releaseCommand, progress);
     const pre = release.appJson?.scripts.predeploy;
     if (pre) await oneOff(ports, release, 'predeploy', pre, progress);
 
@@ -88,6 +95,7 @@ export async function rollout(
           for (const c of existing.filter((c) => c.service === name && c.color === color && c.release !== prevVersion && color))
             await ports.remove(c, 0);
           const label = color ? `${name} ${color}` : name;
+          if (n === 0) return say(`v${release.version}: ${name} is scaled to 0 (slipway scale ${release.app} ${name}=1 starts it)`);
           say(`v${release.version}: starting ${label} × ${n}`);
           const mine = await Promise.all(Array.from({ length: n }, (_, i) => ports.start(release, service, color, i + 1)));
           started.push(...mine);
@@ -111,23 +119,8 @@ export async function rollout(
     say(`v${release.version}: ${service} switched to ${color} (${ports.now() - t} ms)`);
   }
 
-  const post = release.appJson?.scripts.postdeploy;
-  if (post) {
-    try {
-      await oneOff(ports, release, 'postdeploy', post, progress);
-    } catch (e) {
-      // The old color is still running: put it back before failing.
-      for (const [service, color] of colors) {
-        const old = existing.filter((c) => c.service === service && c.release === prevVersion);
-        const port = previous?.services.find((s) => s.name === service)?.port ?? 5000;
-        if (old.length) await ports.proxy.switchTo(release.app, service, otherColor(color), old.map((c) => ({ addr: c.ip, port })));
-      }
-      await Promise.all(started.map((c) => ports.remove(c, 0).catch(() => undefined)));
-      throw e;
-    }
-  }
-
   live();
+  await postdeploy(ports, release, previous === null, progress);
   const old = existing.filter((c) => !started.some((s) => s.id === c.id));
   if (old.length) {
     if (colors.size) await drain(ports, release.app, [...colors].map(([service, color]) => [service, otherColor(color)]), say, prevVersion);
@@ -173,6 +166,21 @@ function describe(release: Release, colors: Map<string, Color>): string {
   return release.services
     .map((s) => [s.name, colors.get(s.name), `${replicasOf(release, s)}/${replicasOf(release, s)}`].filter(Boolean).join(' '))
     .join(', ');
+}
+
+/** Dokku's `scripts.dokku.postdeploy` every time, Heroku's `scripts.postdeploy` after the first
+ *  deploy only. The release already serves: a failure is reported, nothing is undone. */
+async function postdeploy(ports: RolloutPorts, release: Release, first: boolean, progress: Progress) {
+  const scripts = release.appJson?.scripts ?? {};
+  const commands = [scripts.postdeploy, first ? scripts.firstDeploy : undefined].filter((c): c is string => Boolean(c));
+  for (const cmd of commands) {
+    try {
+      await oneOff(ports, release, 'postdeploy', cmd, progress);
+    } catch (e) {
+      progress(` !     ${(e as Error).message}`);
+      progress(` !     v${release.version} stays live: postdeploy runs after traffic has moved, so its failure undoes nothing`);
+    }
+  }
 }
 
 async function oneOff(ports: RolloutPorts, release: Release, kind: 'release' | 'predeploy' | 'postdeploy', cmd: string, progress: Progress) {

@@ -3,8 +3,10 @@
 // out blue-green. Rollback, config and scale changes skip straight to a new Release.
 import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import type { Progress, Release, ServiceSource, ServiceSpec, SourceRevision } from '../domain.js';
+import type { AppJson, Progress, Release, ServiceSource, ServiceSpec, SourceRevision } from '../domain.js';
 import { UserError } from '../errors.js';
+import { planAppEnv } from '../build/app-env.js';
+import { formationManaged, releaseScale } from '../deploy/formation.js';
 import type { DeploymentRow } from '../state/deployments.js';
 import type { State } from '../state/index.js';
 import type { AppRow } from '../state/apps.js';
@@ -28,7 +30,7 @@ export interface PipelineStages {
    * deploy: rolls the release out; throws UserError when it fails (old release keeps serving).
    * Calls `live` once traffic has moved for good, before the old release stops.
    */
-  rollout(release: Release, previous: Release | null, progress: Progress, live: () => void): Promise<void>;
+  rollout(release: Release, previous: Release | null, progress: Progress, live: () => void, options: { releasePhase: boolean }): Promise<void>;
 }
 
 export interface PipelineDeps {
@@ -87,19 +89,20 @@ export function createPipeline(deps: PipelineDeps): RunDeployment {
         buildLog.end();
       }
       const previous = state.releases.current(app.id) ?? null;
+      applyAppEnv(app, built.appJson, out);
       const release = state.releases.create(app.id, {
         version,
         image: built.image,
         sha: rev.sha,
         config: state.apps.config(app.id),
         services: built.services,
-        scale: keepScale(previous, built.services.map((s) => s.name)),
+        scale: releaseScale(previous?.scale, built.services, state.apps.pendingScale(app.id), formationManaged(built)),
         appJson: built.appJson,
         releaseCommand: built.releaseCommand,
         serviceSource: built.serviceSource,
         description: `Deploy ${rev.sha.slice(0, 7)}`,
       });
-      await rollout(app, release, previous, out);
+      await rollout(app, release, previous, out, { releasePhase: true, scaleApplied: true });
       return { release: version };
     } finally {
       rmSync(rev.dir, { recursive: true, force: true });
@@ -112,7 +115,8 @@ export function createPipeline(deps: PipelineDeps): RunDeployment {
     let base: ReleaseRow | undefined = current;
     let description: string;
     let config = state.apps.config(app.id);
-    let scale = current?.scale ?? {};
+    // Replicas saved with `scale --no-deploy` apply to the next release that carries the current scale.
+    let scale = { ...current?.scale, ...state.apps.pendingScale(app.id) };
     if (d.trigger === 'rollback') {
       const target = typeof d.params.version === 'number' ? d.params.version : previousVersion(app.id, current?.version);
       base = state.releases.find(app.id, target);
@@ -139,16 +143,28 @@ export function createPipeline(deps: PipelineDeps): RunDeployment {
       services,
       scale,
       appJson: base.appJson,
-      releaseCommand: d.trigger === 'rollback' ? null : base.releaseCommand,
+      releaseCommand: base.releaseCommand,
       serviceSource: base.serviceSource,
       description,
     });
     out(`-----> ${description}: release v${version} (image ${base.image.tags[0] ?? base.image.digest.slice(0, 19)}, no build)`);
-    await rollout(app, release, current ?? null, out);
+    // Neither a rollback nor a scale change brings new code or config to migrate for.
+    const releasePhase = d.trigger === 'config';
+    await rollout(app, release, current ?? null, out, { releasePhase, scaleApplied: d.trigger !== 'rollback' });
     return { release: version };
   }
 
-  async function rollout(app: AppRow, release: ReleaseRow, previous: Release | null, out: Progress) {
+  /** app.json `env` on the app's config (defaults and secrets on the first deploy, `sync` keys always). */
+  function applyAppEnv(app: AppRow, appJson: AppJson | null, out: Progress) {
+    if (!appJson || !Object.keys(appJson.env).length) return;
+    const plan = planAppEnv(appJson.env, state.apps.config(app.id), { firstDeploy: !state.releases.everLive(app.id), app: app.name });
+    const keys = Object.keys(plan.set);
+    if (!keys.length) return;
+    state.apps.setConfig(app.id, plan.set);
+    out(`-----> app.json env: set ${keys.map((k) => `${k} (${plan.why[k]})`).join(', ')}`);
+  }
+
+  async function rollout(app: AppRow, release: ReleaseRow, previous: Release | null, out: Progress, opts: { releasePhase: boolean; scaleApplied: boolean }) {
     const deployOut: Progress = (line) => {
       deps.logLine?.(app.name, 'deploy', line);
       out(line);
@@ -157,10 +173,17 @@ export function createPipeline(deps: PipelineDeps): RunDeployment {
     let live = false;
     try {
       // Active as soon as it serves: a crash while the old release drains must keep the new one.
-      await deps.stages.rollout(release, previous, deployOut, () => {
-        state.releases.activate(app.id, release.version);
-        live = true;
-      });
+      await deps.stages.rollout(
+        release,
+        previous,
+        deployOut,
+        () => {
+          state.releases.activate(app.id, release.version);
+          if (opts.scaleApplied) state.apps.savePendingScale(app.id, null);
+          live = true;
+        },
+        { releasePhase: opts.releasePhase },
+      );
     } catch (e) {
       // Once live, the release serves; a failed clean-up of the old one is not a failed deploy.
       if (!live) {
@@ -212,13 +235,6 @@ export function createPipeline(deps: PipelineDeps): RunDeployment {
     }
     return rerelease(d, app, out);
   };
-}
-
-/** Keeps the user's `slipway scale` choices for services that still exist. */
-function keepScale(previous: Release | null, services: string[]): Record<string, number> {
-  const scale: Record<string, number> = {};
-  for (const [k, v] of Object.entries(previous?.scale ?? {})) if (services.includes(k)) scale[k] = v;
-  return scale;
 }
 
 function diffConfig(current: Record<string, string>, target: Record<string, string>): Record<string, string | null> {

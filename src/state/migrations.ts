@@ -119,4 +119,16 @@ export const MIGRATIONS: string[] = [
   ALTER TABLE deployments_new RENAME TO deployments;
   CREATE INDEX deployments_app ON deployments (app_id, id);
   `,
+  // 5: scale saved with --no-deploy for the next deploy; host ports routed to an app (ports plugin)
+  `
+  ALTER TABLE apps ADD COLUMN pending_scale TEXT;
+  CREATE TABLE port_mappings (
+    host_port INTEGER PRIMARY KEY,
+    app_id INTEGER NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+    scheme TEXT NOT NULL,
+    container_port INTEGER NOT NULL,
+    source TEXT NOT NULL,
+    created_at TEXT NOT NULL
+  );
+  `,
 ];

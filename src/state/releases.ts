@@ -102,6 +102,11 @@ export class Releases {
     })();
   }
 
+  /** Whether any release of the app ever served (its first deploy is the one before that). */
+  everLive(appId: number): boolean {
+    return Boolean(this.db.prepare(`SELECT 1 FROM releases WHERE app_id = ? AND status IN ('active', 'superseded') LIMIT 1`).get(appId));
+  }
+
   /** Releases left `deploying` by a crash. */
   inFlight(): ReleaseRow[] {
     return (this.db.prepare(`${SELECT} WHERE r.status IN ('pending', 'deploying')`).all() as Raw[]).map(toRelease);
