@@ -79,6 +79,8 @@ export interface BuiltImage {
   compose: { file: string; text: string } | null;
   /** First port the image EXPOSEs, if any. */
   exposedPort: number | null;
+  /** Every EXPOSE of the image (`5432/tcp`, `53/udp`), for SLIPWAY_EXPOSE_PORTS. */
+  exposed?: string[];
 }
 
 /** An image stored in the registry. Deploys run `ref` (by digest), never a moving tag. */

@@ -15,11 +15,15 @@ import { deployRouter } from './api/deploy-routes.js';
 import { repoRouter } from './api/repo-routes.js';
 import { logsRouter } from './api/logs-routes.js';
 import { webhookRouter } from './api/webhook-routes.js';
+import { runRouter } from './api/run-routes.js';
+import { portsRouter } from './api/ports-routes.js';
 import { createDocker } from './docker/client.js';
 import { Containers } from './docker/containers.js';
 import { Networks } from './docker/networks.js';
 import { Proxy } from './proxy/haproxy.js';
 import { appProxy } from './proxy/app-proxy.js';
+import { withPortRoutes } from './proxy/app-ports.js';
+import { AppPorts, servingOf } from './ports/service.js';
 import { GitRepos } from './source/repos.js';
 import { gitRouter } from './source/git-http.js';
 import { fetchRevision } from './source/fetch.js';
@@ -34,6 +38,7 @@ import { dockerRolloutPorts } from './deploy/ports.js';
 import { rollout } from './deploy/rollout.js';
 import { INTERRUPTED, reconcile } from './deploy/reconcile.js';
 import { appNetworkName } from './deploy/container-spec.js';
+import { OneOffRuns } from './deploy/run.js';
 import { DeployProgress } from './queue/progress.js';
 import { DeployQueue } from './queue/deploy-queue.js';
 import { createPipeline, type CommitStatusReporter } from './queue/pipeline.js';
@@ -78,14 +83,26 @@ export async function startServer(config: Config, logger: Logger, options: Serve
   const networks = new Networks(docker);
   const proxy = new Proxy({ haproxyBin: config.haproxyBin, dir: paths.haproxy, httpPort: config.httpPort, logger });
   await proxy.start();
-  const routes = appProxy(proxy, config.appsDomain);
+  const routes = withPortRoutes(appProxy(proxy, config.appsDomain), proxy, (app) => state.ports.forApp(app));
   const ports = dockerRolloutPorts({ docker, containers, networks, proxy: routes, config });
+  const appPorts = new AppPorts({
+    state,
+    routes: routes.ports,
+    serving: async (app) => servingOf(state.releases.current(state.apps.get(app).id), await ports.list(app)),
+    reserved: new Map([
+      [config.httpPort, "Slipway's HTTP port for apps"],
+      [config.port, "Slipway's API port"],
+    ]),
+  });
   const repos = new GitRepos(paths.repos);
   const progress = new DeployProgress(path.join(config.dataDir, 'deploys'));
   progress.removeStale((id) => state.deployments.has(id));
   const uploadsDir = path.join(config.dataDir, 'uploads');
-  const logs = new LogService({ docker, config, logger, ownsApp: (app) => state.apps.find(app) !== undefined });
+  const ownsApp = (app: string) => state.apps.find(app) !== undefined;
+  const logs = new LogService({ docker, config, logger, ownsApp });
   await logs.start();
+  const runs = new OneOffRuns({ containers, prepare: (r) => ports.prepare(r), shipped: (id) => logs.shipped(id), ownsApp, warn: (m, f) => logger.warn(m, f) });
+  await runs.adopt();
 
   // Only apps connected with a token can set statuses; the provider is the webhook's.
   const commitStatus: CommitStatusReporter = async (d, app, sha, update) => {
@@ -159,6 +176,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
           check: (inputs) => void servicesFor({ ...inputs, exposedPort: null }, appConfig, rules),
         });
         const image = await pushRelease(docker, built, { registry: config.registry, version, progress: out });
+        if (config.exposePorts && built.buildpack === null) await appPorts.syncExposed(app, built.exposed ?? [], out);
         const services = servicesFor(built, appConfig, { ...rules, warn: (l) => out(` !     ${l}`) });
         if (!services.some((s) => s.role === 'web')) out(' !     no web process: workers run, no route (add a `web` process to serve HTTP)');
         const serviceSource = built.compose ? { compose: built.compose, files, exposedPort: built.exposedPort, appJson: built.appJson } : null;
@@ -231,6 +249,8 @@ export async function startServer(config: Config, logger: Logger, options: Serve
         const r = express.Router({ mergeParams: true });
         r.use(deployRouter({ state, progress, uploadsDir, enqueue: (d) => queue.enqueue(d) }));
         r.use(repoRouter({ state, config, secretKey, containers }));
+        r.use(runRouter({ state, runs }));
+        r.use(portsRouter({ state, ports: appPorts }));
         r.use('/logs', logsRouter(logs));
         return r;
       })(),

@@ -127,6 +127,7 @@ export async function buildRevision(rev: SourceRevision, opts: BuildOptions): Pr
     appJson,
     compose,
     exposedPort: info.exposedPorts[0] ?? null,
+    exposed: info.exposed,
   };
 }
 

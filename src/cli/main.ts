@@ -7,6 +7,8 @@ import { registerAppCommands } from './app-commands.js';
 import { registerDeployCommands } from './deploy-commands.js';
 import { registerLogsCommand } from './logs-command.js';
 import { registerRepoCommands } from './repo-commands.js';
+import { registerRunCommand } from './run-command.js';
+import { registerPortsCommands } from './ports-commands.js';
 
 const program = new Command();
 program.name('slipway').description('Self-hosted git-push deploys: build, release, blue-green, logs, rollback.');
@@ -38,6 +40,8 @@ registerAppCommands(program, client);
 registerDeployCommands(program, client);
 registerLogsCommand(program, client);
 registerRepoCommands(program, client);
+registerRunCommand(program, client);
+registerPortsCommands(program, client);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   const msg = e instanceof ApiError || e instanceof Error ? e.message : String(e);

@@ -143,8 +143,11 @@ export class Containers {
    * Runs a one-off to completion: each output line goes to `progress` as it is written, then the
    * exit code and the last lines come back. The container is removed afterwards.
    */
-  async runOneOff(spec: ContainerCreateSpec, progress: Progress): Promise<{ exitCode: number; output: string }> {
+  async runOneOff(spec: ContainerCreateSpec, progress: Progress, signal?: AbortSignal): Promise<{ exitCode: number; output: string }> {
     const container = await this.create(spec);
+    // The caller gave up (a `slipway run` whose user pressed Ctrl-C): kill it now.
+    const stop = () => void this.removeContainer(container.id).catch(() => undefined);
+    signal?.addEventListener('abort', stop, { once: true });
     try {
       await container.start().catch((e) => {
         throw engineError(e, `cannot start ${spec.name}`, true);
@@ -161,7 +164,18 @@ export class Containers {
       await streamed;
       return { exitCode: StatusCode, output: tail.join('\n') };
     } finally {
+      signal?.removeEventListener('abort', stop);
       await this.removeContainer(container.id);
+    }
+  }
+
+  /** Resolves with the exit code once the container has stopped (at once if it already has). */
+  async waitExit(id: string): Promise<number> {
+    try {
+      const { StatusCode } = (await this.docker.getContainer(id).wait()) as { StatusCode: number };
+      return StatusCode;
+    } catch (e) {
+      throw engineError(e, `cannot wait for ${id}`);
     }
   }
 

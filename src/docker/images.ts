@@ -7,6 +7,8 @@ export interface ImageInfo {
   id: string;
   /** EXPOSEd TCP ports, ascending. */
   exposedPorts: number[];
+  /** Every EXPOSE as the engine reports it: `5432/tcp`, `53/udp`. */
+  exposed: string[];
   labels: Record<string, string>;
   repoDigests: string[];
   created: string;
@@ -24,6 +26,7 @@ export async function inspectImage(docker: Dockerode, ref: string): Promise<Imag
     return {
       id: info.Id,
       exposedPorts: ports,
+      exposed: Object.keys(info.Config?.ExposedPorts ?? {}),
       labels: info.Config?.Labels ?? {},
       repoDigests: info.RepoDigests ?? [],
       created: info.Created,

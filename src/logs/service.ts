@@ -165,6 +165,17 @@ export class LogService {
     return this.requireStore().prune(now, logRetentionDays, logRetentionMb * 1024 * 1024);
   }
 
+  /**
+   * Resolves once every line of the (stopped) container is in the store, or after `timeoutMs`:
+   * a one-off is removed only then, so none of its lines is lost with it.
+   */
+  async shipped(containerId: string, timeoutMs = 60_000): Promise<void> {
+    for (const end = Date.now() + timeoutMs; Date.now() < end && this.store; await sleep(250)) {
+      await this.writer?.flush();
+      if (this.store?.containerCheckpoint(containerId)?.done) return;
+    }
+  }
+
   /** Waits until everything shipped so far is in the store (tests, shutdown). */
   async flush(): Promise<void> {
     await this.writer?.flush();

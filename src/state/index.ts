@@ -3,6 +3,7 @@ import { Apps } from './apps.js';
 import { Builds } from './builds.js';
 import { type Db, openDb } from './db.js';
 import { Deployments } from './deployments.js';
+import { Ports } from './ports.js';
 import { Releases } from './releases.js';
 import { Tokens } from './tokens.js';
 
@@ -12,6 +13,7 @@ export interface State {
   releases: Releases;
   builds: Builds;
   deployments: Deployments;
+  ports: Ports;
   tokens: Tokens;
   close(): void;
 }
@@ -24,6 +26,7 @@ export function openState(file: string): State {
     releases: new Releases(db),
     builds: new Builds(db),
     deployments: new Deployments(db),
+    ports: new Ports(db),
     tokens: new Tokens(db),
     close: () => db.close(),
   };
