@@ -17,6 +17,7 @@ import { logsRouter } from './api/logs-routes.js';
 import { webhookRouter } from './api/webhook-routes.js';
 import { runRouter } from './api/run-routes.js';
 import { portsRouter } from './api/ports-routes.js';
+import { imagesRouter } from './api/images-routes.js';
 import { createDocker } from './docker/client.js';
 import { Containers } from './docker/containers.js';
 import { Networks } from './docker/networks.js';
@@ -33,6 +34,7 @@ import type { Provider } from './source/webhooks.js';
 import { extractUpload } from './build/upload.js';
 import { buildRevision, readOptional } from './build/build.js';
 import { pushRelease } from './registry/push.js';
+import { baseImageLookup } from './registry/base-images.js';
 import { releaseCommand, servicesFor } from './deploy/services.js';
 import { dockerRolloutPorts } from './deploy/ports.js';
 import { rollout } from './deploy/rollout.js';
@@ -120,6 +122,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
     await reportStatus({ provider, repoUrl: app.repoUrl, sha, token, apiBase: config.statusApiUrl, logger, ...update });
   };
   const composeRules = { allowHostBinds: config.allowHostBinds, allowPrivileged: config.allowPrivileged };
+  const baseImages = baseImageLookup(config.registry);
   const pipeline = createPipeline({
     state,
     buildsDir: paths.builds,
@@ -174,6 +177,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
           progress: out,
           // The image's EXPOSE is not known yet; it only picks a port, it can't make a file invalid.
           check: (inputs) => void servicesFor({ ...inputs, exposedPort: null }, appConfig, rules),
+          baseImages,
         });
         const image = await pushRelease(docker, built, { registry: config.registry, version, progress: out });
         if (config.exposePorts && built.buildpack === null) await appPorts.syncExposed(app, built.exposed ?? [], out);
@@ -234,6 +238,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
       }),
     },
     api: {
+      '/images': imagesRouter({ docker, registry: config.registry }),
       '/apps': appsRouter({
         config,
         state,

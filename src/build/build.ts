@@ -10,8 +10,10 @@ import { isTransientMessage } from '../docker/client.js';
 import { buildImage } from '../docker/build.js';
 import { imagesLabelled, inspectImage } from '../docker/images.js';
 import { parseAppJson } from './app-json.js';
+import { baseImageError, fromImage, type BaseImageLookup } from './base-image.js';
 import { BuildLog } from './build-log.js';
-import { DEFAULT_BUILDPACKS_DIR, detectBuildpack } from './buildpacks.js';
+import { chooseBuildpack, DEFAULT_BUILDPACKS_DIR, detectBuildpack } from './buildpacks.js';
+import { engineRange, nodeBaseImage } from './node-runtime.js';
 import { buildContext, isInside, type ContextOptions } from './context.js';
 import { declaredArgs } from './dockerfile.js';
 import { parseProcfile } from './procfile.js';
@@ -48,6 +50,8 @@ export interface BuildOptions {
    * so a mistake there is reported in a second rather than after a build; throws UserError.
    */
   check?: (inputs: Pick<BuiltImage, 'processes' | 'appJson' | 'compose'>) => void;
+  /** What the registry holds, for the message when a FROM image cannot be pulled. */
+  baseImages?: BaseImageLookup;
 }
 
 /** `slipway/demo:build-0123456789ab`: the local tag of a revision's build. */
@@ -81,7 +85,13 @@ export async function buildRevision(rev: SourceRevision, opts: BuildOptions): Pr
     dockerfile = dockerfilePath;
     dockerfileText = userDockerfile;
   } else {
-    const bp = detectBuildpack(dir, opts.buildpacksDir ?? DEFAULT_BUILDPACKS_DIR, { processes, ca, dockerfilePath });
+    const buildpacksDir = opts.buildpacksDir ?? DEFAULT_BUILDPACKS_DIR;
+    const spec = chooseBuildpack(dir, buildpacksDir, dockerfilePath);
+    const base =
+      spec.runtime === 'node'
+        ? await nodeBaseImage(engineRange(readOptional(dir, 'package.json')), { docker: opts.docker, caFile: opts.config.buildCaFile, progress: opts.progress })
+        : undefined;
+    const bp = detectBuildpack(dir, buildpacksDir, { processes, ca, dockerfilePath, ...(base ? { base } : {}) });
     buildpack = bp.name;
     dockerfile = GENERATED_DOCKERFILE;
     dockerfileText = bp.dockerfile;
@@ -112,6 +122,8 @@ export async function buildRevision(rev: SourceRevision, opts: BuildOptions): Pr
   }
   log.end();
   if (log.error !== null) {
+    const from = log.currentStep === null ? null : fromImage(log.currentStep);
+    if (from) throw await baseImageError(from, log.error, opts.baseImages);
     const message = log.failureMessage();
     throw isTransientMessage(log.error) ? new TransientError(message) : new UserError(message);
   }

@@ -9,6 +9,7 @@ import { registerLogsCommand } from './logs-command.js';
 import { registerRepoCommands } from './repo-commands.js';
 import { registerRunCommand } from './run-command.js';
 import { registerPortsCommands } from './ports-commands.js';
+import { registerImagesCommands } from './images-commands.js';
 
 const program = new Command();
 program.name('slipway').description('Self-hosted git-push deploys: build, release, blue-green, logs, rollback.');
@@ -42,6 +43,7 @@ registerLogsCommand(program, client);
 registerRepoCommands(program, client);
 registerRunCommand(program, client);
 registerPortsCommands(program, client);
+registerImagesCommands(program, client);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   const msg = e instanceof ApiError || e instanceof Error ? e.message : String(e);

@@ -243,7 +243,8 @@ export class Proxy {
     for (const spec of specs) {
       const cur = this.specs.get(spec.name);
       const next = { ...spec, slotsPerColor: Math.max(spec.slotsPerColor, cur?.slotsPerColor ?? 0) };
-      renderHaproxyConfig({ ...this.configInput(), backends: [next] }); // validates before anything changes
+      const others = [...this.specs.values()].filter((b) => b.name !== next.name);
+      renderHaproxyConfig({ ...this.configInput(), backends: [...others, next] }); // validates before anything changes
       this.specs.set(spec.name, next);
       this.slots.set(spec.name, { ...emptySlots(next.slotsPerColor), ...this.slots.get(spec.name) });
     }

@@ -127,3 +127,31 @@ test('slot and backend names', () => {
   assert.equal(backendName('shop', 'api_v2'), 'shop_api_v2');
   assert.throws(() => backendName('shop', 'we b'));
 });
+
+test('a ports-plugin listener: its own frontend on the host port, tcp ones in tcp mode end to end', () => {
+  const cfg = renderHaproxyConfig({
+    ...base,
+    backends: [...base.backends, { name: 'port-8081', slotsPerColor: 4 }, { name: 'port-5432', slotsPerColor: 4, mode: 'tcp' }],
+    listeners: [
+      { port: 8081, mode: 'http', backend: 'port-8081' },
+      { port: 5432, mode: 'tcp', backend: 'port-5432' },
+    ],
+  });
+  const at = (header: string) => cfg.slice(cfg.indexOf(header)).split('\n\n')[0]!.split('\n').map((l) => l.trim());
+  assert.deepEqual(at('frontend slipway-port-8081'), ['frontend slipway-port-8081', 'bind :8081', 'default_backend port-8081', '']);
+  assert.deepEqual(at('frontend slipway-port-5432').slice(0, 5), ['frontend slipway-port-5432', 'bind :5432', 'mode tcp', 'timeout client 1h', 'default_backend port-5432']);
+  const tcp = at('backend port-5432');
+  assert.ok(tcp.includes('mode tcp') && tcp.includes('retry-on conn-failure'), tcp.join('\n'));
+  assert.ok(!tcp.some((l) => l.startsWith('http-')), 'no HTTP rules in a tcp backend');
+  assert.ok(at('backend port-8081').some((l) => l.startsWith('http-request disable-l7-retry')));
+});
+
+test('listeners are checked: not on the apps\' HTTP port, not twice, only for declared backends', () => {
+  const backends = [...base.backends, { name: 'port-9000', slotsPerColor: 4 }];
+  assert.throws(() => renderHaproxyConfig({ ...base, backends, listeners: [{ port: 8080, mode: 'http', backend: 'port-9000' }] }), /port 8080 has two listeners \(or is the apps' HTTP port\)/);
+  assert.throws(
+    () => renderHaproxyConfig({ ...base, backends, listeners: [{ port: 9000, mode: 'http', backend: 'port-9000' }, { port: 9000, mode: 'tcp', backend: 'port-9000' }] }),
+    /port 9000 has two listeners/,
+  );
+  assert.throws(() => renderHaproxyConfig({ ...base, listeners: [{ port: 9000, mode: 'http', backend: 'port-9000' }] }), /no backend port-9000/);
+});
