@@ -3,15 +3,12 @@
 // its exit code; detached (`"detach": true`), it answers at once with the container's id.
 import express, { type Request } from 'express';
 import { UserError } from '../errors.js';
-import type { OneOffRuns } from '../deploy/run.js';
+import { HEARTBEAT_LINE, type OneOffRuns, type RunOutcome } from '../deploy/run.js';
 import { STATUS_PREFIX } from '../queue/progress.js';
 import type { State } from '../state/index.js';
 import { body } from './http.js';
 
-/** The last line of an attached run's answer: STATUS_PREFIX + this, as JSON. */
-export interface RunOutcome {
-  exitCode: number;
-}
+const HEARTBEAT_MS = 30_000;
 
 export function runRouter(deps: { state: State; runs: OneOffRuns }): express.Router {
   const { state } = deps;
@@ -31,29 +28,35 @@ export function runRouter(deps: { state: State; runs: OneOffRuns }): express.Rou
       res.status(202).json(await deps.runs.detached(release, request));
       return;
     }
-    // Errors before the first line (no such service, bad image) still answer as JSON.
+    // Errors before the command starts (no such service, bad image) still answer as JSON.
     const ac = new AbortController();
     res.on('close', () => {
       if (!res.writableFinished) ac.abort();
     });
     let started = false;
+    let heartbeat: NodeJS.Timeout | undefined;
+    const start = () => {
+      if (started) return;
+      started = true;
+      res.status(200).type('text/plain; charset=utf-8').setHeader('Cache-Control', 'no-cache');
+      res.flushHeaders();
+      heartbeat = setInterval(() => res.write(HEARTBEAT_LINE + '\n'), HEARTBEAT_MS);
+    };
     const write = (line: string) => {
-      if (!started) {
-        res.status(200).type('text/plain; charset=utf-8').setHeader('Cache-Control', 'no-cache');
-        started = true;
-      }
+      start();
       res.write(line + '\n');
     };
     try {
-      const exitCode = await deps.runs.attached(release, request, write, ac.signal);
+      const exitCode = await deps.runs.attached(release, request, write, ac.signal, start);
       write(STATUS_PREFIX + JSON.stringify({ exitCode } satisfies RunOutcome));
-      res.end();
     } catch (e) {
       if (!started) throw e;
       write(`Error: ${(e as Error).message}`);
       write(STATUS_PREFIX + JSON.stringify({ exitCode: 1 } satisfies RunOutcome));
-      res.end();
+    } finally {
+      clearInterval(heartbeat);
     }
+    res.end();
   });
 
   return r;

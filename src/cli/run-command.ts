@@ -1,7 +1,7 @@
 // `slipway run APP [--service S] [--detach] -- COMMAND…`: a one-off in the serving release; its
 // output streams live and its exit code becomes the CLI's.
 import type { Command } from 'commander';
-import type { RunOutcome } from '../api/run-routes.js';
+import { HEARTBEAT_LINE, type RunOutcome } from '../deploy/run.js';
 import { STATUS_PREFIX } from '../queue/progress.js';
 import type { ApiClient } from './client.js';
 
@@ -24,7 +24,7 @@ export function registerRunCommand(program: Command, client: () => ApiClient): v
       let outcome: RunOutcome | null = null;
       for await (const line of client().lines('POST', path, body)) {
         if (line.startsWith(STATUS_PREFIX)) outcome = JSON.parse(line.slice(STATUS_PREFIX.length)) as RunOutcome;
-        else console.log(line);
+        else if (line !== HEARTBEAT_LINE) console.log(line);
       }
       if (!outcome) throw new Error('lost contact with Slipway before the command finished');
       process.exitCode = outcome.exitCode;

@@ -22,6 +22,14 @@ export interface StartedRun {
   release: number;
 }
 
+/** The last line of an attached run's HTTP answer: STATUS_PREFIX (queue/progress) + this, as JSON. */
+export interface RunOutcome {
+  exitCode: number;
+}
+
+/** Sent while a command is silent, so no client or proxy idle timeout cuts the answer; clients skip it. */
+export const HEARTBEAT_LINE = '\u001fslipway-heartbeat';
+
 /** The log service label one-offs carry: `slipway logs APP --service run` finds them. */
 export const RUN_SERVICE = 'run';
 
@@ -83,11 +91,15 @@ export interface RunDeps {
 export class OneOffRuns {
   constructor(private readonly deps: RunDeps) {}
 
-  /** Runs to completion, each line to `progress` as written; resolves to the exit code. Removed afterwards. */
-  async attached(release: Release, req: RunRequest, progress: Progress, signal?: AbortSignal): Promise<number> {
+  /**
+   * Runs to completion, each line to `progress` as written; resolves to the exit code. Removed
+   * afterwards. `started` is called once nothing but the command itself can fail any more.
+   */
+  async attached(release: Release, req: RunRequest, progress: Progress, signal?: AbortSignal, started: () => void = () => undefined): Promise<number> {
     const service = runService(release, req.service);
     const spec = runSpec(release, service, req.command, suffix());
     await this.deps.prepare(release);
+    started();
     return (await this.deps.containers.runOneOff(spec, progress, signal)).exitCode;
   }
 

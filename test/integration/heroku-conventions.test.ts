@@ -6,11 +6,10 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { repoFrom, pushUrl, type Repo } from '../helpers/git.js';
 import { getViaProxy } from '../helpers/http.js';
-import { ROOT, startTestServer, uniqueName, type TestServer } from '../helpers/server.js';
+import { ROOT, startTestServer, type TestServer } from '../helpers/server.js';
 
 const FIXTURES = path.join(ROOT, 'test/fixtures/apps');
 let s: TestServer;
-const apps: string[] = [];
 
 interface PsRow { service: string; name: string | null; release: string; state: string }
 
@@ -18,16 +17,10 @@ before(async () => {
   s = await startTestServer();
 });
 after(async () => {
-  for (const a of apps) await s.api(`/api/apps/${a}?confirm=${a}`, { method: 'DELETE' }).catch(() => undefined);
   await s?.stop();
 });
 
-async function createApp(prefix: string): Promise<string> {
-  const name = uniqueName(prefix);
-  assert.equal((await s.api('/api/apps', { method: 'POST', body: JSON.stringify({ name }) })).status, 201);
-  apps.push(name);
-  return name;
-}
+const createApp = (prefix: string) => s.createApp(prefix);
 
 const push = (repo: Repo, app: string) => repo.push(pushUrl(s.url, s.token, app));
 const served = async (app: string) => (await getViaProxy(s.config.httpPort, `${app}.${s.config.appsDomain}`)).body;

@@ -7,14 +7,12 @@ import net from 'node:net';
 import path from 'node:path';
 import { repoFrom, pushUrl, type Repo } from '../helpers/git.js';
 import { getViaProxy } from '../helpers/http.js';
-import { freePort, ROOT, startTestServer, uniqueName, type TestServer } from '../helpers/server.js';
+import { freePort, ROOT, startTestServer, type TestServer } from '../helpers/server.js';
 
 const FIXTURE = path.join(ROOT, 'test/fixtures/apps/ports-app');
 const servers: TestServer[] = [];
-const apps: [TestServer, string][] = [];
 
 after(async () => {
-  for (const [s, a] of apps) await s.api(`/api/apps/${a}?confirm=${a}`, { method: 'DELETE' }).catch(() => undefined);
   for (const s of servers) await s.stop();
 });
 
@@ -24,12 +22,7 @@ async function server(overrides: Parameters<typeof startTestServer>[0] = {}): Pr
   return s;
 }
 
-async function createApp(s: TestServer, prefix: string): Promise<string> {
-  const name = uniqueName(prefix);
-  assert.equal((await s.api('/api/apps', { method: 'POST', body: JSON.stringify({ name }) })).status, 201);
-  apps.push([s, name]);
-  return name;
-}
+const createApp = (s: TestServer, prefix: string) => s.createApp(prefix);
 
 const push = (s: TestServer, repo: Repo, app: string) => repo.push(pushUrl(s.url, s.token, app));
 
