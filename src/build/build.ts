@@ -78,15 +78,19 @@ export async function buildRevision(rev: SourceRevision, opts: BuildOptions): Pr
   const inject: ContextOptions['inject'] = {};
   if (opts.config.buildCaFile) inject[CA_FILE] = { file: opts.config.buildCaFile };
 
+  const buildpacksDir = opts.buildpacksDir ?? DEFAULT_BUILDPACKS_DIR;
+  const spec = userDockerfile === null ? chooseBuildpack(dir, buildpacksDir, dockerfilePath) : null;
+  const short = rev.sha.slice(0, 7);
+  const how = spec ? `buildpack ${spec.name}` : dockerfilePath === 'Dockerfile' ? 'Dockerfile' : `Dockerfile (${dockerfilePath})`;
+  opts.progress(`-----> Building ${rev.app} (${short}) with ${how}`);
+
   let buildpack: string | null = null;
   let dockerfile: string;
   let dockerfileText: string;
-  if (userDockerfile !== null) {
+  if (spec === null) {
     dockerfile = dockerfilePath;
-    dockerfileText = userDockerfile;
+    dockerfileText = userDockerfile as string;
   } else {
-    const buildpacksDir = opts.buildpacksDir ?? DEFAULT_BUILDPACKS_DIR;
-    const spec = chooseBuildpack(dir, buildpacksDir, dockerfilePath);
     const base =
       spec.runtime === 'node'
         ? await nodeBaseImage(engineRange(readOptional(dir, 'package.json')), { docker: opts.docker, caFile: opts.config.buildCaFile, progress: opts.progress })
@@ -102,10 +106,6 @@ export async function buildRevision(rev: SourceRevision, opts: BuildOptions): Pr
   const declared = declaredArgs(dockerfileText);
   const buildargs = Object.fromEntries(Object.entries(opts.appConfig).filter(([k]) => declared.has(k)));
   if (ca && declared.has(CA_BUILD_ARG)) buildargs[CA_BUILD_ARG] = CA_FILE;
-
-  const short = rev.sha.slice(0, 7);
-  const how = buildpack ? `buildpack ${buildpack}` : dockerfile === 'Dockerfile' ? 'Dockerfile' : `Dockerfile (${dockerfile})`;
-  opts.progress(`-----> Building ${rev.app} (${short}) with ${how}`);
 
   const tag = buildTag(rev.app, rev.sha);
   const labels: Record<string, string> = { [LABELS.app]: rev.app, [LABELS.sha]: rev.sha };
