@@ -9,6 +9,25 @@ const bool = z
   .union([z.boolean(), z.enum(['1', '0', 'true', 'false', 'yes', 'no', ''])])
   .transform((v) => v === true || v === '1' || v === 'true' || v === 'yes');
 const port = z.coerce.number().int().min(0).max(65535);
+/** `90s`, `5m`, `24h`, `7d` or a string of seconds → milliseconds; a number is already ms (what
+ *  Config holds, so a parsed config can be passed back in as overrides). */
+const duration = z.union([z.number(), z.string()]).transform((v, ctx) => {
+  const ms = typeof v === 'number' ? (Number.isFinite(v) && v >= 0 ? v : null) : parseDurationMs(v);
+  if (ms === null) {
+    ctx.addIssue({ code: 'custom', message: 'a duration such as 500ms, 30s, 5m, 24h or 7d' });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+/** `500ms`, `30s`, `5m`, `24h`, `7d`, or a number of seconds → milliseconds; null when invalid. */
+export function parseDurationMs(v: unknown): number | null {
+  if (typeof v === 'number') return Number.isFinite(v) && v >= 0 ? v * 1000 : null;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(String(v));
+  if (!m) return null;
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h' | 'd'];
+  return Number(m[1]) * unit;
+}
 
 const schema = z.object({
   dataDir: z.string().min(1),
@@ -42,6 +61,25 @@ const schema = z.object({
   statusApiUrl: z.string().url().optional(),
   logRetentionDays: z.coerce.number().min(0),
   logRetentionMb: z.coerce.number().min(1),
+  /** Seconds between two samples of every container and of HAProxy's counters. */
+  metricsInterval: z.coerce.number().min(0.1).max(3600),
+  /** How long raw samples are kept (`24h`). */
+  metricsRawRetention: duration,
+  /** Downsampled tiers, `BUCKET:KEEP` comma-separated (`1m:7d,10m:30d`). */
+  metricsRollups: z.string().regex(/^\s*\d+(\.\d+)?(ms|s|m|h|d):\d+(\.\d+)?(ms|s|m|h|d)\s*(,\s*\d+(\.\d+)?(ms|s|m|h|d):\d+(\.\d+)?(ms|s|m|h|d)\s*)*$/, 'BUCKET:KEEP pairs such as 1m:7d,10m:30d'),
+  /** Upper bound of the metrics database; the oldest samples go first beyond it. */
+  metricsMaxMb: z.coerce.number().min(1),
+  /** GET /metrics without the admin token (Slipway then must listen on loopback only). */
+  metricsPublic: bool,
+  /** Port HAProxy sends its access log to on 127.0.0.1 (response-time percentiles); 0 picks one. */
+  haproxyLogPort: port,
+  /** The autoscaler: how often it looks, over what window each look averages, how many looks in a
+   *  row must be beyond a limit, the pause after a change, and how long scale-in must hold. */
+  autoscaleInterval: duration,
+  autoscaleWindow: duration,
+  autoscaleSamples: z.coerce.number().int().min(1).max(100),
+  autoscaleCooldown: duration,
+  autoscaleStabilization: duration,
 });
 
 export type Config = z.infer<typeof schema>;
@@ -71,6 +109,17 @@ const ENV: Record<keyof Config, string> = {
   statusApiUrl: 'SLIPWAY_STATUS_API_URL',
   logRetentionDays: 'SLIPWAY_LOG_RETENTION_DAYS',
   logRetentionMb: 'SLIPWAY_LOG_RETENTION_MB',
+  metricsInterval: 'SLIPWAY_METRICS_INTERVAL',
+  metricsRawRetention: 'SLIPWAY_METRICS_RAW_RETENTION',
+  metricsRollups: 'SLIPWAY_METRICS_ROLLUPS',
+  metricsMaxMb: 'SLIPWAY_METRICS_MAX_MB',
+  metricsPublic: 'SLIPWAY_METRICS_PUBLIC',
+  haproxyLogPort: 'SLIPWAY_HAPROXY_LOG_PORT',
+  autoscaleInterval: 'SLIPWAY_AUTOSCALE_INTERVAL',
+  autoscaleWindow: 'SLIPWAY_AUTOSCALE_WINDOW',
+  autoscaleSamples: 'SLIPWAY_AUTOSCALE_SAMPLES',
+  autoscaleCooldown: 'SLIPWAY_AUTOSCALE_COOLDOWN',
+  autoscaleStabilization: 'SLIPWAY_AUTOSCALE_STABILIZATION',
 };
 
 const DEFAULTS: Record<string, unknown> = {
@@ -93,6 +142,17 @@ const DEFAULTS: Record<string, unknown> = {
   healthTimeoutSeconds: 60,
   logRetentionDays: 14,
   logRetentionMb: 1024,
+  metricsInterval: 10,
+  metricsRawRetention: '24h',
+  metricsRollups: '1m:7d,10m:30d',
+  metricsMaxMb: 512,
+  metricsPublic: false,
+  haproxyLogPort: 0,
+  autoscaleInterval: '1m',
+  autoscaleWindow: '1m',
+  autoscaleSamples: 3,
+  autoscaleCooldown: '3m',
+  autoscaleStabilization: '5m',
 };
 
 /**
@@ -144,6 +204,7 @@ export function dataPaths(config: Config) {
   return {
     stateDb: path.join(d, 'state.db'),
     logsDb: path.join(d, 'logs.db'),
+    metricsDb: path.join(d, 'metrics.db'),
     adminToken: path.join(d, 'admin-token'),
     repos: path.join(d, 'repos'),
     mirrors: path.join(d, 'mirrors'),

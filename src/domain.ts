@@ -7,7 +7,7 @@ export type Color = 'blue' | 'green';
 export const otherColor = (c: Color): Color => (c === 'blue' ? 'green' : 'blue');
 
 /** How a deploy was started; shown by `slipway deploys`. */
-export type Trigger = 'push' | 'webhook' | 'cli' | 'rollback' | 'config' | 'scale';
+export type Trigger = 'push' | 'webhook' | 'cli' | 'rollback' | 'config' | 'scale' | 'autoscale';
 
 /** A sink for the live, user-facing progress of a step (git push `remote:` lines, CLI, API). */
 export type Progress = (line: string) => void;
@@ -142,9 +142,25 @@ export interface ServiceSpec {
   /** compose `working_dir` and `user`. */
   workingDir?: string;
   user?: string;
+  /** Autoscaling limits from the compose labels (`slipway.autoscale.*`, `aliyun.auto_scaling.*`). */
+  autoscale?: AutoscaleRule;
   /** Host-level access from compose (`privileged`, `cap_add`, `pid: host`, `network_mode: host`);
    *  present only when the operator set SLIPWAY_ALLOW_PRIVILEGED. */
   hostAccess?: { privileged: boolean; capAdd: string[]; pidHost: boolean; networkHost: boolean };
+}
+
+/**
+ * When the autoscaler changes a service's replicas: CPU in % of one CPU per replica and memory in %
+ * of the memory limit, averaged over the window; replicas between the instance bounds, `step` at a time.
+ */
+export interface AutoscaleRule {
+  maxCpu?: number;
+  minCpu?: number;
+  maxMemory?: number;
+  minMemory?: number;
+  step: number;
+  minInstances: number;
+  maxInstances: number;
 }
 
 export type ReleaseStatus = 'pending' | 'deploying' | 'active' | 'superseded' | 'failed' | 'interrupted';

@@ -45,6 +45,12 @@ import { DeployProgress } from './queue/progress.js';
 import { DeployQueue } from './queue/deploy-queue.js';
 import { createPipeline, type CommitStatusReporter } from './queue/pipeline.js';
 import { LogService } from './logs/service.js';
+import { AccessLog } from './proxy/access-log.js';
+import { MetricsService } from './metrics/service.js';
+import { metricsRouter, prometheusRouter } from './api/metrics-routes.js';
+import { autoscaleRouter } from './api/autoscale-routes.js';
+import { Autoscaler } from './scale/autoscaler.js';
+import { resize } from './deploy/resize.js';
 
 export interface RunningServer {
   url: string;
@@ -83,7 +89,9 @@ export async function startServer(config: Config, logger: Logger, options: Serve
   const docker = createDocker(config);
   const containers = new Containers(docker);
   const networks = new Networks(docker);
-  const proxy = new Proxy({ haproxyBin: config.haproxyBin, dir: paths.haproxy, httpPort: config.httpPort, logger });
+  mkdirSync(paths.haproxy, { recursive: true, mode: 0o700 });
+  const accessLog = await AccessLog.listen(config.haproxyLogPort, path.join(paths.haproxy, 'access-log-port'));
+  const proxy = new Proxy({ haproxyBin: config.haproxyBin, dir: paths.haproxy, httpPort: config.httpPort, accessLogPort: accessLog.port, logger });
   await proxy.start();
   const routes = withPortRoutes(appProxy(proxy, config.appsDomain), proxy, (app) => state.ports.forApp(app));
   const ports = dockerRolloutPorts({ docker, containers, networks, proxy: routes, config });
@@ -105,6 +113,19 @@ export async function startServer(config: Config, logger: Logger, options: Serve
   await logs.start();
   const runs = new OneOffRuns({ containers, prepare: (r) => ports.prepare(r), shipped: (id) => logs.shipped(id), ownsApp, warn: (m, f) => logger.warn(m, f) });
   await runs.adopt();
+  const metrics = new MetricsService({
+    config,
+    logger,
+    accessLog,
+    ownsApp,
+    ports: {
+      listContainers: () => containers.listContainers(),
+      runtime: (id) => containers.runtime(id),
+      statsOnce: (id) => containers.statsOnce(id),
+      backendStats: () => proxy.backendStats(),
+    },
+  });
+  metrics.start();
 
   // Only apps connected with a token can set statuses; the provider is the webhook's.
   const commitStatus: CommitStatusReporter = async (d, app, sha, update) => {
@@ -191,6 +212,8 @@ export async function startServer(config: Config, logger: Logger, options: Serve
         return servicesFor(inputs, appConfig, { ...composeRules, readFile: (rel) => source.files[rel] ?? null, warn: (l) => out(` !     ${l}`) });
       },
       rollout: (release, previous, out, live, options) => rollout(release, previous, ports, out, live, options),
+      resize: (release, service, replicas, out) => resize(release, service, replicas, ports, out),
+      carryScale: (app, services, previous) => autoscaler.replicasToCarry(app.id, services, previous),
     },
   });
   const queue = new DeployQueue({ redisUrl: config.redisUrl, prefix: config.queuePrefix, deployments: state.deployments, progress, run: pipeline, logger });
@@ -200,8 +223,23 @@ export async function startServer(config: Config, logger: Logger, options: Serve
   for (const d of reconciled.interrupted)
     if (d.trigger === 'webhook' && d.sha)
       void commitStatus(d, state.apps.byId(d.appId), d.sha, { state: 'failure', description: INTERRUPTED }).catch(() => undefined);
+  const autoscaler = new Autoscaler({
+    state,
+    averages: (app, ids, windowMs, now) => metrics.averages(app, ids, windowMs, now),
+    list: (app) => containers.listContainers({ app }),
+    enqueue: (d) => queue.enqueue(d),
+    timing: {
+      intervalMs: config.autoscaleInterval,
+      windowMs: config.autoscaleWindow,
+      samples: config.autoscaleSamples,
+      cooldownMs: config.autoscaleCooldown,
+      stabilizationMs: config.autoscaleStabilization,
+    },
+    logger,
+  });
   if (options.runDeploys !== false) queue.start();
   await queue.resumeQueued();
+  if (options.runDeploys !== false) autoscaler.start();
 
   let apiUrl = '';
   const app = createHttpApp({
@@ -218,6 +256,14 @@ export async function startServer(config: Config, logger: Logger, options: Serve
           const a = state.apps.find(name);
           if (!a) return null;
           return a.deployBranch === 'main' ? ['main', 'master'] : [a.deployBranch];
+        },
+      }),
+      '/metrics': prometheusRouter({
+        state,
+        open: config.metricsPublic,
+        render: () => {
+          const d = state.deployments.summary();
+          return metrics.prometheus({ deploys: d.deploys, deployDurations: d.durations, queued: d.queued, running: d.running, logLinesShipped: logs.linesShipped, extra: autoscaler.families() });
         },
       }),
       '/webhooks': webhookRouter({
@@ -257,6 +303,8 @@ export async function startServer(config: Config, logger: Logger, options: Serve
         r.use(runRouter({ state, runs }));
         r.use(portsRouter({ state, ports: appPorts }));
         r.use('/logs', logsRouter(logs));
+        r.use('/metrics', metricsRouter({ state, metrics }));
+        r.use('/autoscale', autoscaleRouter({ state, autoscaler }));
         return r;
       })(),
     },
@@ -284,8 +332,10 @@ export async function startServer(config: Config, logger: Logger, options: Serve
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       // Never let one part hold shutdown hostage; what is left is reconciled on the next start.
+      await within(5000, autoscaler.stop(), logger, 'autoscaler');
       await within(5000, queue.close(), logger, 'deploy queue');
       await within(5000, logs.stop(), logger, 'log shippers');
+      await within(5000, metrics.stop(), logger, 'metrics collector');
       state.close();
     },
   };

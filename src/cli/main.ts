@@ -10,6 +10,8 @@ import { registerRepoCommands } from './repo-commands.js';
 import { registerRunCommand } from './run-command.js';
 import { registerPortsCommands } from './ports-commands.js';
 import { registerImagesCommands } from './images-commands.js';
+import { registerMetricsCommand } from './metrics-command.js';
+import { registerAutoscaleCommands } from './autoscale-commands.js';
 
 const program = new Command();
 program.name('slipway').description('Self-hosted git-push deploys: build, release, blue-green, logs, rollback.');
@@ -44,6 +46,8 @@ registerRepoCommands(program, client);
 registerRunCommand(program, client);
 registerPortsCommands(program, client);
 registerImagesCommands(program, client);
+registerMetricsCommand(program, client);
+registerAutoscaleCommands(program, client);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   const msg = e instanceof ApiError || e instanceof Error ? e.message : String(e);

@@ -63,7 +63,7 @@ export const DEPENDS_ON_KEYS = ['condition', 'required'] as const;
 export const TOP_VOLUME_KEYS = ['driver'] as const;
 
 /** Labels that steer Slipway rather than being set on the container. */
-export const SLIPWAY_LABELS = ['slipway.role', 'slipway.scale', 'slipway.logs.files'] as const;
+export const SLIPWAY_LABELS = ['slipway.role', 'slipway.scale', 'slipway.logs.files', 'slipway.autoscale.*'] as const;
 
 /** Top-level keys: what happens to each one. */
 export const TOP_LEVEL: Record<string, 'use' | 'ignore' | string> = {

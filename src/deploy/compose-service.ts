@@ -8,6 +8,7 @@ import {
   isRecord, isTrue, parseCount, parseCpus, parseDuration, parseExposeEntry, parseMemory, parsePortEntry, parseVolumeShort,
   splitShellWords, type VolumeEntry,
 } from './compose-values.js';
+import { ruleFrom, settingsFromLabels } from '../scale/rule.js';
 
 export type Dependency = ServiceSpec['dependsOn'][number] & { at: string };
 
@@ -115,6 +116,8 @@ export function composeService(name: string, raw: Record<string, unknown>, ctx: 
     workingDir: opt(raw.working_dir, String),
     user: opt(raw.user, String),
   };
+  const autoscale = autoscaleRule(labels, memoryBytes, base, problems);
+  if (autoscale) service.autoscale = autoscale;
   const access = hostAccess(raw, base, role, ctx);
   if (access) service.hostAccess = access;
   return service;
@@ -166,7 +169,7 @@ function environment(v: unknown, vars: Record<string, string>, missing: (k: stri
 function slipwayLabels(labels: Record<string, string>, base: KeyPath, problems: Problems) {
   const out: { role?: 'web' | 'worker'; scale?: number; logFiles: string[] } = { logFiles: [] };
   for (const [k, v] of Object.entries(labels)) {
-    if (!k.startsWith('slipway.')) continue;
+    if (!k.startsWith('slipway.') || k.startsWith('slipway.autoscale.')) continue;
     const path = [...base, 'labels', k];
     if (k === 'slipway.role') {
       if (v === 'web' || v === 'worker') out.role = v;
@@ -184,6 +187,18 @@ function slipwayLabels(labels: Record<string, string>, base: KeyPath, problems: 
     }
   }
   return out;
+}
+
+/** `slipway.autoscale.*` / `aliyun.auto_scaling.*` labels → the service's autoscaling rule. */
+function autoscaleRule(labels: Record<string, string>, memoryBytes: number | undefined, base: KeyPath, problems: Problems) {
+  const { settings, problems: bad } = settingsFromLabels(labels);
+  for (const p of bad) problems.add([...base, 'labels', p.label], p.message);
+  try {
+    return ruleFrom(settings, memoryBytes) ?? undefined;
+  } catch (e) {
+    problems.add([...base, 'labels'], `autoscale: ${(e as Error).message}`);
+    return undefined;
+  }
 }
 
 function checkBuild(build: unknown, base: KeyPath, problems: Problems): void {

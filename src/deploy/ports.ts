@@ -8,19 +8,20 @@ import type { Networks } from '../docker/networks.js';
 import { pullImage } from '../registry/push.js';
 import { appNetworkName, containerCreateOptions, oneOffCreateOptions, volumeName } from './container-spec.js';
 import { waitHealthy } from './health.js';
+import type { ResizePorts } from './resize.js';
 import type { RolloutPorts, RunningContainer } from './rollout.js';
 
 export interface PortsDeps {
   docker: Dockerode;
   containers: Containers;
   networks: Networks;
-  proxy: RolloutPorts['proxy'];
+  proxy: RolloutPorts['proxy'] & ResizePorts['proxy'];
   config: Config;
 }
 
 const runInfo = (r: Release) => ({ version: r.version, imageRef: r.image.ref, config: r.config });
 
-export function dockerRolloutPorts(deps: PortsDeps): RolloutPorts {
+export function dockerRolloutPorts(deps: PortsDeps): RolloutPorts & ResizePorts {
   const { containers, networks, config } = deps;
   return {
     drainSeconds: config.drainSeconds,

@@ -45,7 +45,9 @@ export async function reconcile(state: State, ports: RolloutPorts, logger: Logge
     }
     if (!active) continue;
     const web = active.services.filter((s) => s.role === 'web');
-    await ports.proxy.prepare(app.name, web.map((s) => ({ service: s.name, replicas: active.scale[s.name] ?? s.replicas })));
+    // Replicas scaled in place (the autoscaler) may outnumber the release's scale: slots for all.
+    const running = (s: { name: string }) => keep.filter((c) => c.service === s.name).length;
+    await ports.proxy.prepare(app.name, web.map((s) => ({ service: s.name, replicas: Math.max(active.scale[s.name] ?? s.replicas, running(s)) })));
     for (const s of web) {
       const mine = keep.filter((c) => c.service === s.name && c.color);
       if (!mine.length) {

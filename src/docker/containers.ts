@@ -30,6 +30,8 @@ export interface ContainerInfo {
   state: string;
   ip: string | null;
   health?: 'starting' | 'healthy' | 'unhealthy';
+  /** When it was created, ms since the epoch. */
+  createdAt: number;
 }
 
 export interface ContainerFilter {
@@ -108,6 +110,7 @@ export class Containers {
         kind: l[LABELS.kind] ?? '',
         state: c.State,
         ip: net?.IPAddress || null,
+        createdAt: c.Created * 1000,
       };
       if (health) info.health = health === 'health: starting' ? 'starting' : (health as 'healthy' | 'unhealthy');
       return info;
@@ -177,6 +180,27 @@ export class Containers {
     } catch (e) {
       throw engineError(e, `cannot wait for ${id}`);
     }
+  }
+
+  /** The container's init pid (null when not running) and restart count, for the metrics collector. */
+  async runtime(id: string): Promise<{ pid: number | null; restartCount: number } | null> {
+    try {
+      const info = await this.docker.getContainer(id).inspect();
+      return { pid: info.State.Pid || null, restartCount: info.RestartCount ?? 0 };
+    } catch (e) {
+      if (status(e) === 404) return null;
+      throw engineError(e, `cannot inspect ${id}`);
+    }
+  }
+
+  /** One stats document from the Engine, without streaming (`one-shot`: no second CPU reading). */
+  async statsOnce(id: string): Promise<unknown> {
+    return this.docker
+      .getContainer(id)
+      .stats({ stream: false, 'one-shot': true } as { stream: false })
+      .catch((e) => {
+        throw engineError(e, `cannot read stats of ${id}`);
+      });
   }
 
   async containerIp(id: string, network: string): Promise<string> {

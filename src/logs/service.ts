@@ -51,6 +51,8 @@ export class LogService {
   private readonly source: LogSource;
   private readonly committed = new EventEmitter();
   private version = 0;
+  /** Lines written to the store since start (slipway_log_lines_shipped_total). */
+  linesShipped = 0;
   private readonly following = new Map<string, Following>();
   private abort = new AbortController();
   private background: Promise<void>[] = [];
@@ -70,6 +72,7 @@ export class LogService {
     this.writer = new BatchWriter(
       (c) => {
         store.commit(c);
+        this.linesShipped += c.entries.length;
         this.version++;
         this.committed.emit('commit');
       },

@@ -1,21 +1,27 @@
 // The ports plugin on HAProxy: each host port of an app gets its own listener and a blue-green
 // backend (`port-8080`) whose slots point at the main web service's containers on the mapped
-// container port. Wrapped around the app proxy, so a rollout's switch, drain and disable move
-// the extra ports with the main route and the rollout itself knows nothing of them.
+// container port. Wrapped around the app proxy, so a rollout's switch, drain and disable (and an
+// in-place resize's) move the extra ports with the main route; the deploy stage knows nothing of them.
 import type { Color } from '../domain.js';
 import type { PortMapping } from '../ports/mappings.js';
 import { mainWebService } from './app-proxy.js';
 import { slotCount, type Server } from './haproxy-config.js';
 import type { Proxy } from './haproxy.js';
 
-export type PortControl = Pick<Proxy, 'declareBackends' | 'removeBackends' | 'declareListeners' | 'switchColor' | 'disableColor' | 'inFlight'>;
+export type PortControl = Pick<
+  Proxy,
+  'declareBackends' | 'removeBackends' | 'declareListeners' | 'switchColor' | 'disableColor' | 'inFlight' | 'setColor' | 'drainServers' | 'inFlightAt'
+>;
 
-/** The rollout's proxy port, as app-proxy.ts implements it. */
+/** The rollout's (and in-place resize's) proxy port, as app-proxy.ts implements it. */
 export interface AppRoutes {
   prepare(app: string, web: { service: string; replicas: number }[]): Promise<void>;
   switchTo(app: string, service: string, color: Color, servers: Server[]): Promise<void>;
   inFlight(app: string, service: string, color: Color): Promise<number>;
   disable(app: string, service: string, color: Color): Promise<void>;
+  setServers(app: string, service: string, color: Color, servers: Server[]): Promise<void>;
+  drainServers(app: string, service: string, servers: Server[]): Promise<void>;
+  inFlightAt(app: string, service: string, servers: Server[]): Promise<number>;
   removeApp(app: string): Promise<void>;
 }
 
@@ -26,6 +32,8 @@ export function withPortRoutes(routes: AppRoutes, control: PortControl, portsOf:
   /** The service each app's ports route to, learnt when its release is prepared. */
   const main = new Map<string, { service: string; replicas: number }>();
   const mine = (app: string, service: string) => (main.get(app)?.service === service ? portsOf(app) : []);
+  /** The same containers, on a mapping's container port. */
+  const on = (m: PortMapping, servers: Server[]) => servers.map((s) => ({ addr: s.addr, port: m.containerPort }));
 
   const ports = {
     /** Declares the app's port backends and listeners (one seamless reload when they are new). */
@@ -60,8 +68,7 @@ export function withPortRoutes(routes: AppRoutes, control: PortControl, portsOf:
     },
     async switchTo(app, service, color, servers) {
       await routes.switchTo(app, service, color, servers);
-      for (const m of mine(app, service))
-        await control.switchColor(portBackend(m.hostPort), color, servers.map((s) => ({ addr: s.addr, port: m.containerPort })));
+      for (const m of mine(app, service)) await control.switchColor(portBackend(m.hostPort), color, on(m, servers));
     },
     async inFlight(app, service, color) {
       const counts = await Promise.all([routes.inFlight(app, service, color), ...mine(app, service).map((m) => control.inFlight(portBackend(m.hostPort), color))]);
@@ -70,6 +77,18 @@ export function withPortRoutes(routes: AppRoutes, control: PortControl, portsOf:
     async disable(app, service, color) {
       await routes.disable(app, service, color);
       for (const m of mine(app, service)) await control.disableColor(portBackend(m.hostPort), color);
+    },
+    async setServers(app, service, color, servers) {
+      await routes.setServers(app, service, color, servers);
+      for (const m of mine(app, service)) await control.setColor(portBackend(m.hostPort), color, on(m, servers));
+    },
+    async drainServers(app, service, servers) {
+      await routes.drainServers(app, service, servers);
+      for (const m of mine(app, service)) await control.drainServers(portBackend(m.hostPort), on(m, servers));
+    },
+    async inFlightAt(app, service, servers) {
+      const counts = await Promise.all([routes.inFlightAt(app, service, servers), ...mine(app, service).map((m) => control.inFlightAt(portBackend(m.hostPort), on(m, servers)))]);
+      return counts.reduce((a, b) => a + b, 0);
     },
     async removeApp(app) {
       await ports.remove(portsOf(app).map((m) => m.hostPort));

@@ -7,7 +7,7 @@ import type { Proxy } from './haproxy.js';
 /** The part of the adapter this needs (a fake in unit tests). */
 export type ProxyControl = Pick<
   Proxy,
-  'declareBackends' | 'removeBackends' | 'backends' | 'route' | 'unroute' | 'switchColor' | 'disableColor' | 'inFlight'
+  'declareBackends' | 'removeBackends' | 'backends' | 'route' | 'unroute' | 'switchColor' | 'disableColor' | 'inFlight' | 'setColor' | 'drainServers' | 'inFlightAt'
 >;
 
 export function appHost(app: string, appsDomain: string): string {
@@ -41,6 +41,21 @@ export function appProxy(proxy: ProxyControl, appsDomain: string) {
 
     disable(app: string, service: string, color: Color): Promise<void> {
       return proxy.disableColor(backendName(app, service), color);
+    },
+
+    /** Exactly these servers serve the color (added ones go ready, missing ones leave); the other
+     *  color is untouched. Scaling in place, after the new replicas are healthy. */
+    setServers(app: string, service: string, color: Color, servers: Server[]): Promise<void> {
+      return proxy.setColor(backendName(app, service), color, servers);
+    },
+
+    /** Replicas about to be scaled in stop taking new requests and finish theirs. */
+    drainServers(app: string, service: string, servers: Server[]): Promise<void> {
+      return proxy.drainServers(backendName(app, service), servers);
+    },
+
+    inFlightAt(app: string, service: string, servers: Server[]): Promise<number> {
+      return proxy.inFlightAt(backendName(app, service), servers);
     },
 
     /** An app deleted: its host stops routing, its backends go (one seamless reload). */

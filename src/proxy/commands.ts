@@ -249,6 +249,12 @@ export function planDrain(slots: BackendSlots, color: Color): SwitchPlan {
   return { drain: Object.keys(slots).filter((s) => colorOfSlot(s) === color && slots[s]!.state === 'ready') };
 }
 
+/** The slots serving these addresses stop taking new requests (scale-in); the others stay. */
+export function planDrainServers(slots: BackendSlots, servers: Server[]): SwitchPlan {
+  const gone = new Set(servers.map((s) => `${s.addr}:${s.port}`));
+  return { drain: Object.keys(slots).filter((s) => slots[s]!.state === 'ready' && gone.has(`${slots[s]!.addr}:${slots[s]!.port}`)) };
+}
+
 /** Every slot of the color out of rotation. */
 export function planDisable(slots: BackendSlots, color: Color): SwitchPlan {
   return { maint: Object.keys(slots).filter((s) => colorOfSlot(s) === color && slots[s]!.state !== 'maint') };

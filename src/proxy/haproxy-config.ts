@@ -5,6 +5,9 @@ import type { Color } from '../domain.js';
 
 export type { Color } from '../domain.js';
 export const COLORS: readonly Color[] = ['blue', 'green'];
+/** The access-log line: backend, status, time to the server's response headers (ms, -1 if none);
+ *  parsed by parseAccessLine in stats.ts. */
+export const ACCESS_LOG_FORMAT = '%b %ST %Tr';
 
 /** HTTP health check HAProxy runs against each ready slot; without one it checks the TCP port. */
 export interface BackendHealth {
@@ -46,6 +49,8 @@ export interface HaproxyConfigInput {
   adminSocket: string;
   mapFile: string;
   backends: BackendSpec[];
+  /** Loopback UDP port HAProxy sends one access-log line per request to (response times). */
+  accessLogPort?: number;
   /** Slots to declare enabled at their address (the ready ones), per backend. Every other
    *  slot is declared `disabled` at 127.0.0.1:1, so a reload keeps serving what was ready. */
   serving?: Record<string, SlotAssignment[]>;
@@ -156,8 +161,8 @@ export function renderHaproxyConfig(input: HaproxyConfigInput): string {
   const listeners = checkListeners(input.listeners ?? [], input.httpPort, seen);
   return [
     '# Slipway — generated HAProxy configuration; edits are overwritten on the next change.',
-    global(input.adminSocket),
-    DEFAULTS,
+    global(input.adminSocket, input.accessLogPort),
+    defaults(input.accessLogPort),
     frontend(input.bindAddress ?? '', input.httpPort, input.mapFile),
     UNKNOWN_HOST,
     ...backends.map((b) => backend(b, input.serving?.[b.name] ?? [])),
@@ -187,14 +192,24 @@ function listener(bindAddress: string, l: ListenerSpec): string {
   return lines.join('\n') + '\n';
 }
 
-function global(adminSocket: string): string {
+function global(adminSocket: string, accessLogPort: number | undefined): string {
   // expose-fd listeners: a reloaded worker takes the listening sockets over from the old one,
   // so no connection is refused during a reload. hard-stop-after bounds how long an old worker
   // lingers with long-lived connections (websockets) after a reload.
+  const log = accessLogPort === undefined ? '' : `    log 127.0.0.1:${checkPort(accessLogPort)} len 256 format raw local0 info\n`;
   return `global
     stats socket ${adminSocket} mode 600 level admin expose-fd listeners
     stats timeout 30s
     hard-stop-after 2m
+${log}`;
+}
+
+/** With an access-log port: one short line per request (src/proxy/stats.ts parses it). */
+function defaults(accessLogPort: number | undefined): string {
+  if (accessLogPort === undefined) return DEFAULTS;
+  return `${DEFAULTS}    log global
+    option dontlognull
+    log-format "${ACCESS_LOG_FORMAT}"
 `;
 }
 

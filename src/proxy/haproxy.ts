@@ -23,6 +23,7 @@ import {
   planColor,
   planDisable,
   planDrain,
+  planDrainServers,
   renderMapFile,
   servingSlots,
   setMapCommand,
@@ -47,6 +48,7 @@ import {
 } from './haproxy-config.js';
 import { HaproxyProcess, haproxyPaths, type HaproxyPaths } from './haproxy-process.js';
 import { runCommand, sendCommand } from './runtime-api.js';
+import { parseBackendStats, parseSlotLoad, SHOW_BACKEND_STATS, type BackendStats } from './stats.js';
 import { loadSavedState, saveState, writeAtomic } from './saved-state.js';
 
 export interface ProxyOptions {
@@ -56,6 +58,8 @@ export interface ProxyOptions {
   httpPort: number;
   /** IPv4 address apps are served on; default all interfaces. */
   bindAddress?: string;
+  /** Loopback UDP port for HAProxy's access log (src/proxy/access-log.ts); none: no log. */
+  accessLogPort?: number;
   logger: Logger;
 }
 
@@ -219,6 +223,26 @@ export class Proxy {
     return parseColorLoad(await sendCommand(this.paths.adminSocket, showServerStatsCommand(backend)))[color];
   }
 
+  /** These servers stop taking new requests and finish theirs (a replica scaled in). */
+  drainServers(backend: string, servers: Server[]): Promise<void> {
+    return this.serial(() => this.apply(backend, (slots) => planDrainServers(slots, servers)));
+  }
+
+  /** Requests these servers are handling or queueing now. */
+  async inFlightAt(backend: string, servers: Server[]): Promise<number> {
+    this.requireStarted();
+    const load = parseSlotLoad(await sendCommand(this.paths.adminSocket, showServerStatsCommand(backend)));
+    const slots = this.slots.get(backend) ?? {};
+    const wanted = new Set(servers.map((s) => `${s.addr}:${s.port}`));
+    return Object.entries(slots).reduce((n, [slot, s]) => n + (wanted.has(`${s.addr}:${s.port}`) ? (load.get(slot) ?? 0) : 0), 0);
+  }
+
+  /** Every app backend's request counters, status classes, sessions and queue. */
+  async backendStats(): Promise<BackendStats[]> {
+    this.requireStarted();
+    return parseBackendStats(await sendCommand(this.paths.adminSocket, SHOW_BACKEND_STATS));
+  }
+
   /** The color leaves rotation entirely (maint). */
   disableColor(backend: string, color: Color): Promise<void> {
     return this.serial(() => this.apply(backend, (slots) => planDisable(slots, color)));
@@ -330,6 +354,7 @@ export class Proxy {
       mapFile: this.paths.map,
       backends: [...this.specs.values()],
       listeners: [...this.listeners.values()],
+      accessLogPort: this.opts.accessLogPort,
     };
   }
 

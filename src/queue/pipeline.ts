@@ -31,6 +31,21 @@ export interface PipelineStages {
    * Calls `live` once traffic has moved for good, before the old release stops.
    */
   rollout(release: Release, previous: Release | null, progress: Progress, live: () => void, options: { releasePhase: boolean }): Promise<void>;
+  /** deploy: runs the serving release's `service` with `replicas` replicas in place; resolves to
+   *  the count before. */
+  resize?(release: Release, service: string, replicas: number, progress: Progress): Promise<number>;
+  /** scale: the replicas a new release of these services starts with, where in-place changes
+   *  (the autoscaler's) made them differ from the previous release's scale. */
+  carryScale?(app: AppRow, services: ServiceSpec[], previous: Release | null): Record<string, number>;
+}
+
+/** What the autoscaler asks for in an `autoscale` deployment. */
+export interface AutoscaleParams {
+  service: string;
+  from: number;
+  replicas: number;
+  reason: string;
+  metrics: Record<string, number | null>;
 }
 
 export interface PipelineDeps {
@@ -96,7 +111,8 @@ export function createPipeline(deps: PipelineDeps): RunDeployment {
         sha: rev.sha,
         config: state.apps.config(app.id),
         services: built.services,
-        scale: releaseScale(previous?.scale, built.services, state.apps.pendingScale(app.id), formationManaged(built)),
+        // The user's choices (and the autoscaler's in-place counts), then those saved with --no-deploy.
+        scale: releaseScale({ ...previous?.scale, ...deps.stages.carryScale?.(app, built.services, previous) }, built.services, state.apps.pendingScale(app.id), formationManaged(built)),
         appJson: built.appJson,
         releaseCommand: built.releaseCommand,
         serviceSource: built.serviceSource,
@@ -116,7 +132,8 @@ export function createPipeline(deps: PipelineDeps): RunDeployment {
     let description: string;
     let config = state.apps.config(app.id);
     // Replicas saved with `scale --no-deploy` apply to the next release that carries the current scale.
-    let scale = { ...current?.scale, ...state.apps.pendingScale(app.id) };
+    const pending = state.apps.pendingScale(app.id) ?? {};
+    let scale = { ...current?.scale, ...pending };
     if (d.trigger === 'rollback') {
       const target = typeof d.params.version === 'number' ? d.params.version : previousVersion(app.id, current?.version);
       base = state.releases.find(app.id, target);
@@ -134,6 +151,10 @@ export function createPipeline(deps: PipelineDeps): RunDeployment {
     if (!base) throw new UserError(`${app.name} has no release yet: push code first`, 409);
     // `${VAR}` and named environment keys follow the config; a rollback keeps its release's own.
     const services = d.trigger === 'config' && base.serviceSource ? deps.stages.servicesUnder(base.serviceSource, config, out) : base.services;
+    // The replicas running now carry over (an autoscaled service keeps its count), unless set here.
+    const carried = deps.stages.carryScale?.(app, services, current ?? null) ?? {};
+    const asked = d.trigger === 'scale' ? (d.params.scale as Record<string, number>) : {};
+    scale = { ...scale, ...Object.fromEntries(Object.entries(carried).filter(([k]) => !(k in asked) && !(k in pending && d.trigger !== 'rollback'))) };
     const version = state.apps.nextVersion(app.id);
     const release = state.releases.create(app.id, {
       version,
@@ -196,6 +217,26 @@ export function createPipeline(deps: PipelineDeps): RunDeployment {
     deployOut(`-----> Deployed v${release.version} at ${deps.appUrl(app.name)}`);
   }
 
+  /** The autoscaler's in-place change: no new release, the serving one gets more or fewer replicas. */
+  async function autoscale(d: DeploymentRow, app: AppRow, out: Progress) {
+    const current = state.releases.current(app.id);
+    if (!current) throw new UserError(`${app.name} has no release to scale`, 409);
+    if (!deps.stages.resize) throw new UserError('this Slipway cannot scale in place');
+    const p = d.params as unknown as AutoscaleParams;
+    const event = { service: p.service, release: current.version, from: p.from, to: p.replicas, reason: p.reason, metrics: p.metrics };
+    out(`-----> Autoscale ${p.service} ${p.from} → ${p.replicas}: ${p.reason}`);
+    try {
+      event.from = await deps.stages.resize(current, p.service, p.replicas, out);
+    } catch (e) {
+      state.scaling.recordEvent(app.id, { ...event, outcome: 'failed', error: (e as Error).message });
+      throw e;
+    }
+    state.scaling.setReplicas(app.id, current.version, p.service, p.replicas);
+    state.scaling.recordEvent(app.id, { ...event, outcome: 'done', error: null });
+    state.apps.event(app.id, 'autoscale', `${p.service} ${event.from} → ${p.replicas}: ${p.reason}`);
+    return { release: current.version };
+  }
+
   function previousVersion(appId: number, current: number | undefined): number {
     const older = state.releases
       .list(appId)
@@ -233,6 +274,7 @@ export function createPipeline(deps: PipelineDeps): RunDeployment {
         throw e;
       }
     }
+    if (d.trigger === 'autoscale') return autoscale(d, app, out);
     return rerelease(d, app, out);
   };
 }

@@ -110,6 +110,23 @@ export class Deployments {
     return (this.db.prepare(`${SELECT} WHERE d.status = 'running'`).all() as Raw[]).map(toDeployment);
   }
 
+  /** Counts by trigger and outcome, and how long finished ones took (seconds), for /metrics. */
+  summary(): { deploys: { trigger: string; status: string; count: number }[]; durations: number[]; queued: number; running: number } {
+    const deploys = this.db.prepare('SELECT trigger, status, COUNT(*) AS count FROM deployments GROUP BY trigger, status').all() as { trigger: string; status: string; count: number }[];
+    const durations = (
+      this.db
+        .prepare(`SELECT (julianday(finished_at) - julianday(started_at)) * 86400 AS s FROM deployments WHERE started_at IS NOT NULL AND finished_at IS NOT NULL`)
+        .all() as { s: number }[]
+    ).map((r) => Math.max(0, r.s));
+    const count = (status: string) => deploys.filter((d) => d.status === status).reduce((a, d) => a + d.count, 0);
+    return { deploys, durations, queued: count('queued'), running: count('running') };
+  }
+
+  /** Whether the app has a deployment queued or running (the autoscaler waits for it). */
+  busy(appId: number): boolean {
+    return this.db.prepare(`SELECT 1 FROM deployments WHERE app_id = ? AND status IN ('queued', 'running') LIMIT 1`).get(appId) !== undefined;
+  }
+
   queued(): DeploymentRow[] {
     return (this.db.prepare(`${SELECT} WHERE d.status = 'queued' ORDER BY d.id`).all() as Raw[]).map(toDeployment);
   }

@@ -5,6 +5,7 @@ import { type Db, openDb } from './db.js';
 import { Deployments } from './deployments.js';
 import { Ports } from './ports.js';
 import { Releases } from './releases.js';
+import { Scaling } from './scaling.js';
 import { Tokens } from './tokens.js';
 
 export interface State {
@@ -15,6 +16,7 @@ export interface State {
   deployments: Deployments;
   ports: Ports;
   tokens: Tokens;
+  scaling: Scaling;
   close(): void;
 }
 
@@ -28,6 +30,7 @@ export function openState(file: string): State {
     deployments: new Deployments(db),
     ports: new Ports(db),
     tokens: new Tokens(db),
+    scaling: new Scaling(db),
     close: () => db.close(),
   };
 }

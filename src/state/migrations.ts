@@ -119,7 +119,40 @@ export const MIGRATIONS: string[] = [
   ALTER TABLE deployments_new RENAME TO deployments;
   CREATE INDEX deployments_app ON deployments (app_id, id);
   `,
-  // 5: scale saved with --no-deploy for the next deploy; host ports routed to an app (ports plugin)
+  // 5: autoscaling — settings set with `slipway autoscale:set`, the replicas a service runs after
+  // in-place changes (per release), and each change with the figures that caused it
+  `
+  CREATE TABLE autoscale_settings (
+    app_id INTEGER NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+    service TEXT NOT NULL,
+    settings TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (app_id, service)
+  );
+  CREATE TABLE service_replicas (
+    app_id INTEGER NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+    release_version INTEGER NOT NULL,
+    service TEXT NOT NULL,
+    replicas INTEGER NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (app_id, release_version, service)
+  );
+  CREATE TABLE autoscale_events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    app_id INTEGER NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+    service TEXT NOT NULL,
+    release_version INTEGER NOT NULL,
+    from_replicas INTEGER NOT NULL,
+    to_replicas INTEGER NOT NULL,
+    reason TEXT NOT NULL,
+    metrics TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    error TEXT,
+    created_at TEXT NOT NULL
+  );
+  CREATE INDEX autoscale_events_app ON autoscale_events (app_id, id);
+  `,
+  // 6: scale saved with --no-deploy for the next deploy; host ports routed to an app (ports plugin)
   `
   ALTER TABLE apps ADD COLUMN pending_scale TEXT;
   CREATE TABLE port_mappings (

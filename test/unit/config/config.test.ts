@@ -42,3 +42,12 @@ test('a config file that is not JSON is refused with its path', () => {
   writeFileSync(path.join(dir, 'config.json'), '{nope');
   assert.throws(() => loadConfig({ SLIPWAY_DATA: dir }), /config\.json is not a JSON object/);
 });
+
+test('durations: SLIPWAY_AUTOSCALE_COOLDOWN=90s or =90 (seconds); a number in the config is milliseconds', () => {
+  assert.equal(loadConfig({ SLIPWAY_DATA: tmp(), SLIPWAY_AUTOSCALE_COOLDOWN: '90s' }).autoscaleCooldown, 90_000);
+  assert.equal(loadConfig({ SLIPWAY_DATA: tmp(), SLIPWAY_AUTOSCALE_COOLDOWN: '90' }).autoscaleCooldown, 90_000);
+  assert.equal(loadConfig({ SLIPWAY_DATA: tmp() }, { autoscaleCooldown: 1500 }).autoscaleCooldown, 1500);
+  assert.equal(loadConfig({ SLIPWAY_DATA: tmp() }).metricsRawRetention, 86_400_000);
+  assert.throws(() => loadConfig({ SLIPWAY_DATA: tmp(), SLIPWAY_AUTOSCALE_WINDOW: 'soon' }), /SLIPWAY_AUTOSCALE_WINDOW.*a duration such as/s);
+  assert.throws(() => loadConfig({ SLIPWAY_DATA: tmp(), SLIPWAY_METRICS_ROLLUPS: '1m' }), /SLIPWAY_METRICS_ROLLUPS/);
+});

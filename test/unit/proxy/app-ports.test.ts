@@ -12,6 +12,9 @@ function fake(mappings: Record<string, PortMapping[]>) {
     switchTo: async (app, s, color) => void calls.push(`routes.switch ${app} ${s} ${color}`),
     inFlight: async () => 1,
     disable: async (app, s, color) => void calls.push(`routes.disable ${app} ${s} ${color}`),
+    setServers: async (app, s, color, servers) => void calls.push(`routes.set ${app} ${s} ${color} ${servers.map((x) => x.addr).join(',')}`),
+    drainServers: async (app, s) => void calls.push(`routes.drain ${app} ${s}`),
+    inFlightAt: async () => 1,
     removeApp: async (app) => void calls.push(`routes.remove ${app}`),
   };
   const control: PortControl = {
@@ -21,6 +24,9 @@ function fake(mappings: Record<string, PortMapping[]>) {
     switchColor: async (be, color, servers) => void calls.push(`switch ${be} ${color} ${servers.map((s) => `${s.addr}:${s.port}`).join(',')}`),
     disableColor: async (be, color) => void calls.push(`disable ${be} ${color}`),
     inFlight: async () => 2,
+    setColor: async (be, color, servers) => void calls.push(`set ${be} ${color} ${servers.map((x) => `${x.addr}:${x.port}`).join(',')}`),
+    drainServers: async (be, servers) => void calls.push(`drain ${be} ${servers.map((x) => `${x.addr}:${x.port}`).join(',')}`),
+    inFlightAt: async () => 3,
   };
   return { calls, proxy: withPortRoutes(routes, control, (app) => mappings[app] ?? []) };
 }
@@ -55,4 +61,19 @@ test('an app without mappings touches no listener; removing an app drops its lis
   assert.deepEqual(calls, ['routes.prepare blog']);
   await proxy.removeApp('shop');
   assert.deepEqual(calls.slice(1), ['listeners + -8080', 'remove backends port-8080', 'routes.remove shop']);
+});
+
+test('an in-place resize (the autoscaler) sets, drains and counts the extra ports\' servers too', async () => {
+  const { calls, proxy } = fake({ shop: [m('tcp', 5432, 5432)] });
+  await proxy.prepare('shop', [{ service: 'web', replicas: 2 }]);
+  calls.length = 0;
+  await proxy.setServers('shop', 'web', 'blue', [{ addr: '10.0.0.1', port: 5000 }, { addr: '10.0.0.2', port: 5000 }]);
+  await proxy.drainServers('shop', 'web', [{ addr: '10.0.0.2', port: 5000 }]);
+  assert.equal(await proxy.inFlightAt('shop', 'web', [{ addr: '10.0.0.2', port: 5000 }]), 1 + 3);
+  assert.deepEqual(calls, [
+    'routes.set shop web blue 10.0.0.1,10.0.0.2',
+    'set port-5432 blue 10.0.0.1:5432,10.0.0.2:5432',
+    'routes.drain shop web',
+    'drain port-5432 10.0.0.2:5432',
+  ]);
 });

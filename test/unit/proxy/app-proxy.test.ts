@@ -27,6 +27,12 @@ function fake() {
       calls.push(`inFlight ${be} ${color}`);
       return 2;
     },
+    setColor: async (be, color, servers) => void calls.push(`set ${be} ${color} ${servers.map((s) => `${s.addr}:${s.port}`).join(',')}`),
+    drainServers: async (be, servers) => void calls.push(`drain ${be} ${servers.map((s) => `${s.addr}:${s.port}`).join(',')}`),
+    inFlightAt: async (be, servers) => {
+      calls.push(`inFlightAt ${be} ${servers.map((s) => `${s.addr}:${s.port}`).join(',')}`);
+      return 1;
+    },
   };
   return { calls, control };
 }
