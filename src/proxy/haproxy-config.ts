@@ -184,10 +184,11 @@ function checkListeners(listeners: ListenerSpec[], httpPort: number, backends: S
 }
 
 /** A ports-plugin frontend: everything arriving on the port goes to its backend. TCP ones wait
- *  as long as a database connection may idle; the http defaults (forwardfor…) are ignored there. */
+ *  as long as a database connection may idle; the http defaults (forwardfor…) are ignored there,
+ *  and they log nothing: the defaults' access-log format has HTTP-only fields HAProxy refuses. */
 function listener(bindAddress: string, l: ListenerSpec): string {
   const lines = [`frontend slipway-port-${l.port}`, `    bind ${bindAddress}:${l.port}`];
-  if (l.mode === 'tcp') lines.push('    mode tcp', '    timeout client 1h');
+  if (l.mode === 'tcp') lines.push('    mode tcp', '    timeout client 1h', '    no log', '    log-format "%b"');
   lines.push(`    default_backend ${l.backend}`);
   return lines.join('\n') + '\n';
 }
