@@ -46,8 +46,15 @@ export class AppPorts {
       const problem = await this.conflict(app.name, m.hostPort);
       if (problem) throw new UserError(`${formatMapping(m)}: ${problem}`, 409);
     }
+    const before = this.list(app.name).filter((m) => seen.has(m.hostPort));
     this.deps.state.ports.change(app.id, wanted, []);
-    await this.apply(app.name);
+    try {
+      await this.apply(app.name);
+    } catch (e) {
+      // HAProxy refused: what is stored must say what it serves.
+      this.deps.state.ports.change(app.id, before, [...seen].filter((p) => !before.some((m) => m.hostPort === p)));
+      throw e;
+    }
     return this.list(app.name);
   }
 

@@ -9,14 +9,17 @@ import { AppPorts, servingOf } from '../../../src/ports/service.js';
 import { openState } from '../../../src/state/index.js';
 import { serviceSpec } from '../../helpers/specs.js';
 
-function harness(t: { after(fn: () => void): void }, opts: { busy?: number[]; serving?: { color: Color; addrs: string[] } | null } = {}) {
+function harness(t: { after(fn: () => void): void }, opts: { busy?: number[]; serving?: { color: Color; addrs: string[] } | null; refuse?: boolean } = {}) {
   const state = openState(':memory:');
   t.after(() => state.close());
   const calls: string[] = [];
   const ports = new AppPorts({
     state,
     routes: {
-      declare: async (app) => void calls.push(`declare ${app} ${state.ports.forApp(app).map((m) => m.hostPort).join(',')}`),
+      declare: async (app) => {
+        if (opts.refuse) throw new Error('haproxy -c rejected the config');
+        calls.push(`declare ${app} ${state.ports.forApp(app).map((m) => m.hostPort).join(',')}`);
+      },
       serve: async (app, color, addrs) => void calls.push(`serve ${app} ${color} ${addrs.join(',')}`),
       remove: async (hostPorts) => void calls.push(`remove ${hostPorts.join(',')}`),
     },
@@ -100,4 +103,11 @@ test('servingOf: the active release\'s main web containers on their color', () =
   });
   assert.equal(servingOf(undefined, []), null);
   assert.equal(servingOf(release, [c('worker', 3, null, '10.0.0.6')]), null);
+});
+
+test('when HAProxy refuses the change, the stored mappings stay as they were', async (t) => {
+  const h = harness(t, { refuse: true });
+  h.state.ports.change(h.shop.id, [{ scheme: 'http', hostPort: 8080, containerPort: 3000, source: 'user' }], []);
+  await assert.rejects(h.ports.add(h.shop, ['tcp:8080:4000', 'tcp:9000:9000']), /haproxy -c rejected/);
+  assert.deepEqual(h.ports.list('shop'), [{ hostPort: 8080, scheme: 'http', containerPort: 3000, source: 'user' }]);
 });
