@@ -42,3 +42,20 @@ ensure_node_modules() {
     npm ci --no-audit --no-fund || fail "npm ci"
   fi
 }
+
+# Installs the Debian packages not installed yet (idempotent): install_missing WHAT pkg...
+install_missing() {
+  local what=$1; shift
+  local missing=() p
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  if [ ${#missing[@]} -eq 0 ]; then
+    step "$what present ($*)"
+    return 0
+  fi
+  step "Installing $what: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  as_root apt-get update -qq || fail "apt-get update"
+  as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || fail "apt-get install ${missing[*]}"
+}

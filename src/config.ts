@@ -1,5 +1,6 @@
 // Slipway's one typed configuration: environment variables over an optional JSON file over
 // defaults. An invalid value stops start-up with a message naming the variable.
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
@@ -28,6 +29,41 @@ export function parseDurationMs(v: unknown): number | null {
   const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h' | 'd'];
   return Number(m[1]) * unit;
 }
+
+// HTTPS: TLS on HAProxy, custom domains' certificates (src/certs/).
+const tlsSchema = {
+  /** Host port HAProxy terminates TLS on; 0 turns HTTPS (and ACME) off. */
+  httpsPort: port,
+  /** Serve Slipway's API and webhooks on this domain too, over HTTPS with an ACME certificate. */
+  apiDomain: z.string().regex(/^[a-z0-9.-]+$/, 'a domain name such as slipway.example.com').optional(),
+  /** ACME directory; default Let's Encrypt production, or staging with acmeStaging. */
+  acmeDirectory: z.string().url().optional(),
+  acmeStaging: bool,
+  /** Contact the CA writes to about the account (optional for Let's Encrypt). */
+  acmeEmail: z.string().email().optional(),
+  /** CA bundle trusted for the ACME directory's own HTTPS (a private CA such as step-ca). */
+  acmeCaFile: z.string().optional(),
+  /** ACME for every app's domains unless the app says otherwise; default: on when acmeEmail is set. */
+  certsAuto: bool.optional(),
+  /** HTTP → HTTPS redirect and HSTS for every app with a certificate, unless its config says
+   *  SLIPWAY_HTTPS_REDIRECT=0. */
+  httpsRedirect: bool,
+  /** Where HAProxy reads certificates in clear: a tmpfs (memory), never the disk. Default
+   *  /dev/shm/slipway-tls-HASH (HASH from the data dir, so two installs never share it). */
+  tlsRuntimeDir: z.string().optional(),
+};
+const TLS_ENV = {
+  httpsPort: 'SLIPWAY_HTTPS_PORT',
+  apiDomain: 'SLIPWAY_API_DOMAIN',
+  acmeDirectory: 'SLIPWAY_ACME_DIRECTORY',
+  acmeStaging: 'SLIPWAY_ACME_STAGING',
+  acmeEmail: 'SLIPWAY_ACME_EMAIL',
+  acmeCaFile: 'SLIPWAY_ACME_CA_FILE',
+  certsAuto: 'SLIPWAY_CERTS_AUTO',
+  httpsRedirect: 'SLIPWAY_HTTPS_REDIRECT',
+  tlsRuntimeDir: 'SLIPWAY_TLS_RUNTIME_DIR',
+} as const;
+const TLS_DEFAULTS = { httpsPort: 443, acmeStaging: false, httpsRedirect: false };
 
 const schema = z.object({
   dataDir: z.string().min(1),
@@ -61,6 +97,9 @@ const schema = z.object({
   statusApiUrl: z.string().url().optional(),
   logRetentionDays: z.coerce.number().min(0),
   logRetentionMb: z.coerce.number().min(1),
+  /** A failed job attempt is retried after base·2^(n-1) ms, capped (10 s, 20 s, 40 s … 6 min). */
+  jobBackoffMs: z.coerce.number().min(0),
+  jobBackoffMaxMs: z.coerce.number().min(0),
   /** Seconds between two samples of every container and of HAProxy's counters. */
   metricsInterval: z.coerce.number().min(0.1).max(3600),
   /** How long raw samples are kept (`24h`). */
@@ -80,6 +119,7 @@ const schema = z.object({
   autoscaleSamples: z.coerce.number().int().min(1).max(100),
   autoscaleCooldown: duration,
   autoscaleStabilization: duration,
+  ...tlsSchema,
 });
 
 export type Config = z.infer<typeof schema>;
@@ -109,6 +149,8 @@ const ENV: Record<keyof Config, string> = {
   statusApiUrl: 'SLIPWAY_STATUS_API_URL',
   logRetentionDays: 'SLIPWAY_LOG_RETENTION_DAYS',
   logRetentionMb: 'SLIPWAY_LOG_RETENTION_MB',
+  jobBackoffMs: 'SLIPWAY_JOB_BACKOFF_MS',
+  jobBackoffMaxMs: 'SLIPWAY_JOB_BACKOFF_MAX_MS',
   metricsInterval: 'SLIPWAY_METRICS_INTERVAL',
   metricsRawRetention: 'SLIPWAY_METRICS_RAW_RETENTION',
   metricsRollups: 'SLIPWAY_METRICS_ROLLUPS',
@@ -120,6 +162,7 @@ const ENV: Record<keyof Config, string> = {
   autoscaleSamples: 'SLIPWAY_AUTOSCALE_SAMPLES',
   autoscaleCooldown: 'SLIPWAY_AUTOSCALE_COOLDOWN',
   autoscaleStabilization: 'SLIPWAY_AUTOSCALE_STABILIZATION',
+  ...TLS_ENV,
 };
 
 const DEFAULTS: Record<string, unknown> = {
@@ -142,6 +185,8 @@ const DEFAULTS: Record<string, unknown> = {
   healthTimeoutSeconds: 60,
   logRetentionDays: 14,
   logRetentionMb: 1024,
+  jobBackoffMs: 10_000,
+  jobBackoffMaxMs: 360_000,
   metricsInterval: 10,
   metricsRawRetention: '24h',
   metricsRollups: '1m:7d,10m:30d',
@@ -153,6 +198,7 @@ const DEFAULTS: Record<string, unknown> = {
   autoscaleSamples: 3,
   autoscaleCooldown: '3m',
   autoscaleStabilization: '5m',
+  ...TLS_DEFAULTS,
 };
 
 /**
@@ -198,6 +244,14 @@ function readConfigFile(file: string, required: boolean): Record<string, unknown
   }
 }
 
+/** Where the API and webhooks are reached from outside: SLIPWAY_PUBLIC_URL, else HTTPS on
+ *  SLIPWAY_API_DOMAIN, else the address the server listens on. */
+export function publicApiUrl(config: Config): string {
+  if (config.publicUrl) return config.publicUrl.replace(/\/+$/, '');
+  if (config.apiDomain && config.httpsPort) return `https://${config.apiDomain}${config.httpsPort === 443 ? '' : `:${config.httpsPort}`}`;
+  return `http://${config.host}:${config.port}`;
+}
+
 /** Paths inside the data dir, in one place. */
 export function dataPaths(config: Config) {
   const d = config.dataDir;
@@ -212,5 +266,9 @@ export function dataPaths(config: Config) {
     haproxy: path.join(d, 'haproxy'),
     run: path.join(d, 'run'),
     secretKey: path.join(d, 'secret.key'),
+    /** Certificates and ACME account keys, sealed with secret.key. */
+    certs: path.join(d, 'certs'),
+    /** The clear copies HAProxy loads, in memory (see tlsRuntimeDir). */
+    tlsRuntime: config.tlsRuntimeDir ?? path.join('/dev/shm', `slipway-tls-${createHash('sha256').update(path.resolve(d)).digest('hex').slice(0, 12)}`),
   };
 }

@@ -62,6 +62,8 @@ export interface AppJson {
   env: Record<string, AppEnvVar>;
   /** `formation`: replicas per process type, set on every deploy (Procfile apps); null when absent. */
   formation: Record<string, number> | null;
+  /** Dokku's `cron` entries: a command run in the release's image on a schedule. */
+  cron?: { command: string; schedule: string }[];
 }
 
 /** Output of the build stage: a local image plus what the repo says about running it. */
@@ -111,11 +113,46 @@ export interface VolumeMount {
   bind: boolean;
 }
 
+/** What happens to a job's containers once they exit (Aliyun's `remove_containers` values). */
+export type RemovePolicy = 'keep-all' | 'remove-finished' | 'remove-failed' | 'remove-all';
+export const REMOVE_POLICIES: readonly RemovePolicy[] = ['keep-all', 'remove-finished', 'remove-failed', 'remove-all'];
+
+/** forbid: skip a tick while the previous run goes on; replace: stop it; allow: overlap. */
+export type Concurrency = 'forbid' | 'allow' | 'replace';
+
+/** A cron schedule (label `slipway.schedule`, app.json `cron`). */
+export interface ScheduleSpec {
+  /** 5 fields, 6 with seconds first, or @hourly/@daily/@weekly/@monthly/@yearly. */
+  cron: string;
+  /** IANA zone; absent = the server's local zone. */
+  timezone?: string;
+  concurrency: Concurrency;
+  /** A tick missed (Slipway down) still runs when it is at most this late; older ones are recorded missed. */
+  deadlineSeconds: number;
+  /** Runs of this schedule kept in the history. */
+  history: number;
+  /** true: only this task runs (app.json cron); false: the app's whole job graph. */
+  taskOnly: boolean;
+}
+
+/** A batch task: runs to completion, with retries (labels `slipway.job*`, `aliyun.*`). */
+export interface JobSpec {
+  /** Attempts after the first, per instance. */
+  retries: number;
+  removeContainers: RemovePolicy;
+  /** Where a run's result is POSTed, signed with the app's webhook secret. */
+  webhook?: string;
+  schedule?: ScheduleSpec;
+}
+
 /** One service of an app, as the deploy stage runs it (from compose, Procfile or default). */
 export interface ServiceSpec {
   name: string;
-  /** `web` services get PORT, a route and blue-green; workers are replaced in place. */
-  role: 'web' | 'worker';
+  /** `web` services get PORT, a route and blue-green; workers are replaced in place; jobs run
+   *  only in runs (`slipway jobs:run`, a schedule), never in a rollout. */
+  role: 'web' | 'worker' | 'job';
+  /** Jobs only. */
+  job?: JobSpec;
   /** A compose `image:` to run instead of the app's built image. */
   image?: string;
   command?: string[];
@@ -212,8 +249,10 @@ export const LABELS = {
   sha: 'slipway.sha',
   color: 'slipway.color',
   role: 'slipway.role',
-  /** `web`/`worker` for service containers, `release`/`predeploy`/`postdeploy`/`run` for one-offs. */
+  /** `web`/`worker` for service containers, `job` for job runs, `release`/`predeploy`/`postdeploy`/`run` for one-offs. */
   kind: 'slipway.kind',
+  /** The job run a job container belongs to. */
+  run: 'slipway.run',
   /** JSON array of LogFileMount, so a restarted shipper knows what to tail. */
   logFiles: 'slipway.logs.files',
 } as const;

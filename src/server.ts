@@ -22,7 +22,8 @@ import { createDocker } from './docker/client.js';
 import { Containers } from './docker/containers.js';
 import { Networks } from './docker/networks.js';
 import { Proxy } from './proxy/haproxy.js';
-import { appProxy } from './proxy/app-proxy.js';
+import { appProxy, routeApi } from './proxy/app-proxy.js';
+import { proxyTls } from './proxy/haproxy-certs.js';
 import { withPortRoutes } from './proxy/app-ports.js';
 import { AppPorts, servingOf } from './ports/service.js';
 import { GitRepos } from './source/repos.js';
@@ -45,6 +46,12 @@ import { DeployProgress } from './queue/progress.js';
 import { DeployQueue } from './queue/deploy-queue.js';
 import { createPipeline, type CommitStatusReporter } from './queue/pipeline.js';
 import { LogService } from './logs/service.js';
+import { JobRunner } from './jobs/runner.js';
+import { Scheduler } from './jobs/scheduler.js';
+import { jobsRouter } from './api/jobs-routes.js';
+import { claimApiDomain, DomainService } from './domains/service.js';
+import { createCertificates } from './certs/index.js';
+import { tlsRouter } from './api/tls-routes.js';
 import { AccessLog } from './proxy/access-log.js';
 import { MetricsService } from './metrics/service.js';
 import { metricsRouter, prometheusRouter } from './api/metrics-routes.js';
@@ -91,9 +98,32 @@ export async function startServer(config: Config, logger: Logger, options: Serve
   const networks = new Networks(docker);
   mkdirSync(paths.haproxy, { recursive: true, mode: 0o700 });
   const accessLog = await AccessLog.listen(config.haproxyLogPort, path.join(paths.haproxy, 'access-log-port'));
-  const proxy = new Proxy({ haproxyBin: config.haproxyBin, dir: paths.haproxy, httpPort: config.httpPort, accessLogPort: accessLog.port, logger });
+
+  // HTTPS: certificates pushed to HAProxy live; ACME HTTP-01 answered from its challenge map.
+  const https = config.httpsPort !== 0;
+  const tls = proxyTls(paths.haproxy, config.httpsPort, paths.tlsRuntime, (fn) => proxy.exclusive(fn), logger);
+  const proxy = new Proxy({ haproxyBin: config.haproxyBin, dir: paths.haproxy, httpPort: config.httpPort, accessLogPort: accessLog.port, tls: https ? tls.listener : undefined, logger });
+  const { certs, acme, jobs: certJobs } = createCertificates({
+    config,
+    state,
+    dir: paths.certs,
+    secretKey,
+    proxy: tls,
+    appLog: (app, line) => void logs.append({ app, service: 'certs', stream: 'deploy', line }).catch(() => undefined),
+    logger,
+  });
+  const apiDomain = claimApiDomain(state, https ? config.apiDomain : undefined);
+  await certs.prepare();
+  if (https) await tls.challenges.prepare(new Map());
   await proxy.start();
-  const routes = withPortRoutes(appProxy(proxy, config.appsDomain), proxy, (app) => state.ports.forApp(app));
+  await certs.started();
+  const routes = withPortRoutes(appProxy(proxy, config.appsDomain, (app) => domains.customNames(app)), proxy, (app) => state.ports.forApp(app));
+  const domains: DomainService = new DomainService({
+    state,
+    appsDomain: config.appsDomain,
+    routes,
+    listener: { added: (app, d) => acme.domainAdded(app, d), removed: (app) => certs.domainRemoved(app) },
+  });
   const ports = dockerRolloutPorts({ docker, containers, networks, proxy: routes, config });
   const appPorts = new AppPorts({
     state,
@@ -111,7 +141,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
   const ownsApp = (app: string) => state.apps.find(app) !== undefined;
   const logs = new LogService({ docker, config, logger, ownsApp });
   await logs.start();
-  const runs = new OneOffRuns({ containers, prepare: (r) => ports.prepare(r), shipped: (id) => logs.shipped(id), ownsApp, warn: (m, f) => logger.warn(m, f) });
+  const runs = new OneOffRuns({ containers, prepare: (r) => ports.prepare(r), shipped: (id) => logs.whenShipped(id, 60_000).then(() => undefined), ownsApp, warn: (m, f) => logger.warn(m, f) });
   await runs.adopt();
   const metrics = new MetricsService({
     config,
@@ -126,6 +156,14 @@ export async function startServer(config: Config, logger: Logger, options: Serve
     },
   });
   metrics.start();
+
+  const runner = new JobRunner({
+    state,
+    ports: { docker, containers, networks, shipped: (id) => logs.whenShipped(id) },
+    backoff: { baseMs: config.jobBackoffMs, maxMs: config.jobBackoffMaxMs },
+    logger,
+  });
+  const scheduler = new Scheduler({ state, runner, logger });
 
   // Only apps connected with a token can set statuses; the provider is the webhook's.
   const commitStatus: CommitStatusReporter = async (d, app, sha, update) => {
@@ -150,6 +188,10 @@ export async function startServer(config: Config, logger: Logger, options: Serve
     appUrl: (app) => appLinks(config, app).url,
     logLine: (app, service, line) => void logs.append({ app, service, stream: service, line }).catch(() => undefined),
     commitStatus,
+    released: (a, _version, d, out) => {
+      runner.runOnDeploy(a, d.trigger, out);
+      scheduler.refresh();
+    },
     stages: {
       async revision(d, app, out) {
         if (d.trigger === 'webhook') {
@@ -211,7 +253,19 @@ export async function startServer(config: Config, logger: Logger, options: Serve
         const inputs = { processes: {}, appJson: source.appJson, compose: source.compose, exposedPort: source.exposedPort };
         return servicesFor(inputs, appConfig, { ...composeRules, readFile: (rel) => source.files[rel] ?? null, warn: (l) => out(` !     ${l}`) });
       },
-      rollout: (release, previous, out, live, options) => rollout(release, previous, ports, out, live, options),
+      // A release going live may turn the app's HTTPS redirect on or off (SLIPWAY_HTTPS_REDIRECT).
+      rollout: (release, previous, out, live, options) =>
+        rollout(
+          release,
+          previous,
+          ports,
+          out,
+          () => {
+            live();
+            certs.sync().catch((e: Error) => logger.warn('certificate sync failed', { error: e.message }));
+          },
+          options,
+        ),
       resize: (release, service, replicas, out) => resize(release, service, replicas, ports, out),
       carryScale: (app, services, previous) => autoscaler.replicasToCarry(app.id, services, previous),
     },
@@ -223,6 +277,8 @@ export async function startServer(config: Config, logger: Logger, options: Serve
   for (const d of reconciled.interrupted)
     if (d.trigger === 'webhook' && d.sha)
       void commitStatus(d, state.apps.byId(d.appId), d.sha, { state: 'failure', description: INTERRUPTED }).catch(() => undefined);
+  await runner.reconcile();
+  scheduler.start();
   const autoscaler = new Autoscaler({
     state,
     averages: (app, ids, windowMs, now) => metrics.averages(app, ids, windowMs, now),
@@ -290,7 +346,9 @@ export async function startServer(config: Config, logger: Logger, options: Serve
         state,
         destroyApp: async (a) => {
           for (const c of await ports.list(a.name)) await ports.remove(c, 0);
+          for (const c of await containers.listContainers({ app: a.name, all: true })) await containers.removeContainer(c.id);
           await routes.removeApp(a.name);
+          await certs.appRemoved(a.name);
           await networks.removeNetwork(appNetworkName(a.name)).catch(() => undefined);
           await networks.removeVolumes(a.name).catch(() => undefined);
           repos.remove(a.name);
@@ -302,7 +360,9 @@ export async function startServer(config: Config, logger: Logger, options: Serve
         r.use(repoRouter({ state, config, secretKey, containers }));
         r.use(runRouter({ state, runs }));
         r.use(portsRouter({ state, ports: appPorts }));
-        r.use('/logs', logsRouter(logs));
+        r.use(jobsRouter({ state, runner, scheduler }));
+        r.use('/logs', logsRouter(logs, (a, run) => runner.containerGlobs(state.apps.get(a), Number(run))));
+        r.use(tlsRouter({ domains, certs, acme }));
         r.use('/metrics', metricsRouter({ state, metrics }));
         r.use('/autoscale', autoscaleRouter({ state, autoscaler }));
         return r;
@@ -323,6 +383,10 @@ export async function startServer(config: Config, logger: Logger, options: Serve
   const url = `http://${config.host}:${port}`;
   apiUrl = url;
   logger.info('slipway listening', { url, dataDir: config.dataDir });
+  await routeApi(proxy, https ? config.apiDomain : undefined, { host: config.host, port }, apiDomain.removed);
+  if (https && config.apiDomain) await acme.domainAdded(null, config.apiDomain);
+  if (options.runDeploys !== false) certJobs.start();
+  const certScan = acme.startScanning();
 
   return {
     url,
@@ -332,8 +396,12 @@ export async function startServer(config: Config, logger: Logger, options: Serve
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       // Never let one part hold shutdown hostage; what is left is reconciled on the next start.
+      scheduler.stop();
+      await within(15_000, runner.close(), logger, 'job runs');
       await within(5000, autoscaler.stop(), logger, 'autoscaler');
       await within(5000, queue.close(), logger, 'deploy queue');
+      await within(5000, certScan.stop(), logger, 'certificate scan');
+      await within(5000, certJobs.close(), logger, 'certificate jobs');
       await within(5000, logs.stop(), logger, 'log shippers');
       await within(5000, metrics.stop(), logger, 'metrics collector');
       state.close();

@@ -1,6 +1,6 @@
 // /api/apps: create, list, show, destroy. Thin: validation lives in state, teardown in deploy.
 import express, { type Request } from 'express';
-import type { Config } from '../config.js';
+import { publicApiUrl, type Config } from '../config.js';
 import { UserError } from '../errors.js';
 import type { State } from '../state/index.js';
 import type { AppRow } from '../state/apps.js';
@@ -12,7 +12,7 @@ export interface AppLinks {
 }
 
 export function appLinks(config: Config, app: string): AppLinks {
-  const base = config.publicUrl ?? `http://${config.host}:${config.port}`;
+  const base = publicApiUrl(config);
   const port = config.httpPort === 80 ? '' : `:${config.httpPort}`;
   return { gitRemote: `${base}/git/${app}.git`, url: `http://${app}.${config.appsDomain}${port}` };
 }

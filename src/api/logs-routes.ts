@@ -10,11 +10,15 @@ const HEARTBEAT_MS = 15_000;
 
 const truthy = (v: unknown) => v === '1' || v === 'true' || v === 'yes' || v === '';
 
-export function logsRouter(logs: LogService): express.Router {
+/** `?run=ID` → the container name patterns of that job run (the jobs stage knows them). */
+export type RunContainers = (app: string, run: string) => string[];
+
+export function logsRouter(logs: LogService, runContainers?: RunContainers): express.Router {
   const r = express.Router({ mergeParams: true });
 
   r.get('/', async (req: Request<{ app: string }>, res: Response) => {
     const filters = filtersFromQuery(req.params.app, req.query as Record<string, unknown>);
+    if (typeof req.query.run === 'string' && req.query.run && runContainers) filters.containers = runContainers(req.params.app, req.query.run);
     if (req.query.follow !== undefined && truthy(req.query.follow)) {
       await follow(logs, filters, req, res);
       return;

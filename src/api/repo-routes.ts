@@ -1,7 +1,7 @@
 // /api/apps/:app/… — connecting a remote repository (webhook deploys), its webhook URLs, and
 // `ps` (what runs now).
 import express, { type Request } from 'express';
-import type { Config } from '../config.js';
+import { publicApiUrl, type Config } from '../config.js';
 import type { Containers } from '../docker/containers.js';
 import type { State } from '../state/index.js';
 import { sealCredential } from '../source/secrets.js';
@@ -13,7 +13,7 @@ type AppReq = Request<{ app: string }>;
 export function repoRouter(deps: { state: State; config: Config; secretKey: Buffer; containers: Containers }) {
   const { state, config } = deps;
   const r = express.Router({ mergeParams: true });
-  const base = () => config.publicUrl ?? `http://${config.host}:${config.port}`;
+  const base = () => publicApiUrl(config);
   const hooks = (app: string, secret: string) => ({
     github: `${base()}/webhooks/github/${app}`,
     gitlab: `${base()}/webhooks/gitlab/${app}`,

@@ -1,7 +1,8 @@
 // Parses app.json (Heroku's manifest, with Dokku's `healthchecks`, `scripts.dokku` and comments)
-// into AppJson: health checks, deploy scripts, env defaults and the process formation.
+// into AppJson: health checks, deploy scripts, env defaults, the process formation and cron.
 import type { AppEnvVar, AppJson, HttpHealthCheck } from '../domain.js';
 import { UserError } from '../errors.js';
+import { checkCron } from '../jobs/cron.js';
 import { parseJsonText } from './json-text.js';
 import { PROCESS_NAME, PROCESS_NAME_RULE } from './procfile.js';
 
@@ -23,7 +24,25 @@ export function parseAppJson(text: string): AppJson {
     scripts: parseScripts(doc.scripts),
     env: parseEnv(doc.env),
     formation: parseFormation(doc.formation),
+    ...(doc.cron === undefined || doc.cron === null ? {} : { cron: parseCron(doc.cron) }),
   };
+}
+
+/** Dokku's `cron`: `[{"command": "…", "schedule": "@daily"}]`, each run in the release's image. */
+function parseCron(v: unknown): NonNullable<AppJson['cron']> {
+  if (!Array.isArray(v)) throw new UserError('app.json cron: expected a list of {"command": "…", "schedule": "…"}');
+  return v.map((entry, i) => {
+    const where = `app.json cron[${i}]`;
+    if (!isObject(entry)) throw new UserError(`${where}: expected {"command": "…", "schedule": "…"}`);
+    if (typeof entry.command !== 'string' || !entry.command.trim()) throw new UserError(`${where}.command: expected a command string`);
+    if (typeof entry.schedule !== 'string') throw new UserError(`${where}.schedule: expected a cron expression such as "@daily" or "5 3 * * *"`);
+    try {
+      checkCron(entry.schedule);
+    } catch (e) {
+      throw new UserError(`${where}.schedule: ${(e as Error).message}`);
+    }
+    return { command: entry.command.trim(), schedule: entry.schedule.trim() };
+  });
 }
 
 function parseHealthchecks(v: unknown): Record<string, HttpHealthCheck[]> {

@@ -12,6 +12,7 @@ export interface LogsOptions {
   grep?: string;
   lines?: string;
   release?: string;
+  run?: string;
   json?: boolean;
 }
 
@@ -23,6 +24,7 @@ export function logsQuery(opts: LogsOptions): string {
   if (opts.since) q.set('since', opts.since);
   if (opts.grep) q.set('grep', opts.grep);
   if (opts.release) q.set('release', opts.release);
+  if (opts.run) q.set('run', opts.run);
   if (opts.lines) q.set('n', opts.lines);
   if (opts.follow) q.set('follow', '1');
   const s = q.toString();
@@ -58,6 +60,7 @@ export function registerLogsCommand(program: Command, client: () => ApiClient): 
     .option('--grep <text>', 'only lines containing TEXT (case-insensitive)')
     .option('-n, --lines <n>', 'how many of the last lines to show', '100')
     .option('--release <version>', 'only lines of this release (v7 or 7)')
+    .option('--run <id>', 'only lines of this job run (with --service: of one task)')
     .option('--json', 'one JSON object a line: ts, service, container, stream, release, line')
     .action(async (app: string, opts: LogsOptions) => {
       const api = client();

@@ -10,8 +10,10 @@ import { registerRepoCommands } from './repo-commands.js';
 import { registerRunCommand } from './run-command.js';
 import { registerPortsCommands } from './ports-commands.js';
 import { registerImagesCommands } from './images-commands.js';
+import { registerJobCommands } from './jobs-commands.js';
 import { registerMetricsCommand } from './metrics-command.js';
 import { registerAutoscaleCommands } from './autoscale-commands.js';
+import { registerDomainCommands } from './domain-commands.js';
 
 const program = new Command();
 program.name('slipway').description('Self-hosted git-push deploys: build, release, blue-green, logs, rollback.');
@@ -46,8 +48,10 @@ registerRepoCommands(program, client);
 registerRunCommand(program, client);
 registerPortsCommands(program, client);
 registerImagesCommands(program, client);
+registerJobCommands(program, client);
 registerMetricsCommand(program, client);
 registerAutoscaleCommands(program, client);
+registerDomainCommands(program, client);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   const msg = e instanceof ApiError || e instanceof Error ? e.message : String(e);

@@ -3,6 +3,7 @@
 import type { HealthCheck, ServiceSpec, VolumeMount } from '../domain.js';
 import * as rules from './compose-rules.js';
 import { envFiles } from './compose-env.js';
+import { JOB_LABELS, handlesLabel, jobLabels } from './compose-jobs.js';
 import type { KeyPath, Problems } from './compose-source.js';
 import {
   isRecord, isTrue, parseCount, parseCpus, parseDuration, parseExposeEntry, parseMemory, parsePortEntry, parseVolumeShort,
@@ -35,6 +36,8 @@ export interface ServiceContext {
   allowPrivileged: boolean;
   /** Reads a file of the repo by its path relative to the compose file (env_file); null if absent. */
   readFile?: (relPath: string) => string | null;
+  /** `aliyun.project_type: batch` somewhere in the file: every service is a job. */
+  batch?: boolean;
 }
 
 export { isRecord };
@@ -58,6 +61,10 @@ export function composeService(name: string, raw: Record<string, unknown>, ctx: 
 
   const labels = read(['labels'], () => keyValues(raw.labels, () => '')) ?? {};
   const slipway = slipwayLabels(labels, base, problems);
+  const jobs = jobLabels(labels, base, problems, (path, line) => ctx.warn(`${ctx.at(path)}: ${line}`));
+  const isJob = jobs.job || ctx.batch === true;
+  if (!isJob) for (const k of jobs.written) problems.add([...base, 'labels', k], 'applies to jobs only: add the label slipway.job: "true" to run this service as a job');
+  if (isJob && slipway.role) problems.add([...base, 'labels', 'slipway.role'], 'a job has no web/worker role; remove slipway.role or slipway.job');
   const ports: number[] = [];
   let published = -1;
   listOf(raw.ports).forEach((entry, i) => {
@@ -73,7 +80,7 @@ export function composeService(name: string, raw: Record<string, unknown>, ctx: 
     if (p) ports.push(p);
   });
   // `expose` alone keeps a service internal (a database), as in compose; `ports` asks for traffic.
-  const role = slipway.role ?? (name === 'web' || declaresPorts ? 'web' : 'worker');
+  const role = isJob ? 'job' : (slipway.role ?? (name === 'web' || declaresPorts ? 'web' : 'worker'));
 
   const builds = raw.build !== undefined && raw.build !== null;
   if (builds) checkBuild(raw.build, base, problems);
@@ -81,8 +88,10 @@ export function composeService(name: string, raw: Record<string, unknown>, ctx: 
   const memoryBytes = agree(base, 'mem_limit', read(['mem_limit'], () => opt(raw.mem_limit, parseMemory)), limits.memory, problems);
   const nanoCpus = agree(base, 'cpus', read(['cpus'], () => opt(raw.cpus, parseCpus)), limits.cpus, problems);
   const scale = read(['scale'], () => opt(raw.scale, (v) => parseCount(v)));
-  const replicas = agree(base, 'scale', scale, limits.replicas, problems) ?? slipway.scale ?? 1;
+  const replicas = agree(base, 'scale', scale, limits.replicas, problems) ?? slipway.scale ?? jobs.scale ?? 1;
   const restart = read(['restart'], () => opt(raw.restart, (v) => restartPolicy(v, (w) => ctx.warn(`${ctx.at([...base, 'restart'])}: services.${name}.restart: ${w}`))));
+  if (isJob && restart !== undefined && restart !== 'no')
+    problems.add([...base, 'restart'], `a job runs to completion and is retried by slipway.job.retries, not restarted by Docker; remove restart: ${restart}`);
   const fromFiles = envFiles(raw.env_file, base, ctx.problems, ctx.readFile);
   const env = read(['environment'], () =>
     environment(raw.environment, ctx.vars, (k) => {
@@ -103,24 +112,31 @@ export function composeService(name: string, raw: Record<string, unknown>, ctx: 
     replicas,
     healthcheck: isRecord(raw.healthcheck) ? healthcheck(raw.healthcheck, [...base, 'healthcheck'], problems, read) : null,
     volumes: volumes(raw.volumes, base, ctx),
-    dependsOn: dependsOn(raw.depends_on, base, ctx),
+    dependsOn: withAliyunDepends(dependsOn(raw.depends_on, base, ctx), jobs.depends, isJob, ctx.at([...base, 'labels', 'aliyun.depends'])),
     memoryBytes,
     nanoCpus,
     cpuShares: read(['cpu_shares'], () => opt(raw.cpu_shares, (v) => parseCount(v))),
-    restart: restart ?? 'unless-stopped',
+    restart: isJob ? 'no' : (restart ?? 'unless-stopped'),
     restartDeclared: restart !== undefined,
-    labels: Object.fromEntries(Object.entries(labels).filter(([k]) => !k.startsWith('slipway.'))),
+    labels: Object.fromEntries(Object.entries(labels).filter(([k]) => !k.startsWith('slipway.') && !jobs.consumed.includes(k))),
     stopGraceSeconds: read(['stop_grace_period'], () => opt(raw.stop_grace_period, (v) => Math.ceil(parseDuration(v)))) ?? 10,
     logFiles: slipway.logFiles,
     init: opt(raw.init, isTrue),
     workingDir: opt(raw.working_dir, String),
     user: opt(raw.user, String),
   };
+  if (isJob) service.job = jobs.spec;
   const autoscale = autoscaleRule(labels, memoryBytes, base, problems);
   if (autoscale) service.autoscale = autoscale;
   const access = hostAccess(raw, base, role, ctx);
   if (access) service.hostAccess = access;
   return service;
+}
+
+/** `aliyun.depends: a,b`: a job waits for them to complete, a service for them to start. */
+function withAliyunDepends(deps: Dependency[], names: string[], isJob: boolean, at: string): Dependency[] {
+  const condition = isJob ? 'service_completed_successfully' : 'service_started';
+  return [...deps, ...names.filter((n) => !deps.some((d) => d.service === n)).map((service) => ({ service, condition, at }) as Dependency)];
 }
 
 const opt = <T>(v: unknown, parse: (v: unknown) => T): T | undefined => (v === undefined || v === null ? undefined : parse(v));
@@ -169,7 +185,7 @@ function environment(v: unknown, vars: Record<string, string>, missing: (k: stri
 function slipwayLabels(labels: Record<string, string>, base: KeyPath, problems: Problems) {
   const out: { role?: 'web' | 'worker'; scale?: number; logFiles: string[] } = { logFiles: [] };
   for (const [k, v] of Object.entries(labels)) {
-    if (!k.startsWith('slipway.') || k.startsWith('slipway.autoscale.')) continue;
+    if (!k.startsWith('slipway.') || handlesLabel(k) || k.startsWith('slipway.autoscale.')) continue;
     const path = [...base, 'labels', k];
     if (k === 'slipway.role') {
       if (v === 'web' || v === 'worker') out.role = v;
@@ -183,7 +199,7 @@ function slipwayLabels(labels: Record<string, string>, base: KeyPath, problems: 
       if (!out.logFiles.length || relative.length)
         problems.add(path, `must be comma-separated absolute globs inside the container, e.g. /app/log/*.log${relative.length ? ` (not ${relative.join(', ')})` : ''}`);
     } else {
-      problems.add(path, `unknown Slipway label (known: ${rules.SLIPWAY_LABELS.join(', ')})`);
+      problems.add(path, `unknown Slipway label (known: ${[...rules.SLIPWAY_LABELS, ...JOB_LABELS].join(', ')})`);
     }
   }
   return out;

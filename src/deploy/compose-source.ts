@@ -26,8 +26,8 @@ export class Problems {
 
   add(path: KeyPath, message: string): void {
     // One message per spot: a later check on a value the schema already faulted adds nothing.
-    const key = formatPath(path);
-    if (this.list.some((p) => key === formatPath(p.path) || key.startsWith(formatPath(p.path) + '.') || key.startsWith(formatPath(p.path) + '['))) return;
+    // By segments, not text: label `slipway.job.retries` is not under label `slipway.job`.
+    if (this.list.some((p) => p.path.length <= path.length && p.path.every((seg, i) => String(seg) === String(path[i])))) return;
     this.list.push({ path, message });
   }
 

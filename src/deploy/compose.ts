@@ -7,6 +7,7 @@ import { checkComposeSchema } from './compose-schema.js';
 import { composeService, isRecord, type ComposeService } from './compose-service.js';
 import { Problems, readComposeSource } from './compose-source.js';
 import { findCycle } from './services-order.js';
+import { checkJobGraph, declaresBatch } from './compose-jobs.js';
 
 export type { ComposeService } from './compose-service.js';
 
@@ -54,13 +55,15 @@ export function parseCompose(text: string, file: string, opts: ComposeOptions): 
   if (!isRecord(data.services) || !Object.keys(data.services).length) {
     problems.add(data.services === undefined ? [] : ['services'], 'declare at least one service under `services:`');
   } else {
+    const batch = declaresBatch(data.services);
     for (const [name, raw] of Object.entries(data.services)) {
       rules.checkServiceName(name, problems);
       if (!isRecord(raw)) continue;
-      const ctx = { ...opts, problems, warn, at: source.at, vars: opts.vars ?? {}, volumes: new Set(volumes) };
+      const ctx = { ...opts, problems, warn, at: source.at, vars: opts.vars ?? {}, volumes: new Set(volumes), batch };
       services.push(composeService(name, raw, ctx));
     }
     checkDependencies(services, data.services, problems);
+    checkJobGraph(services, data.services, problems);
   }
   problems.throwIfAny(source);
   return { file, services, volumes, warnings };

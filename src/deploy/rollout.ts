@@ -84,7 +84,8 @@ export async function rollout(
     const web = release.services.filter((s) => s.role === 'web');
     await ports.proxy.prepare(release.app, web.map((s) => ({ service: s.name, replicas: replicasOf(release, s) })));
 
-    for (const layer of startOrder(release.services)) {
+    // Jobs run only in job runs (src/jobs/), never as part of a rollout.
+    for (const layer of startOrder(release.services.filter((s) => s.role !== 'job'))) {
       await Promise.all(
         layer.map(async (name) => {
           const service = byName.get(name)!;
@@ -161,11 +162,16 @@ async function drain(ports: RolloutPorts, app: string, old: [string, Color][], s
   }
 }
 
-/** `web green 3/3, worker 2/2` */
+/** `web green 3/3, worker 2/2; jobs extract, report` */
 function describe(release: Release, colors: Map<string, Color>): string {
-  return release.services
+  const services = release.services
+    .filter((s) => s.role !== 'job')
     .map((s) => [s.name, colors.get(s.name), `${replicasOf(release, s)}/${replicasOf(release, s)}`].filter(Boolean).join(' '))
     .join(', ');
+  const jobs = release.services.filter((s) => s.role === 'job').map((s) => s.name);
+  if (!jobs.length) return services;
+  const jobList = `jobs ${jobs.join(', ')} (they run with slipway jobs:run or on their schedule)`;
+  return services ? `${services}; ${jobList}` : jobList;
 }
 
 /** Dokku's `scripts.dokku.postdeploy` every time, Heroku's `scripts.postdeploy` after the first

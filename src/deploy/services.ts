@@ -3,6 +3,7 @@
 import type { BuiltImage, HealthCheck, ServiceSpec } from '../domain.js';
 import { UserError } from '../errors.js';
 import { parseCompose, type ComposeApp } from './compose.js';
+import { DEFAULT_SCHEDULE } from './compose-jobs.js';
 
 export { startOrder } from './services-order.js';
 
@@ -25,6 +26,10 @@ export interface ServiceOptions {
  * (file:line:col: key: message). `appConfig` feeds compose `${VAR}` interpolation.
  */
 export function servicesFor(built: ServiceInputs, appConfig: Record<string, string>, opts: ServiceOptions): ServiceSpec[] {
+  return withCronJobs(longRunning(built, appConfig, opts), built);
+}
+
+function longRunning(built: ServiceInputs, appConfig: Record<string, string>, opts: ServiceOptions): ServiceSpec[] {
   if (built.compose) {
     const app = parseCompose(built.compose.text, built.compose.file, { ...opts, vars: appConfig });
     for (const w of app.warnings) opts.warn?.(w);
@@ -52,6 +57,24 @@ export function applyFormation(specs: ServiceSpec[], formation: Record<string, n
       `app.json formation names ${unknown.map((t) => `"${t}"`).join(', ')}, which the Procfile does not declare (process types: ${specs.map((s) => s.name).join(', ')})`,
     );
   return specs.map((s) => ({ ...s, replicas: formation[s.name] ?? 0 }));
+}
+
+/** app.json `cron` entries become jobs `cron-1`, `cron-2`…, each on its own schedule, alone. */
+function withCronJobs(specs: ServiceSpec[], built: Pick<ServiceInputs, 'appJson'>): ServiceSpec[] {
+  const entries = built.appJson?.cron ?? [];
+  const cron = entries.map((e, i): ServiceSpec => {
+    const name = `cron-${i + 1}`;
+    if (specs.some((s) => s.name === name)) throw new UserError(`app.json cron[${i}] would run as service ${name}, which the app already declares; rename that service`);
+    return {
+      ...processSpec(name, e.command, { processes: {}, appJson: null, compose: null, exposedPort: null }),
+      role: 'job',
+      // One instance a run (a Procfile type other than web would start at 0).
+      replicas: 1,
+      restart: 'no',
+      job: { retries: 0, removeContainers: 'remove-finished', schedule: { ...DEFAULT_SCHEDULE, cron: e.schedule, taskOnly: true } },
+    };
+  });
+  return [...specs, ...cron];
 }
 
 /** The Procfile's `release` command, run once per release before traffic moves; not a service. */

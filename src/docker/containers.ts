@@ -39,6 +39,8 @@ export interface ContainerFilter {
   service?: string;
   release?: number;
   color?: Color;
+  /** A job run's containers. */
+  run?: number;
   /** Include stopped containers. */
   all?: boolean;
 }
@@ -63,6 +65,42 @@ export class Containers {
     // A container that already exited has no address; the health wait then reports why it exited.
     const info = await container.inspect();
     return { id: container.id, name: spec.name, ip: info.NetworkSettings.Networks[network]?.IPAddress ?? '' };
+  }
+
+  /** Creates without starting (a job attempt is recorded between the two); returns the id. */
+  async createContainer(spec: ContainerCreateSpec): Promise<string> {
+    return (await this.create(spec)).id;
+  }
+
+  async startContainer(id: string, name = id): Promise<void> {
+    await this.docker
+      .getContainer(id)
+      .start()
+      .catch((e) => {
+        throw engineError(e, `cannot start ${name}`, true);
+      });
+  }
+
+  /** Resolves with the exit code once the container is not running (at once if it already exited). */
+  async waitExit(id: string): Promise<number> {
+    const r = (await this.docker
+      .getContainer(id)
+      .wait({ condition: 'not-running' })
+      .catch((e) => {
+        throw engineError(e, `cannot wait for ${id.slice(0, 12)}`);
+      })) as { StatusCode: number };
+    return r.StatusCode;
+  }
+
+  /** Docker's view of a container's run: null when it is gone. */
+  async exitState(id: string): Promise<{ status: string; exitCode: number; startedAt: string; finishedAt: string } | null> {
+    try {
+      const s = (await this.docker.getContainer(id).inspect()).State;
+      return { status: s.Status, exitCode: s.ExitCode, startedAt: s.StartedAt, finishedAt: s.FinishedAt };
+    } catch (e) {
+      if (status(e) === 404) return null;
+      throw engineError(e, `cannot inspect ${id}`);
+    }
   }
 
   async stopContainer(id: string, graceSeconds: number): Promise<void> {
@@ -90,6 +128,7 @@ export class Containers {
     if (filter.service !== undefined) label.push(`${LABELS.service}=${filter.service}`);
     if (filter.release !== undefined) label.push(`${LABELS.release}=${filter.release}`);
     if (filter.color !== undefined) label.push(`${LABELS.color}=${filter.color}`);
+    if (filter.run !== undefined) label.push(`${LABELS.run}=${filter.run}`);
     const list = await this.docker.listContainers({ all: filter.all ?? false, filters: { label } }).catch((e) => {
       throw engineError(e, 'cannot list containers');
     });
@@ -169,16 +208,6 @@ export class Containers {
     } finally {
       signal?.removeEventListener('abort', stop);
       await this.removeContainer(container.id);
-    }
-  }
-
-  /** Resolves with the exit code once the container has stopped (at once if it already has). */
-  async waitExit(id: string): Promise<number> {
-    try {
-      const { StatusCode } = (await this.docker.getContainer(id).wait()) as { StatusCode: number };
-      return StatusCode;
-    } catch (e) {
-      throw engineError(e, `cannot wait for ${id}`);
     }
   }
 

@@ -25,6 +25,9 @@ export interface LogFilters {
   until?: Date;
   /** Case-insensitive substring. */
   grep?: string;
+  /** Only containers whose names match one of these GLOB patterns (a job run's, for
+   *  `slipway logs APP --run ID`: `slipway-APP-TASK-runID-*`). */
+  containers?: string[];
   limit?: number;
 }
 

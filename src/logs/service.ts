@@ -169,13 +169,18 @@ export class LogService {
   }
 
   /**
-   * Resolves once every line of the (stopped) container is in the store, or after `timeoutMs`:
-   * a one-off is removed only then, so none of its lines is lost with it.
+   * Resolves once everything container `id` wrote is in the store (it stopped and was read to its
+   * end): true, or false after `timeoutMs`. A job's container is removed only after this.
    */
-  async shipped(containerId: string, timeoutMs = 60_000): Promise<void> {
-    for (const end = Date.now() + timeoutMs; Date.now() < end && this.store; await sleep(250)) {
+  async whenShipped(id: string, timeoutMs = 10_000): Promise<boolean> {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const f = this.following.get(id);
+      if (f) await Promise.race([f.done, sleep(Math.max(0, until - Date.now()))]);
       await this.writer?.flush();
-      if (this.store?.containerCheckpoint(containerId)?.done) return;
+      if (this.store?.containerCheckpoint(id)?.done) return true;
+      if (Date.now() >= until || !this.store) return false;
+      await sleep(50);
     }
   }
 

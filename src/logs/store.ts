@@ -217,6 +217,7 @@ function whereClause(f: LogFilters, countBlocks: (grams: string[]) => number): {
   if (f.stream === 'file') w.push("stream LIKE 'file:%'");
   else if (f.stream !== undefined) (w.push('stream = ?'), p.push(f.stream));
   if (f.release !== undefined) (w.push('release = ?'), p.push(f.release));
+  if (f.containers !== undefined) (w.push(`(${f.containers.map(() => 'container GLOB ?').join(' OR ') || '0'})`), p.push(...f.containers));
   if (f.since) (w.push('ts >= ?'), p.push(isoNano(f.since)));
   if (f.until) (w.push('ts <= ?'), p.push(isoNano(f.until)));
   if (f.grep) {

@@ -28,7 +28,8 @@ export interface AppRoutes {
 /** Port backends have no `_`, so no app's `app_service` backend can take the name. */
 export const portBackend = (hostPort: number) => `port-${hostPort}`;
 
-export function withPortRoutes(routes: AppRoutes, control: PortControl, portsOf: (app: string) => PortMapping[]) {
+/** `routes` with the ports plugin's backends moving alongside; its other methods pass through. */
+export function withPortRoutes<R extends AppRoutes>(routes: R, control: PortControl, portsOf: (app: string) => PortMapping[]) {
   /** The service each app's ports route to, learnt when its release is prepared. */
   const main = new Map<string, { service: string; replicas: number }>();
   const mine = (app: string, service: string) => (main.get(app)?.service === service ? portsOf(app) : []);
@@ -96,5 +97,5 @@ export function withPortRoutes(routes: AppRoutes, control: PortControl, portsOf:
       await routes.removeApp(app);
     },
   };
-  return { ...proxy, ports };
+  return { ...routes, ...proxy, ports };
 }

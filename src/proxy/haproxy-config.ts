@@ -2,6 +2,7 @@
 // the config text is validated here, so nothing a user typed can add a line or a directive.
 import net from 'node:net';
 import type { Color } from '../domain.js';
+import { tlsBind, tlsFiles, tlsFrontendRules, tlsGlobal, type TlsListener } from './tls-config.js';
 
 export type { Color } from '../domain.js';
 export const COLORS: readonly Color[] = ['blue', 'green'];
@@ -55,6 +56,8 @@ export interface HaproxyConfigInput {
    *  slot is declared `disabled` at 127.0.0.1:1, so a reload keeps serving what was ready. */
   serving?: Record<string, SlotAssignment[]>;
   listeners?: ListenerSpec[];
+  /** HTTPS beside HTTP (src/proxy/tls-config.ts); absent: HTTP only. */
+  tls?: TlsListener;
 }
 
 /** Backend that answers hosts with no app; its name has no `_`, so no app_service can take it. */
@@ -151,6 +154,7 @@ export function renderHaproxyConfig(input: HaproxyConfigInput): string {
   checkPath(input.adminSocket);
   checkPath(input.mapFile);
   if (input.bindAddress !== undefined && !net.isIPv4(input.bindAddress)) throw new Error(`invalid bind address ${JSON.stringify(input.bindAddress)}`);
+  if (input.tls) checkTls(input.tls);
   const seen = new Set<string>();
   for (const b of input.backends) {
     checkSpec(b);
@@ -161,9 +165,9 @@ export function renderHaproxyConfig(input: HaproxyConfigInput): string {
   const listeners = checkListeners(input.listeners ?? [], input.httpPort, seen);
   return [
     '# Slipway — generated HAProxy configuration; edits are overwritten on the next change.',
-    global(input.adminSocket, input.accessLogPort),
+    global(input.adminSocket, input.accessLogPort) + (input.tls ? tlsGlobal().join('\n') + '\n' : ''),
     defaults(input.accessLogPort),
-    frontend(input.bindAddress ?? '', input.httpPort, input.mapFile),
+    frontend(input.bindAddress ?? '', input.httpPort, input.mapFile, input.tls),
     UNKNOWN_HOST,
     ...backends.map((b) => backend(b, input.serving?.[b.name] ?? [])),
     ...listeners.map((l) => listener(input.bindAddress ?? '', l)),
@@ -237,12 +241,19 @@ const DEFAULTS = `defaults
     http-error status 503 content-type text/plain string "503 Service Unavailable: this app has no healthy container to serve the request right now.\\n"
 `;
 
-function frontend(bindAddress: string, port: number, mapFile: string): string {
+function checkTls(tls: TlsListener): void {
+  checkPort(tls.port);
+  if (tls.bindAddress !== undefined && !net.isIPv4(tls.bindAddress)) throw new Error(`invalid TLS bind address ${JSON.stringify(tls.bindAddress)}`);
+  tlsFiles(tls).forEach(checkPath);
+}
+
+function frontend(bindAddress: string, port: number, mapFile: string, tls?: TlsListener): string {
   // Host header, lower-cased, without its port, looked up in the map file; a miss names no
   // backend, so HAProxy falls through to default_backend.
+  const https = tls ? [tlsBind(tls), ...tlsFrontendRules(tls)].join('\n') + '\n' : '';
   return `frontend ${FRONTEND}
     bind ${bindAddress}:${port}
-    use_backend %[req.hdr(host),lower,word(1,:),map(${mapFile})]
+${https}    use_backend %[req.hdr(host),lower,word(1,:),map(${mapFile})]
     default_backend ${UNKNOWN_HOST_BACKEND}
 `;
 }

@@ -50,6 +50,7 @@ import { HaproxyProcess, haproxyPaths, type HaproxyPaths } from './haproxy-proce
 import { runCommand, sendCommand } from './runtime-api.js';
 import { parseBackendStats, parseSlotLoad, SHOW_BACKEND_STATS, type BackendStats } from './stats.js';
 import { loadSavedState, saveState, writeAtomic } from './saved-state.js';
+import type { TlsListener } from './tls-config.js';
 
 export interface ProxyOptions {
   haproxyBin: string;
@@ -60,6 +61,8 @@ export interface ProxyOptions {
   bindAddress?: string;
   /** Loopback UDP port for HAProxy's access log (src/proxy/access-log.ts); none: no log. */
   accessLogPort?: number;
+  /** HTTPS beside HTTP: the listener's files must exist before start() (src/proxy/haproxy-certs.ts). */
+  tls?: TlsListener;
   logger: Logger;
 }
 
@@ -254,6 +257,15 @@ export class Proxy {
     return parseServersState(await runCommand(this.paths.adminSocket, showServersStateCommand(checkBackendName(backend))));
   }
 
+  /** Runs `fn` between the adapter's own changes: a Runtime API change made during a reload
+   *  could reach the old worker only (certificates, the TLS maps). */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    return this.serial(async () => {
+      this.requireStarted();
+      return fn();
+    });
+  }
+
   /** Stops HAProxy (tests; Slipway itself leaves it serving when it exits). */
   stop(): Promise<void> {
     return this.serial(async () => {
@@ -355,6 +367,7 @@ export class Proxy {
       backends: [...this.specs.values()],
       listeners: [...this.listeners.values()],
       accessLogPort: this.opts.accessLogPort,
+      tls: this.opts.tls,
     };
   }
 

@@ -10,6 +10,18 @@ const MAX_RESPONSE = 16 * 1024 * 1024;
 /** Sends one command and resolves to HAProxy's answer, whatever it says. */
 export function sendCommand(socketPath: string, command: string, timeoutMs = 10_000): Promise<string> {
   if (/[\r\n;]/.test(command)) return Promise.reject(new Error(`refusing a Runtime API command with a newline or ";": ${JSON.stringify(command)}`));
+  return send(socketPath, command, command + '\n', timeoutMs);
+}
+
+/** Sends `command <<` then the payload's lines and the empty line that ends them (e.g. a PEM
+ *  for `set ssl cert`). A payload with an empty line would end early: refused. */
+export function sendPayload(socketPath: string, command: string, payload: string, timeoutMs = 10_000): Promise<string> {
+  if (/[\r\n;]/.test(command) || !command.endsWith(' <<')) return Promise.reject(new Error(`refusing a Runtime API payload command ${JSON.stringify(command)}`));
+  if (/\r|\n\n|^\n|\n$/.test(payload) || payload === '') return Promise.reject(new Error(`refusing an empty payload or one with an empty line for "${command}"`));
+  return send(socketPath, command, `${command}\n${payload}\n\n`, timeoutMs);
+}
+
+function send(socketPath: string, command: string, text: string, timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -29,7 +41,7 @@ export function sendCommand(socketPath: string, command: string, timeoutMs = 10_
       reject(e instanceof TransientError ? e : new TransientError(`HAProxy socket ${socketPath}: ${e.message}`));
     });
     // Without the half-close the master CLI keeps the connection open after answering.
-    sock.end(command + '\n');
+    sock.end(text);
   });
 }
 

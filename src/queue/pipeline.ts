@@ -59,6 +59,8 @@ export interface PipelineDeps {
   logLine?: (app: string, service: 'build' | 'deploy', line: string) => void;
   /** Tells the repository host how a webhook deployment of `sha` is going (commit status). */
   commitStatus?: CommitStatusReporter;
+  /** A new release is live (the jobs stage refreshes schedules, may start a run on deploy). */
+  released?: (app: AppRow, version: number, d: DeploymentRow, progress: Progress) => void;
 }
 
 /** What the repository host shows on the pushed commit. */
@@ -264,6 +266,7 @@ export function createPipeline(deps: PipelineDeps): RunDeployment {
       status({ state: 'pending', description: 'Slipway is building and deploying this commit' });
       try {
         const result = await codeDeploy(d, app, out);
+        deps.released?.(app, result.release, d, out);
         status({ state: 'success', description: `Deployed as v${result.release}`, targetUrl: deps.appUrl(app.name) });
         return result;
       } catch (e) {
@@ -275,7 +278,9 @@ export function createPipeline(deps: PipelineDeps): RunDeployment {
       }
     }
     if (d.trigger === 'autoscale') return autoscale(d, app, out);
-    return rerelease(d, app, out);
+    const result = await rerelease(d, app, out);
+    deps.released?.(app, result.release, d, out);
+    return result;
   };
 }
 

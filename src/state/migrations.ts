@@ -152,7 +152,73 @@ export const MIGRATIONS: string[] = [
   );
   CREATE INDEX autoscale_events_app ON autoscale_events (app_id, id);
   `,
-  // 6: scale saved with --no-deploy for the next deploy; host ports routed to an app (ports plugin)
+  // 6: job runs (one row per run, and per scheduled tick that did not run: the tick is the
+  // unique key, so no scheduled time ever runs twice) and each schedule's last decided tick
+  `
+  CREATE TABLE job_runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    app_id INTEGER NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+    trigger TEXT NOT NULL,
+    schedule TEXT,
+    scheduled_at TEXT,
+    task TEXT,
+    release_version INTEGER,
+    image_digest TEXT,
+    state TEXT NOT NULL,
+    reason TEXT,
+    owner TEXT,
+    cancel_requested INTEGER NOT NULL DEFAULT 0,
+    detail TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    started_at TEXT,
+    finished_at TEXT,
+    UNIQUE (app_id, schedule, scheduled_at)
+  );
+  CREATE INDEX job_runs_app ON job_runs (app_id, id);
+  CREATE INDEX job_runs_state ON job_runs (state);
+  CREATE TABLE job_schedules (
+    app_id INTEGER NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    through TEXT NOT NULL,
+    suspended INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (app_id, name)
+  );
+  `,
+  // 7: custom domains (app_id NULL: Slipway's own API domain), certificates (sealed PEMs in
+  // DATA/certs/ID.pem.sealed), each ACME-managed domain's issuance state, per-app certs:auto
+  `
+  CREATE TABLE domains (
+    name TEXT PRIMARY KEY,
+    app_id INTEGER REFERENCES apps(id) ON DELETE CASCADE,
+    created_at TEXT NOT NULL
+  );
+  CREATE INDEX domains_app ON domains (app_id);
+  CREATE TABLE certificates (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    app_id INTEGER REFERENCES apps(id) ON DELETE CASCADE,
+    source TEXT NOT NULL,
+    names TEXT NOT NULL,
+    issuer TEXT NOT NULL,
+    not_before TEXT NOT NULL,
+    not_after TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    created_at TEXT NOT NULL
+  );
+  CREATE TABLE acme_domains (
+    domain TEXT PRIMARY KEY REFERENCES domains(name) ON DELETE CASCADE,
+    certificate_id INTEGER REFERENCES certificates(id) ON DELETE SET NULL,
+    failures INTEGER NOT NULL DEFAULT 0,
+    last_attempt_at TEXT,
+    last_success_at TEXT,
+    last_error TEXT,
+    next_attempt_at TEXT
+  );
+  CREATE TABLE tls_settings (
+    app_id INTEGER PRIMARY KEY REFERENCES apps(id) ON DELETE CASCADE,
+    certs_auto INTEGER NOT NULL
+  );
+  `,
+  // 8: scale saved with --no-deploy for the next deploy; host ports routed to an app (ports plugin)
   `
   ALTER TABLE apps ADD COLUMN pending_scale TEXT;
   CREATE TABLE port_mappings (

@@ -30,6 +30,8 @@ export async function serverProcess(env: Record<string, string> = {}): Promise<S
     SLIPWAY_DATA: dataDir,
     SLIPWAY_PORT: String(port),
     SLIPWAY_HTTP_PORT: String(httpPort),
+    // HTTPS (port 443 by default) only for the tests that ask for it, with their own port.
+    SLIPWAY_HTTPS_PORT: '0',
     SLIPWAY_QUEUE_PREFIX: uniqueName('p'),
     SLIPWAY_ALLOW_FILE_REPOS: '1',
     SLIPWAY_LOG_LEVEL: 'info',

@@ -43,7 +43,7 @@ export function uniqueName(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}${Math.floor(Math.random() * 1e4).toString(36)}`.slice(0, 40);
 }
 
-/** `overrides.dataDir` (with the same queuePrefix and httpPort) restarts on an earlier server's data. */
+/** `overrides.dataDir` (with the same queuePrefix, httpPort and httpsPort) restarts on an earlier server's data. */
 export async function startTestServer(overrides: Partial<Config> = {}, options: ServerOptions = {}): Promise<TestServer> {
   const dataDir = overrides.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'slipway-test-'));
   const config = loadConfig(
@@ -52,6 +52,8 @@ export async function startTestServer(overrides: Partial<Config> = {}, options: 
       dataDir,
       port: 0,
       httpPort: await freePort(),
+      // HTTPS (port 443 by default) only for the tests that ask for it, with their own port.
+      httpsPort: 0,
       queuePrefix: uniqueName('t'),
       logLevel: (process.env.SLIPWAY_TEST_LOG as Config['logLevel']) || 'error',
       drainSeconds: 1,
@@ -87,6 +89,7 @@ export async function startTestServer(overrides: Partial<Config> = {}, options: 
       // Slipway leaves HAProxy serving when it exits; a test must not.
       await new HaproxyProcess(config.haproxyBin, haproxyPaths(dataPaths(config).haproxy), silentLogger()).terminate();
       rmSync(dataDir, { recursive: true, force: true });
+      rmSync(dataPaths(config).tlsRuntime, { recursive: true, force: true });
     },
   };
 }

@@ -165,3 +165,11 @@ test('the JSON error position points at the offending character', async () => {
   assert.equal(jsonErrorPosition("{'a': 1}"), 1);
   assert.equal(jsonErrorPosition(''), 0);
 });
+
+test('cron entries (Dokku): command and schedule, checked', async () => {
+  const { parseAppJson } = await import('../../../src/build/app-json.js');
+  assert.deepEqual(parseAppJson('{"cron": [{"command": "python3 job.py", "schedule": "*/5 * * * *"}]}').cron, [{ command: 'python3 job.py', schedule: '*/5 * * * *' }]);
+  assert.throws(() => parseAppJson('{"cron": [{"command": "x", "schedule": "every day"}]}'), /app\.json cron\[0\]\.schedule: "every day" has 2 fields/);
+  assert.throws(() => parseAppJson('{"cron": {"command": "x"}}'), /app\.json cron: expected a list/);
+  assert.equal(parseAppJson('{}').cron, undefined);
+});

@@ -51,3 +51,21 @@ test('durations: SLIPWAY_AUTOSCALE_COOLDOWN=90s or =90 (seconds); a number in th
   assert.throws(() => loadConfig({ SLIPWAY_DATA: tmp(), SLIPWAY_AUTOSCALE_WINDOW: 'soon' }), /SLIPWAY_AUTOSCALE_WINDOW.*a duration such as/s);
   assert.throws(() => loadConfig({ SLIPWAY_DATA: tmp(), SLIPWAY_METRICS_ROLLUPS: '1m' }), /SLIPWAY_METRICS_ROLLUPS/);
 });
+
+test('HTTPS settings: 443 by default, 0 turns it off; the API domain makes the public URL HTTPS', async () => {
+  const { dataPaths, publicApiUrl } = await import('../../../src/config.js');
+  const dir = tmp();
+  const c = loadConfig({ SLIPWAY_DATA: dir });
+  assert.equal(c.httpsPort, 443);
+  assert.equal(c.httpsRedirect, false);
+  assert.equal(c.certsAuto, undefined);
+  assert.equal(loadConfig({ SLIPWAY_DATA: dir, SLIPWAY_HTTPS_PORT: '0' }).httpsPort, 0);
+  assert.throws(() => loadConfig({ SLIPWAY_DATA: dir, SLIPWAY_API_DOMAIN: 'https://x' }), /SLIPWAY_API_DOMAIN/);
+  assert.throws(() => loadConfig({ SLIPWAY_DATA: dir, SLIPWAY_ACME_EMAIL: 'nope' }), /SLIPWAY_ACME_EMAIL/);
+  assert.equal(publicApiUrl(loadConfig({ SLIPWAY_DATA: dir, SLIPWAY_API_DOMAIN: 'deploy.example.com' })), 'https://deploy.example.com');
+  assert.equal(publicApiUrl(loadConfig({ SLIPWAY_DATA: dir, SLIPWAY_API_DOMAIN: 'deploy.example.com', SLIPWAY_HTTPS_PORT: '8443' })), 'https://deploy.example.com:8443');
+  assert.equal(publicApiUrl(c), 'http://127.0.0.1:7100');
+  // Clear copies of keys for HAProxy live in memory, one directory per data dir.
+  assert.match(dataPaths(c).tlsRuntime, /^\/dev\/shm\/slipway-tls-[0-9a-f]{12}$/);
+  assert.notEqual(dataPaths(c).tlsRuntime, dataPaths(loadConfig({ SLIPWAY_DATA: tmp() })).tlsRuntime);
+});

@@ -319,7 +319,7 @@ test('labels steer Slipway; slipway.* labels are consumed, others kept', () => {
   assert.deepEqual(s.labels, { 'com.example.team': 'shop' });
   assert.deepEqual(s.logFiles, ['/app/log/*.log', '/var/log/app/*.txt']);
   assert.match(problems(web('labels: {slipway.role: db}'))[0]!, /^compose\.yaml:4:14: services\.web\.labels\.slipway\.role: must be web or worker/);
-  assert.match(problems(web('labels: {slipway.scael: "2"}'))[0]!, /services\.web\.labels\.slipway\.scael: unknown Slipway label \(known: slipway\.role, slipway\.scale, slipway\.logs\.files, slipway\.autoscale\.\*\)/);
+  assert.match(problems(web('labels: {slipway.scael: "2"}'))[0]!, /services\.web\.labels\.slipway\.scael: unknown Slipway label \(known: slipway\.role, slipway\.scale, slipway\.logs\.files, slipway\.autoscale\.\*, slipway\.job, /);
   assert.match(problems(web('labels: {slipway.scale: two}'))[0]!, /slipway\.scale: must be a whole number/);
   assert.match(problems(web('labels: {slipway.logs.files: "log/*.log"}'))[0]!, /must be comma-separated absolute globs .* \(not log\/\*\.log\)/);
 });

@@ -7,6 +7,7 @@ import type { BackendSpec } from '../../../src/proxy/haproxy-config.js';
 function fake() {
   const calls: string[] = [];
   let backends: BackendSpec[] = [];
+  const routes = new Map<string, string>();
   const control: ProxyControl = {
     declareBackends: async (specs) => {
       calls.push(`declare ${specs.map((s) => `${s.name}:${s.slotsPerColor}`).join(',')}`);
@@ -19,8 +20,9 @@ function fake() {
       return { reloaded: true };
     },
     backends: () => backends,
-    route: async (host, be) => void calls.push(`route ${host} ${be}`),
-    unroute: async (host) => void calls.push(`unroute ${host}`),
+    routes: () => new Map(routes),
+    route: async (host, be) => void (calls.push(`route ${host} ${be}`), routes.set(host, be)),
+    unroute: async (host) => void (calls.push(`unroute ${host}`), routes.delete(host)),
     switchColor: async (be, color, servers) => void calls.push(`switch ${be} ${color} ${servers.map((s) => `${s.addr}:${s.port}`).join(',')}`),
     disableColor: async (be, color) => void calls.push(`disable ${be} ${color}`),
     inFlight: async (be, color) => {
@@ -71,4 +73,19 @@ test('the main web service is "web" when there is one, else the first', () => {
   assert.equal(mainWebService([]), undefined);
   assert.equal(appHost('shop', 'apps.test'), 'shop.apps.test');
   assert.throws(() => appHost('shop', 'Apps.Test'));
+});
+
+test("an app's custom domains route with its default address, at once when it is routed, and go with it", async () => {
+  const { calls, control } = fake();
+  const custom: Record<string, string[]> = { shop: ['www.shop.example'] };
+  const p = appProxy(control, 'apps.test', (app) => custom[app] ?? []);
+  await p.addHost('shop', 'early.shop.example');
+  assert.deepEqual(calls, [], 'an app never deployed has no backend to route to yet');
+  await p.prepare('shop', [{ service: 'web', replicas: 1 }]);
+  assert.deepEqual(calls.slice(1), ['route shop.apps.test shop_web', 'route www.shop.example shop_web']);
+  calls.length = 0;
+  await p.addHost('shop', 'new.shop.example');
+  await p.removeHost('new.shop.example');
+  await p.removeApp('shop');
+  assert.deepEqual(calls, ['route new.shop.example shop_web', 'unroute new.shop.example', 'unroute shop.apps.test', 'unroute www.shop.example', 'remove shop_web']);
 });
