@@ -8,11 +8,13 @@ import { repoFrom, pushUrl } from '../test/helpers/git.js';
 import { startLoad } from '../test/helpers/load.js';
 import { ROOT, startTestServer, uniqueName } from '../test/helpers/server.js';
 import { parseDurationMs } from '../src/config.js';
+import { HAPROXY, requireAll } from './lib/needs.js';
 
 const [interval = 5000, window = 10_000, cooldown = 20_000, stabilization = 30_000] = [process.argv[2] ?? '5s', process.argv[3] ?? '10s', process.argv[4] ?? '20s', process.argv[5] ?? '30s'].map((d) => parseDurationMs(d)!);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function main() {
+  await requireAll('autoscale', [HAPROXY, { service: 'docker' }, { service: 'redis' }, { service: 'registry' }]);
   const s = await startTestServer({
     drainSeconds: 30,
     metricsInterval: 1,

@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
+import { HAPROXY, requireAll } from './lib/needs.js';
 import { createDocker } from '../src/docker/client.js';
 import { repoFrom, pushUrl } from '../test/helpers/git.js';
 import { scheduledCompose } from '../test/helpers/jobs.js';
@@ -146,24 +147,30 @@ async function tickLateness(s: TestServer): Promise<{ decided: number[]; started
 }
 
 async function main() {
+  await requireAll('jobs', [HAPROXY, { service: 'docker' }, { service: 'redis' }, { service: 'registry' }]);
   const s = await startTestServer();
-  const app = await deploy(s, 'bench-etl', {}, { EXTRACT_FAILS: '0', TRANSFORM_SECONDS: '1' });
-  const release = ((await (await s.api(`/api/apps/${app}/releases`)).json()) as { image: string }[])[0]!.image;
-  await slipwayGraph(s, app); // warm-up: image pulled, volume created
-  const slip = await slipwayGraph(s, app);
-  const plain = await plainGraph(release, app);
-  const ticks = await tickLateness(s);
-  await s.api(`/api/apps/${app}?confirm=${app}`, { method: 'DELETE' });
-  await s.stop();
+  let app = '';
+  try {
+    app = await deploy(s, 'bench-etl', {}, { EXTRACT_FAILS: '0', TRANSFORM_SECONDS: '1' });
+    const release = ((await (await s.api(`/api/apps/${app}/releases`)).json()) as { image: string }[])[0]!.image;
+    await slipwayGraph(s, app); // warm-up: image pulled, volume created
+    const slip = await slipwayGraph(s, app);
+    const plain = await plainGraph(release, app);
+    const ticks = await tickLateness(s);
 
-  const median = (xs: number[]) => pct(xs, 50);
-  console.log(`\njobs (${(await import('node:os')).cpus().length} cores), ${RUNS} runs of extract → transform ×4 (1 s each) → report`);
-  console.log(`graph wall time      Slipway p50 ${sec(median(slip.walls))}  (min ${sec(Math.min(...slip.walls))}, max ${sec(Math.max(...slip.walls))})`);
-  console.log(`                     plain sequential docker run p50 ${sec(median(plain.walls))}  (min ${sec(Math.min(...plain.walls))}, max ${sec(Math.max(...plain.walls))})`);
-  console.log(`exit → dependent start  Slipway p50 ${ms(pct(slip.delays, 50))}  p99 ${ms(pct(slip.delays, 99))}  (${slip.delays.length} starts; goal p99 < 200 ms)`);
-  console.log(`                        plain docker run p50 ${ms(pct(plain.delays, 50))}  p99 ${ms(pct(plain.delays, 99))}  (${plain.delays.length} starts)`);
-  console.log(`tick lateness (${ticks.ticks} ticks of a per-second schedule)  decided p50 ${ms(pct(ticks.decided, 50))}  p99 ${ms(pct(ticks.decided, 99))}  (goal p99 < 1 s)`);
-  console.log(`                     container started p50 ${ms(pct(ticks.started, 50))}  p99 ${ms(pct(ticks.started, 99))}  (${ticks.started.length} runs)`);
+    const median = (xs: number[]) => pct(xs, 50);
+    console.log(`\njobs (${(await import('node:os')).cpus().length} cores), ${RUNS} runs of extract → transform ×4 (1 s each) → report`);
+    console.log(`graph wall time      Slipway p50 ${sec(median(slip.walls))}  (min ${sec(Math.min(...slip.walls))}, max ${sec(Math.max(...slip.walls))})`);
+    console.log(`                     plain sequential docker run p50 ${sec(median(plain.walls))}  (min ${sec(Math.min(...plain.walls))}, max ${sec(Math.max(...plain.walls))})`);
+    console.log(`exit → dependent start  Slipway p50 ${ms(pct(slip.delays, 50))}  p99 ${ms(pct(slip.delays, 99))}  (${slip.delays.length} starts; goal p99 < 200 ms)`);
+    console.log(`                        plain docker run p50 ${ms(pct(plain.delays, 50))}  p99 ${ms(pct(plain.delays, 99))}  (${plain.delays.length} starts)`);
+    console.log(`tick lateness (${ticks.ticks} ticks of a per-second schedule)  decided p50 ${ms(pct(ticks.decided, 50))}  p99 ${ms(pct(ticks.decided, 99))}  (goal p99 < 1 s)`);
+    console.log(`                     container started p50 ${ms(pct(ticks.started, 50))}  p99 ${ms(pct(ticks.started, 99))}  (${ticks.started.length} runs)`);
+  } finally {
+    // Removes what it made even when a step failed (the per-second schedule's app goes in tickLateness).
+    if (app) await s.api(`/api/apps/${app}?confirm=${app}`, { method: 'DELETE' }).catch(() => undefined);
+    await s.stop().catch((e: unknown) => console.error('could not stop the bench server:', e));
+  }
 }
 
 main().then(

@@ -3,7 +3,8 @@
 // API (read and count only: the ceiling); (3) end-to-end lag p50/p99, written → visible to
 // follow, for a container writing timestamped lines at a modest rate; (4) this process's peak
 // RSS. Only the benchmark's own containers are shipped (other Slipway containers are skipped).
-// Run: npx tsx bench/log-ingest.ts   (needs Docker and debian:bookworm-slim)
+// Run: npx tsx bench/log-ingest.ts   (needs Docker and debian:bookworm-slim; exits 1 when a line
+// went missing; removes its containers and data dir whatever happens)
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,6 +16,7 @@ import { silentLogger } from '../src/log.js';
 import { LABELS } from '../src/domain.js';
 import type { LogSource } from '../src/logs/ports.js';
 import { LogService } from '../src/logs/service.js';
+import { requireAll } from './lib/needs.js';
 
 const LINES = Number(process.env.LINES ?? 1_000_000);
 const LAG_LINES = 500;
@@ -23,6 +25,7 @@ const tag = `bench-logs-${Date.now().toString(36)}`;
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'slipway-bench-logs-'));
 const containers: Docker.Container[] = [];
 let peakRss = 0;
+let logs: LogService | undefined;
 const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
 
 async function run(app: string, script: string): Promise<Docker.Container> {
@@ -83,11 +86,11 @@ async function main(): Promise<void> {
   const rawSeconds = (performance.now() - t) / 1000;
 
   // Shipping: a fresh store, the container already exited (as after a Slipway restart).
-  const logs = new LogService({ docker, source: onlyOurs(source), config: loadConfig({}, { dataDir }), logger: silentLogger() });
+  const service = (logs = new LogService({ docker, source: onlyOurs(source), config: loadConfig({}, { dataDir }), logger: silentLogger() }));
   t = performance.now();
-  await logs.start();
+  await service.start();
   const last = `line ${LINES} of the log-ingest benchmark`;
-  while (logs.query({ app: bulkApp, limit: 1 })[0]?.line !== last) await new Promise((r) => setTimeout(r, 20));
+  while (service.query({ app: bulkApp, limit: 1 })[0]?.line !== last) await new Promise((r) => setTimeout(r, 20));
   const shipSeconds = (performance.now() - t) / 1000;
   const stored = countLines(bulkApp);
 
@@ -96,7 +99,7 @@ async function main(): Promise<void> {
   const lags: number[] = [];
   const ac = new AbortController();
   const following = (async () => {
-    for await (const e of logs.follow({ app: lagApp }, ac.signal)) {
+    for await (const e of service.follow({ app: lagApp }, ac.signal)) {
       const ns = /^t=(\d+)$/.exec(e.line)?.[1];
       if (ns) lags.push(Date.now() - Number(BigInt(ns) / 1_000_000n));
       if (lags.length >= LAG_LINES) ac.abort();
@@ -104,7 +107,8 @@ async function main(): Promise<void> {
   })();
   await run(lagApp, `for i in $(seq 1 ${LAG_LINES}); do echo "t=$(date +%s%N)"; sleep 0.02; done`);
   await following;
-  await logs.stop();
+  await service.stop();
+  logs = undefined;
   lags.sort((a, b) => a - b);
   clearInterval(sampler);
   peakRss = Math.max(peakRss, process.resourceUsage().maxRSS * 1024); // lifetime peak, in KiB
@@ -115,12 +119,18 @@ async function main(): Promise<void> {
   console.log(`raw Docker API read, count only       ${fmt(frames / rawSeconds)} lines/s  (${rawSeconds.toFixed(1)} s) — the ceiling`);
   console.log(`end-to-end lag, written → follow      p50 ${pct(lags, 50)} ms, p99 ${pct(lags, 99)} ms  (${lags.length} lines at ~50/s)`);
   console.log(`peak RSS of this process              ${fmt(peakRss / 1024 / 1024)} MiB`);
+  if (stored !== LINES) {
+    console.log(`FAIL: the store holds ${fmt(stored)} of the ${fmt(LINES)} lines written`);
+    process.exitCode = 1;
+  }
 }
 
+await requireAll('log-ingest', [{ service: 'docker' }]);
 try {
   await main();
 } finally {
   clearInterval(sampler);
+  await logs?.stop().catch(() => undefined);
   for (const c of containers) await c.remove({ force: true }).catch(() => undefined);
   rmSync(dataDir, { recursive: true, force: true });
 }

@@ -10,6 +10,7 @@ import path from 'node:path';
 import Dockerode from 'dockerode';
 import { Containers } from '../src/docker/containers.js';
 import { silentLogger } from '../src/log.js';
+import { requireAll } from './lib/needs.js';
 import { CgroupReader } from '../src/metrics/cgroup-reader.js';
 import { Collector } from '../src/metrics/collector.js';
 import { parseTiers } from '../src/metrics/retention.js';
@@ -94,6 +95,7 @@ async function dbSize(): Promise<{ rawPerDay: number; steady: number }> {
 }
 
 async function main() {
+  await requireAll('metrics', [{ service: 'docker' }]);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-metrics-'));
   const store = new MetricsStore(path.join(dir, 'metrics.db'), parseTiers(86_400_000, '1m:7d,10m:30d'), 512 * 1024 * 1024);
   const reader = new CgroupReader({ cgroupRoot: '/sys/fs/cgroup', procRoot: '/proc' });

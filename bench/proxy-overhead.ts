@@ -4,7 +4,8 @@
 // loopback only; prints requests/s and p99 latency side by side from one run, then cleans up.
 // On a shared 2-core machine one wrk run swings a lot; `rounds` > 1 interleaves the three paths
 // and reports each one's median.
-// Run: npx tsx bench/proxy-overhead.ts [seconds=5] [rounds=1]
+// Run: npx tsx bench/proxy-overhead.ts [seconds=5] [rounds=1]   (needs wrk, nginx, haproxy: `npm run up`
+// installs them; exits 1 when a request through HAProxy failed)
 import type { ChildProcess } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,13 +13,14 @@ import { silentLogger } from '../src/log.js';
 import { Proxy } from '../src/proxy/haproxy.js';
 import { freePort } from '../test/helpers/server.js';
 import { benchDir, median, runBench, startBackend, startNginx, tearDown, wrk, type WrkResult } from './lib/loadgen.js';
+import { HAPROXY, NGINX, WRK } from './lib/needs.js';
 
 const SECONDS = Number(process.argv[2] ?? 5);
 const ROUNDS = Math.max(1, Number(process.argv[3] ?? 1));
 const HOST = 'bench.apps.test';
 const BACKEND = 'bench_web';
 
-async function main() {
+async function main(): Promise<number> {
   const dir = await benchDir('proxy');
   let backend: ChildProcess | undefined;
   let nginx: ChildProcess | undefined;
@@ -60,9 +62,10 @@ async function main() {
     for (const r of rows)
       console.log(`${r.name.padEnd(20)}${r.rps.toFixed(0).padStart(12)}${((r.rps / direct).toFixed(2) + '×').padStart(11)}${r.p99.toFixed(2).padStart(10)}${String(r.errors).padStart(8)}`);
     console.log(`HAProxy / nginx throughput: ${(rows[1]!.rps / rows[2]!.rps).toFixed(2)}×`);
+    return rows[1]!.errors > 0 ? 1 : 0;
   } finally {
     await tearDown(proxy, [nginx, backend], dir);
   }
 }
 
-runBench(main);
+runBench(main, { bench: 'proxy-overhead', needs: [WRK, NGINX, HAPROXY] });

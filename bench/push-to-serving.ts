@@ -2,15 +2,17 @@
 // app through `git push` to a real Slipway, with each phase timed from the live output
 // (receive, build, push, start, healthy), next to the floor measured in the same run: plain
 // `docker build` + `docker run` of the same context until its port answers.
-// Run: npx tsx bench/push-to-serving.ts   (needs `npm run up`'s daemons; uses its own data dir)
+// Run: npx tsx bench/push-to-serving.ts   (needs `npm run up`'s daemons; uses its own data dir,
+// and removes its app, server, floor images and temp dirs whatever happens)
 import { execFile, spawn } from 'node:child_process';
-import { cpSync, mkdtempSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { repoFrom, pushUrl, type Repo } from '../test/helpers/git.js';
-import { ROOT, startTestServer, uniqueName } from '../test/helpers/server.js';
+import { ROOT, startTestServer, uniqueName, type TestServer } from '../test/helpers/server.js';
+import { GIT, HAPROXY, requireAll } from './lib/needs.js';
 
 const run = promisify(execFile);
 const FIXTURE = path.join(ROOT, 'test/fixtures/apps/node-procfile');
@@ -74,40 +76,48 @@ async function floor(label: string, context: string): Promise<Record<string, num
 const fmt = (ms: number | undefined) => (ms === undefined ? '-' : `${(ms / 1000).toFixed(2)}s`);
 
 async function main() {
-  const s = await startTestServer();
-  const app = uniqueName('bench');
-  await s.api('/api/apps', { method: 'POST', body: JSON.stringify({ name: app }) });
-  const repo = await repoFrom(FIXTURE);
-  await repo.commit('first');
-  const url = pushUrl(s.url, s.token, app);
-  const rows: [string, Record<string, number>][] = [];
-  rows.push(['first deploy', await timedPush(repo, url)]);
-  await repo.commit('no change');
-  rows.push(['no-change redeploy', await timedPush(repo, url)]);
-  await repo.commit('one line', { VERSION: `changed-${Date.now()}\n` });
-  rows.push(['one-line change', await timedPush(repo, url)]);
+  await requireAll('push-to-serving', [GIT, HAPROXY, { service: 'docker' }, { service: 'redis' }, { service: 'registry' }]);
+  let s: TestServer | undefined;
+  let app = '';
+  const dirs: string[] = [];
+  try {
+    s = await startTestServer();
+    app = uniqueName('bench');
+    await s.api('/api/apps', { method: 'POST', body: JSON.stringify({ name: app }) });
+    const repo = await repoFrom(FIXTURE);
+    dirs.push(repo.dir);
+    await repo.commit('first');
+    const url = pushUrl(s.url, s.token, app);
+    const rows: [string, Record<string, number>][] = [];
+    rows.push(['first deploy', await timedPush(repo, url)]);
+    await repo.commit('no change');
+    rows.push(['no-change redeploy', await timedPush(repo, url)]);
+    await repo.commit('one line', { VERSION: `changed-${Date.now()}\n` });
+    rows.push(['one-line change', await timedPush(repo, url)]);
 
-  // Floor: the same context, plain docker build + run until the port answers.
-  const ctx = mkdtempSync(path.join(os.tmpdir(), 'floor-'));
-  cpSync(repo.dir, ctx, { recursive: true });
-  const { writeFileSync } = await import('node:fs');
-  writeFileSync(
-    path.join(ctx, 'Dockerfile.floor'),
-    'FROM node:18-slim\nWORKDIR /app\nCOPY package*.json ./\nRUN npm install --omit=dev\nCOPY . .\nENV PORT=5000\nCMD ["node", "server.js"]\n',
-  );
-  const floorFirst = await floor('a', ctx);
-  const floorCached = await floor('b', ctx);
+    // Floor: the same context, plain docker build + run until the port answers.
+    const ctx = mkdtempSync(path.join(os.tmpdir(), 'floor-'));
+    dirs.push(ctx);
+    cpSync(repo.dir, ctx, { recursive: true });
+    writeFileSync(
+      path.join(ctx, 'Dockerfile.floor'),
+      'FROM node:18-slim\nWORKDIR /app\nCOPY package*.json ./\nRUN npm install --omit=dev\nCOPY . .\nENV PORT=5000\nCMD ["node", "server.js"]\n',
+    );
+    const floorFirst = await floor('a', ctx);
+    const floorCached = await floor('b', ctx);
 
-  const cols = ['receive', 'build', 'push', 'start', 'healthy', 'serving', 'total'];
-  console.log(`\npush-to-serving (${os.cpus().length} cores) — time from \`git push\` start to each milestone`);
-  console.log(['case'.padEnd(22), ...cols.map((c) => c.padStart(9))].join(''));
-  for (const [name, m] of rows) console.log([name.padEnd(22), ...cols.map((c) => fmt(m[c]).padStart(9))].join(''));
-  console.log(['floor: docker build+run'.padEnd(22), ...cols.map((c) => fmt(c === 'build' ? floorFirst.build : c === 'total' ? floorFirst.total : undefined).padStart(9))].join(''));
-  console.log(['floor, cached rebuild'.padEnd(22), ...cols.map((c) => fmt(c === 'build' ? floorCached.build : c === 'total' ? floorCached.total : undefined).padStart(9))].join(''));
-
-  await s.api(`/api/apps/${app}?confirm=${app}`, { method: 'DELETE' });
-  await s.stop();
-  await run('docker', ['rmi', '-f', 'slipway-bench-floor:a', 'slipway-bench-floor:b']).catch(() => undefined);
+    const cols = ['receive', 'build', 'push', 'start', 'healthy', 'serving', 'total'];
+    console.log(`\npush-to-serving (${os.cpus().length} cores) — time from \`git push\` start to each milestone`);
+    console.log(['case'.padEnd(22), ...cols.map((c) => c.padStart(9))].join(''));
+    for (const [name, m] of rows) console.log([name.padEnd(22), ...cols.map((c) => fmt(m[c]).padStart(9))].join(''));
+    console.log(['floor: docker build+run'.padEnd(22), ...cols.map((c) => fmt(c === 'build' ? floorFirst.build : c === 'total' ? floorFirst.total : undefined).padStart(9))].join(''));
+    console.log(['floor, cached rebuild'.padEnd(22), ...cols.map((c) => fmt(c === 'build' ? floorCached.build : c === 'total' ? floorCached.total : undefined).padStart(9))].join(''));
+  } finally {
+    if (s && app) await s.api(`/api/apps/${app}?confirm=${app}`, { method: 'DELETE' }).catch(() => undefined);
+    await s?.stop().catch((e: unknown) => console.error('could not stop the bench server:', e));
+    await run('docker', ['rmi', '-f', 'slipway-bench-floor:a', 'slipway-bench-floor:b']).catch(() => undefined);
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  }
 }
 
 main().then(

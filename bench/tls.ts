@@ -20,6 +20,7 @@ import { defaultCertificate } from '../src/certs/default-cert.js';
 import { freePort } from '../test/helpers/server.js';
 import { issueCert, makeCa, type IssuedCert } from '../test/helpers/certs.js';
 import { benchDir, median, runBench, startBackend, startNginx, tearDown, wrk, type WrkResult } from './lib/loadgen.js';
+import { HAPROXY, NGINX, WRK } from './lib/needs.js';
 
 const SECONDS = Number(process.argv[2] ?? 5);
 const ROUNDS = Math.max(1, Number(process.argv[3] ?? 1));
@@ -127,4 +128,4 @@ async function main() {
   }
 }
 
-runBench(main);
+runBench(main, { bench: 'tls', needs: [WRK, NGINX, HAPROXY] });

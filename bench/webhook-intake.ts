@@ -1,18 +1,27 @@
 // Webhook intake benchmark: N signed GitHub push deliveries over loopback into the real webhook
-// router on a real express server, each verified, parsed, deduped and added to a real BullMQ
-// queue on Redis. Prints verified-and-queued deliveries/s and latency percentiles, next to the
-// same run with an in-memory enqueue (the router's own cost, without Redis).
+// router on a real express server. `slipway` is Slipway's own path: verify the signature, parse,
+// dedupe, a `webhook` deployment row and its delivery record in the state DB (SQLite, a temp
+// file), and a job on the deploy queue (BullMQ on Redis) — src/queue/webhook-intake.ts, as the
+// server wires it. `memory` is the same router with an in-memory enqueue: the router's own cost.
+// Prints deliveries/s and latency percentiles for both; exits 1 if a delivery was not answered
+// 202 or did not become exactly one row and one job.
 // Run: npx tsx bench/webhook-intake.ts [N=3000] [CONCURRENCY=16]   (needs Redis on 127.0.0.1:6379)
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { Queue } from 'bullmq';
 import express from 'express';
 import { Redis } from 'ioredis';
 import { webhookRouter, type WebhookApp } from '../src/api/webhook-routes.js';
 import { silentLogger } from '../src/log.js';
-import { signGithub, type PushEvent } from '../src/source/webhooks.js';
+import { DeployQueue } from '../src/queue/deploy-queue.js';
+import { DeployProgress } from '../src/queue/progress.js';
+import { webhookIntake, type WebhookIntake } from '../src/queue/webhook-intake.js';
+import { signGithub } from '../src/source/webhooks.js';
+import { openState } from '../src/state/index.js';
+import { requireAll } from './lib/needs.js';
 
 const N = Number(process.argv[2] ?? 3000);
 const CONCURRENCY = Number(process.argv[3] ?? 16);
@@ -20,32 +29,31 @@ const WARMUP = 1000;
 const REDIS = process.env.SLIPWAY_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const SECRET = 'bench-secret-0123456789';
 const FIXTURE = readFileSync(path.resolve(import.meta.dirname, '../test/fixtures/webhooks/github/push-with-new-branch.payload.json'), 'utf8');
-const APP: WebhookApp = { id: 1, name: 'bench', webhookSecret: SECRET, repoBranch: 'master' };
+let APP: WebhookApp = { id: 1, name: 'bench', webhookSecret: SECRET, repoBranch: 'master' };
 
-type Enqueue = (push: PushEvent, deliveryId: string) => Promise<number>;
-
-async function serve(enqueue: Enqueue) {
+/** The in-memory stand-in: dedupe in a Set, ids from a counter. */
+function inMemory(): WebhookIntake {
   const seen = new Set<string>();
+  let id = 0;
+  return {
+    seenDelivery: (d) => seen.has(d),
+    enqueue: async (_app, _push, deliveryId) => {
+      seen.add(deliveryId);
+      return { deploymentId: ++id };
+    },
+  };
+}
+
+async function serve(intake: WebhookIntake) {
   const app = express();
-  app.use(
-    '/webhooks',
-    webhookRouter({
-      findApp: (name) => (name === APP.name ? APP : undefined),
-      seenDelivery: (id) => seen.has(id),
-      enqueue: async (_app, push, deliveryId) => {
-        seen.add(deliveryId);
-        return { deploymentId: await enqueue(push, deliveryId) };
-      },
-      logger: silentLogger(),
-    }),
-  );
+  app.use('/webhooks', webhookRouter({ findApp: (name) => (name === APP.name ? APP : undefined), ...intake, logger: silentLogger() }));
   const server = http.createServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { server, port: (server.address() as AddressInfo).port };
 }
 
 /** One delivery per commit: its own sha, body bytes, signature and delivery id. */
-function delivery(i: number, run: string) {
+function delivery(i: number, run: string, secret: string) {
   const sha = (i.toString(16).padStart(8, '0') + '6113728f27ae82c7b1a177c8d03f9e96').slice(0, 40);
   const body = Buffer.from(FIXTURE.replace(/6113728f27ae82c7b1a177c8d03f9e96e0adf246/g, sha));
   const headers = {
@@ -53,7 +61,7 @@ function delivery(i: number, run: string) {
     'content-length': String(body.length),
     'x-github-event': 'push',
     'x-github-delivery': `${run}-${i}`,
-    'x-hub-signature-256': signGithub(body, SECRET),
+    'x-hub-signature-256': signGithub(body, secret),
   };
   return { body, headers };
 }
@@ -69,11 +77,11 @@ function send(port: number, agent: http.Agent, d: ReturnType<typeof delivery>): 
   });
 }
 
-async function measure(label: string, enqueue: Enqueue) {
-  const { server, port } = await serve(enqueue);
+async function measure(label: string, intake: WebhookIntake) {
+  const { server, port } = await serve(intake);
   const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   const run = `${label}-${process.pid}-${Date.now()}`;
-  const deliveries = Array.from({ length: N + WARMUP }, (_, i) => delivery(i, run));
+  const deliveries = Array.from({ length: N + WARMUP }, (_, i) => delivery(i, run, APP.webhookSecret));
   // Warm-up (JIT, connections, Redis scripts), not counted.
   const warm = deliveries.slice(N);
   await Promise.all(
@@ -109,27 +117,34 @@ async function measure(label: string, enqueue: Enqueue) {
 }
 
 async function main() {
+  await requireAll('webhook-intake', [{ service: 'redis' }]);
   console.log(`webhook intake: ${N} signed GitHub push deliveries, ${CONCURRENCY} concurrent, loopback, ${FIXTURE.length} B each`);
-  let memoryId = 0;
-  await measure('memory', async () => ++memoryId);
+  await measure('memory', inMemory());
 
+  // Slipway's own path: a real state DB and deploy queue (no worker: nothing deploys).
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'slipway-bench-webhook-'));
   const prefix = `bench-webhook-${process.pid}-${Date.now()}`;
+  const state = openState(path.join(dir, 'state.db'));
+  const progress = new DeployProgress(path.join(dir, 'deploys'));
+  const queue = new DeployQueue({ redisUrl: REDIS, prefix, deployments: state.deployments, progress, run: async () => ({}), logger: silentLogger() });
   const connection = new Redis(REDIS, { maxRetriesPerRequest: null });
-  const queue = new Queue('deploys', { connection, prefix });
+  const jobs = new Queue('deploys', { connection, prefix });
   try {
-    let id = 0;
-    await measure('bullmq', async (push, deliveryId) => {
-      // jobId = delivery id: BullMQ itself refuses a second job for the same delivery.
-      await queue.add('deploy', { sha: push.sha, branch: push.branch }, { jobId: deliveryId, removeOnComplete: true });
-      return ++id;
-    });
-    const waiting = await queue.getWaitingCount();
-    console.log(`bullmq queue holds ${waiting} jobs (expected ${N + WARMUP} incl. warm-up); removing them`);
-    if (waiting !== N + WARMUP) process.exitCode = 1;
+    const row = state.apps.create('bench');
+    state.apps.update('bench', { repoBranch: 'master' });
+    APP = state.apps.get('bench');
+    await measure('slipway', webhookIntake(state, (d) => queue.enqueue(d)));
+    const rows = state.deployments.all(row.id).length;
+    const waiting = await jobs.getWaitingCount();
+    console.log(`state DB holds ${rows} webhook deployments, the deploy queue ${waiting} jobs (expected ${N + WARMUP} each, warm-up included)`);
+    if (rows !== N + WARMUP || waiting !== N + WARMUP) process.exitCode = 1;
   } finally {
-    await queue.obliterate({ force: true });
-    await queue.close();
+    await jobs.obliterate({ force: true }).catch(() => undefined);
+    await jobs.close();
     connection.disconnect();
+    await queue.close();
+    state.close();
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -9,10 +9,7 @@ mkdir -p "$RUN_DIR" "$SLIPWAY_DATA/registry" "$SLIPWAY_DATA/redis"
 
 # --- packages -------------------------------------------------------------------------------
 PACKAGES=(docker.io docker-registry redis-server haproxy git debootstrap curl ca-certificates)
-missing=()
-for p in "${PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
+mapfile -t missing < <(missing_packages "${PACKAGES[@]}")
 if [ ${#missing[@]} -gt 0 ]; then
   step "Installing Debian packages: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -24,6 +24,14 @@ pid_alive() { # pidfile name
   [ -n "$pid" ] && [ -d "/proc/$pid" ] && grep -q -- "$2" "/proc/$pid/cmdline" 2>/dev/null
 }
 
+# Prints, one a line, those of the named Debian packages that are not installed.
+missing_packages() {
+  local p
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || echo "$p"
+  done
+}
+
 wait_for() { # seconds description command...
   local secs=$1 what=$2; shift 2
   local i

@@ -8,6 +8,7 @@ export SLIPWAY_DATA SLIPWAY_HOST SLIPWAY_PORT
 
 ensure_node_modules
 bash "$ROOT/scripts/infra.sh"
+bash "$ROOT/scripts/bench-tools.sh"
 
 cd "$ROOT"
 rebuilt=no

@@ -120,6 +120,18 @@ const schema = z.object({
   autoscaleCooldown: duration,
   autoscaleStabilization: duration,
   ...tlsSchema,
+  /** Each app's share of the log store, unless the app sets its own (apps:log-retention). */
+  appLogRetentionMb: z.coerce.number().min(1),
+  /** Largest `git push` pack and `slipway deploy` upload accepted (git's receive.maxInputSize). */
+  maxPushMb: z.coerce.number().min(1),
+  /** Seconds a request has to send its headers and body before it is authenticated (webhooks,
+   *  git before its token is checked); authenticated pushes and uploads have no limit. */
+  unauthenticatedTimeoutSeconds: z.coerce.number().min(1).max(3600),
+  /** Releases kept per app (with their images, build logs and deploy outputs). */
+  keepReleases: z.coerce.number().int().min(1),
+  /** The registry's own config file: when set, Slipway runs its garbage collection. */
+  registryConfig: z.string().optional(),
+  registryBin: z.string().min(1),
 });
 
 export type Config = z.infer<typeof schema>;
@@ -163,6 +175,12 @@ const ENV: Record<keyof Config, string> = {
   autoscaleCooldown: 'SLIPWAY_AUTOSCALE_COOLDOWN',
   autoscaleStabilization: 'SLIPWAY_AUTOSCALE_STABILIZATION',
   ...TLS_ENV,
+  appLogRetentionMb: 'SLIPWAY_APP_LOG_RETENTION_MB',
+  maxPushMb: 'SLIPWAY_MAX_PUSH_MB',
+  unauthenticatedTimeoutSeconds: 'SLIPWAY_UNAUTHENTICATED_TIMEOUT',
+  keepReleases: 'SLIPWAY_KEEP_RELEASES',
+  registryConfig: 'SLIPWAY_REGISTRY_CONFIG',
+  registryBin: 'SLIPWAY_REGISTRY_BIN',
 };
 
 const DEFAULTS: Record<string, unknown> = {
@@ -199,6 +217,11 @@ const DEFAULTS: Record<string, unknown> = {
   autoscaleCooldown: '3m',
   autoscaleStabilization: '5m',
   ...TLS_DEFAULTS,
+  appLogRetentionMb: 256,
+  maxPushMb: 1024,
+  unauthenticatedTimeoutSeconds: 30,
+  keepReleases: 10,
+  registryBin: 'docker-registry',
 };
 
 /**
@@ -270,5 +293,7 @@ export function dataPaths(config: Config) {
     certs: path.join(d, 'certs'),
     /** The clear copies HAProxy loads, in memory (see tlsRuntimeDir). */
     tlsRuntime: config.tlsRuntimeDir ?? path.join('/dev/shm', `slipway-tls-${createHash('sha256').update(path.resolve(d)).digest('hex').slice(0, 12)}`),
+    /** Where scripts/infra.sh writes the registry's config (used for its garbage collection). */
+    registryConfig: path.join(d, 'registry', 'config.yml'),
   };
 }

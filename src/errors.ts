@@ -22,3 +22,24 @@ export class TransientError extends Error {
 export function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
+
+/** The disk Slipway writes to is full (ENOSPC, or SQLite's SQLITE_FULL). */
+export function isDiskFull(e: unknown): boolean {
+  const err = e as { code?: string; message?: string } | null;
+  return err?.code === 'ENOSPC' || err?.code === 'SQLITE_FULL' || /no space left on device|database or disk is full/i.test(err?.message ?? '');
+}
+
+/**
+ * A write failed because Slipway's own disk is full. Not retried (a retry in seconds meets the
+ * same full disk); the message says what to do. The running release is untouched.
+ */
+export class DiskFullError extends UserError {
+  override name = 'DiskFullError';
+  constructor(what: string, cause: unknown, dataDir?: string) {
+    super(
+      `${what}: the disk is full (${errorMessage(cause).split('\n')[0]}). ` +
+        `Free space${dataDir ? ` on the disk holding ${dataDir}` : ''} (old images: docker image prune; logs: SLIPWAY_LOG_RETENTION_MB), then deploy again.`,
+      507,
+    );
+  }
+}

@@ -1,6 +1,6 @@
 // Composition root: builds every stage's adapters from one Config, wires them together, and
 // starts the HTTP server. The only place that knows all the parts.
-import { chmodSync, createReadStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import http from 'node:http';
 import path from 'node:path';
@@ -10,7 +10,7 @@ import type { Logger } from './log.js';
 import { UserError } from './errors.js';
 import { openState, type State } from './state/index.js';
 import { createHttpApp } from './api/server.js';
-import { appLinks, appsRouter } from './api/apps-routes.js';
+import { appLinks, appsRouter, logRetention } from './api/apps-routes.js';
 import { deployRouter } from './api/deploy-routes.js';
 import { repoRouter } from './api/repo-routes.js';
 import { logsRouter } from './api/logs-routes.js';
@@ -36,6 +36,10 @@ import { extractUpload } from './build/upload.js';
 import { buildRevision, readOptional } from './build/build.js';
 import { pushRelease } from './registry/push.js';
 import { baseImageLookup } from './registry/base-images.js';
+import { RegistryGc } from './registry/gc.js';
+import { pruneReleases, type RetentionDeps } from './retention/releases.js';
+import { destroyApp } from './retention/destroy.js';
+import { appDiskUse } from './retention/disk.js';
 import { releaseCommand, servicesFor } from './deploy/services.js';
 import { dockerRolloutPorts } from './deploy/ports.js';
 import { rollout } from './deploy/rollout.js';
@@ -45,6 +49,7 @@ import { OneOffRuns } from './deploy/run.js';
 import { DeployProgress } from './queue/progress.js';
 import { DeployQueue } from './queue/deploy-queue.js';
 import { createPipeline, type CommitStatusReporter } from './queue/pipeline.js';
+import { webhookIntake } from './queue/webhook-intake.js';
 import { LogService } from './logs/service.js';
 import { JobRunner } from './jobs/runner.js';
 import { Scheduler } from './jobs/scheduler.js';
@@ -134,12 +139,29 @@ export async function startServer(config: Config, logger: Logger, options: Serve
       [config.port, "Slipway's API port"],
     ]),
   });
-  const repos = new GitRepos(paths.repos);
-  const progress = new DeployProgress(path.join(config.dataDir, 'deploys'));
+  const repos = new GitRepos(paths.repos, config.maxPushMb * 1024 * 1024);
+  const progress = new DeployProgress(path.join(config.dataDir, 'deploys'), (id, e) =>
+    logger.error('deploy output could not be stored (is the disk full?); it still streams live', { deployment: id, error: (e as Error).message }),
+  );
   progress.removeStale((id) => state.deployments.has(id));
   const uploadsDir = path.join(config.dataDir, 'uploads');
+  const gc = new RegistryGc({
+    bin: config.registryBin,
+    configFile: config.registryConfig ?? (existsSync(paths.registryConfig) ? paths.registryConfig : null),
+    logger,
+  });
   const ownsApp = (app: string) => state.apps.find(app) !== undefined;
-  const logs = new LogService({ docker, config, logger, ownsApp });
+  const logs = new LogService({
+    docker,
+    config,
+    logger,
+    ownsApp,
+    retentionFor: (name) => {
+      const a = state.apps.find(name);
+      const limits = a ? logRetention(config, a) : { mb: config.appLogRetentionMb, days: config.logRetentionDays };
+      return { maxBytes: limits.mb * 1024 * 1024, maxAgeDays: limits.days };
+    },
+  });
   await logs.start();
   const runs = new OneOffRuns({ containers, prepare: (r) => ports.prepare(r), shipped: (id) => logs.whenShipped(id, 60_000).then(() => undefined), ownsApp, warn: (m, f) => logger.warn(m, f) });
   await runs.adopt();
@@ -180,6 +202,15 @@ export async function startServer(config: Config, logger: Logger, options: Serve
     }
     await reportStatus({ provider, repoUrl: app.repoUrl, sha, token, apiBase: config.statusApiUrl, logger, ...update });
   };
+  const retention: RetentionDeps = {
+    state,
+    docker,
+    registry: config.registry,
+    gc,
+    removeOutput: (id) => progress.remove(id),
+    keepReleases: config.keepReleases,
+    logger,
+  };
   const composeRules = { allowHostBinds: config.allowHostBinds, allowPrivileged: config.allowPrivileged };
   const baseImages = baseImageLookup(config.registry);
   const pipeline = createPipeline({
@@ -188,6 +219,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
     appUrl: (app) => appLinks(config, app).url,
     logLine: (app, service, line) => void logs.append({ app, service, stream: service, line }).catch(() => undefined),
     commitStatus,
+    retain: (app, out) => pruneReleases(retention, app, out),
     released: (a, _version, d, out) => {
       runner.runOnDeploy(a, d.trigger, out);
       scheduler.refresh();
@@ -242,7 +274,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
           check: (inputs) => void servicesFor({ ...inputs, exposedPort: null }, appConfig, rules),
           baseImages,
         });
-        const image = await pushRelease(docker, built, { registry: config.registry, version, progress: out });
+        const image = await gc.duringPush(() => pushRelease(docker, built, { registry: config.registry, version, progress: out }));
         if (config.exposePorts && built.buildpack === null) await appPorts.syncExposed(app, built.exposed ?? [], out);
         const services = servicesFor(built, appConfig, { ...rules, warn: (l) => out(` !     ${l}`) });
         if (!services.some((s) => s.role === 'web')) out(' !     no web process: workers run, no route (add a `web` process to serve HTTP)');
@@ -324,18 +356,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
       }),
       '/webhooks': webhookRouter({
         findApp: (name) => state.apps.find(name),
-        seenDelivery: (id) => Boolean(state.db.prepare('SELECT 1 FROM webhook_deliveries WHERE delivery_id = ?').get(id)),
-        enqueue: async (a, push, deliveryId) => {
-          const d = state.db.transaction(() => {
-            const row = state.deployments.create(a.id, { trigger: 'webhook', sha: push.sha, ref: push.ref, params: { deliveryId, provider: push.provider } });
-            state.db
-              .prepare('INSERT INTO webhook_deliveries (delivery_id, app_id, provider, deployment_id, received_at) VALUES (?, ?, ?, ?, ?)')
-              .run(deliveryId, a.id, push.provider, row.id, new Date().toISOString());
-            return row;
-          })();
-          await queue.enqueue(d);
-          return { deploymentId: d.id };
-        },
+        ...webhookIntake(state, (d) => queue.enqueue(d)),
         logger,
       }),
     },
@@ -344,19 +365,37 @@ export async function startServer(config: Config, logger: Logger, options: Serve
       '/apps': appsRouter({
         config,
         state,
-        destroyApp: async (a) => {
-          for (const c of await ports.list(a.name)) await ports.remove(c, 0);
-          for (const c of await containers.listContainers({ app: a.name, all: true })) await containers.removeContainer(c.id);
-          await routes.removeApp(a.name);
-          await certs.appRemoved(a.name);
-          await networks.removeNetwork(appNetworkName(a.name)).catch(() => undefined);
-          await networks.removeVolumes(a.name).catch(() => undefined);
-          repos.remove(a.name);
-        },
+        destroyApp: (a) =>
+          destroyApp(
+            {
+              state,
+              docker,
+              containers,
+              networks,
+              removeRoute: async (name) => {
+                await routes.removeApp(name);
+                await certs.appRemoved(name);
+              },
+              networkName: appNetworkName,
+              removeRepo: (name) => repos.remove(name),
+              mirrorsDir: paths.mirrors,
+              forgetLogs: (name, ids, volumes) => logs.forgetApp(name, ids, volumes),
+              removeOutput: (id) => progress.remove(id),
+              registry: config.registry,
+              gc,
+              logger,
+            },
+            a,
+          ),
+        diskUse: (a) =>
+          appDiskUse({ docker, state, logStoreBytes: (name) => logs.appBytes(name), outputFile: (id) => progress.file(id) }, a).catch((e: unknown) => {
+            logger.warn('disk use unavailable', { app: a.name, error: (e as Error).message });
+            return null;
+          }),
       }),
       '/apps/:app': (() => {
         const r = express.Router({ mergeParams: true });
-        r.use(deployRouter({ state, progress, uploadsDir, enqueue: (d) => queue.enqueue(d) }));
+        r.use(deployRouter({ state, progress, uploadsDir, maxUploadBytes: config.maxPushMb * 1024 * 1024, enqueue: (d) => queue.enqueue(d) }));
         r.use(repoRouter({ state, config, secretKey, containers }));
         r.use(runRouter({ state, runs }));
         r.use(portsRouter({ state, ports: appPorts }));
@@ -369,12 +408,14 @@ export async function startServer(config: Config, logger: Logger, options: Serve
       })(),
     },
     health: () => ({ version: '0.1.0' }),
+    unauthenticatedTimeoutSeconds: config.unauthenticatedTimeoutSeconds,
   });
 
-  const server = http.createServer(app);
-  // Pushes wait for build + deploy; never cut a long request short.
+  // Pushes wait for build + deploy: no overall request timeout, but an unauthenticated request
+  // must arrive in time (src/api/deadline.ts), headers included (checked every second).
+  const server = http.createServer({ connectionsCheckingInterval: 1000 }, app);
   server.requestTimeout = 0;
-  server.headersTimeout = 60_000;
+  server.headersTimeout = config.unauthenticatedTimeoutSeconds * 1000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());

@@ -6,6 +6,7 @@ import os from 'node:os';
 import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { requireAll, type Need } from './needs.js';
 
 const run = promisify(execFile);
 
@@ -119,10 +120,11 @@ export async function tearDown(proxy: { stop(): Promise<void> } | undefined, chi
   await rm(dir, { recursive: true, force: true });
 }
 
-/** Runs a bench's main and exits: 0 when it finished, 1 with the error otherwise. */
-export function runBench(main: () => Promise<void>): void {
-  main().then(
-    () => process.exit(0),
+/** Runs a bench's main and exits with the status it returns (0 when none; 1 for "a figure that
+ *  must hold did not"), 1 with the error when it threw, 2 when something it needs is missing. */
+export function runBench(main: () => Promise<void | number>, needs?: { bench: string; needs: Need[] }): void {
+  (needs ? requireAll(needs.bench, needs.needs) : Promise.resolve()).then(main).then(
+    (code) => process.exit(code ?? 0),
     (e: unknown) => {
       console.error(e);
       process.exit(1);

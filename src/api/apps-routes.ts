@@ -26,10 +26,38 @@ export function appView(config: Config, state: State, app: AppRow) {
     ...appLinks(config, app.name),
     release: current ? `v${current.version}` : null,
     repo: app.repoUrl ? { url: app.repoUrl, branch: app.repoBranch } : null,
+    logRetention: logRetention(config, app),
   };
 }
 
-export function appsRouter(deps: { config: Config; state: State; destroyApp: (app: AppRow) => Promise<void> }) {
+/** The limits the app's log lines are held to: its own, else the server's per-app default. */
+export function logRetention(config: Config, app: AppRow) {
+  return {
+    mb: app.logRetentionMb ?? config.appLogRetentionMb,
+    days: app.logRetentionDays ?? config.logRetentionDays,
+    own: app.logRetentionMb !== null || app.logRetentionDays !== null,
+  };
+}
+
+/** A positive number, or null (back to the default); undefined leaves the setting alone. */
+function limitField(b: Record<string, unknown>, key: string, min: number): number | null | undefined {
+  const v = b[key];
+  if (v === undefined) return undefined;
+  if (v === null || v === 'default') return null;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < min) throw new UserError(`${key} must be a number ≥ ${min}, or null for the server's default`, 422);
+  return n;
+}
+
+export interface AppsRouterDeps {
+  config: Config;
+  state: State;
+  destroyApp: (app: AppRow) => Promise<void>;
+  /** What the app takes on disk (shown by apps:info); slow-ish: only for one app. */
+  diskUse: (app: AppRow) => Promise<unknown>;
+}
+
+export function appsRouter(deps: AppsRouterDeps) {
   const { config, state } = deps;
   const r = express.Router();
 
@@ -44,8 +72,20 @@ export function appsRouter(deps: { config: Config; state: State; destroyApp: (ap
     res.status(201).json(appView(config, state, app));
   });
 
-  r.get('/:app', (req: Request<{ app: string }>, res) => {
-    res.json(appView(config, state, state.apps.get(req.params.app)));
+  r.get('/:app', async (req: Request<{ app: string }>, res) => {
+    const app = state.apps.get(req.params.app);
+    res.json({ ...appView(config, state, app), disk: await deps.diskUse(app) });
+  });
+
+  // An app's own log retention, next to the store's global cap (null: back to the default).
+  r.put('/:app/log-retention', (req: Request<{ app: string }>, res) => {
+    const app = state.apps.get(req.params.app);
+    const b = body(req);
+    const mb = limitField(b, 'mb', 1);
+    const days = limitField(b, 'days', 0);
+    if (mb === undefined && days === undefined) throw new UserError('send {"mb": N, "days": N} (null for the default)', 422);
+    const updated = state.apps.update(app.name, { logRetentionMb: mb, logRetentionDays: days });
+    res.json(logRetention(config, updated));
   });
 
   r.delete('/:app', async (req: Request<{ app: string }>, res) => {

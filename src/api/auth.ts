@@ -1,6 +1,7 @@
 // Bearer-token auth for /api, and HTTP basic (password = token) for git over HTTP.
 import type { NextFunction, Request, Response } from 'express';
 import type { Tokens } from '../state/tokens.js';
+import { authenticated } from './deadline.js';
 
 export function tokenFrom(req: Request): string {
   const h = req.headers.authorization ?? '';
@@ -25,6 +26,7 @@ export function requireToken(tokens: Tokens) {
       return;
     }
     res.locals.user = who;
+    authenticated(res);
     next();
   };
 }

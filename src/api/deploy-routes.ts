@@ -8,7 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import express, { type Request, type Response } from 'express';
 import type { Trigger } from '../domain.js';
-import { NotFoundError, UserError } from '../errors.js';
+import { DiskFullError, NotFoundError, UserError, isDiskFull } from '../errors.js';
 import type { DeployProgress } from '../queue/progress.js';
 import type { State } from '../state/index.js';
 import type { DeploymentRow } from '../state/deployments.js';
@@ -20,12 +20,13 @@ export interface DeployRoutesDeps {
   state: State;
   progress: DeployProgress;
   uploadsDir: string;
+  /** Largest upload accepted (SLIPWAY_MAX_PUSH_MB); default 1 GiB. */
+  maxUploadBytes?: number;
   enqueue(d: DeploymentRow): Promise<void>;
 }
 
 type AppReq = Request<{ app: string; id?: string }>;
 
-const MAX_UPLOAD = 1024 * 1024 * 1024;
 const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
@@ -38,6 +39,8 @@ function decoded(key: string, value: string): string {
   if (!BASE64.test(v)) throw new UserError(`value of ${key} is not valid base64 (--encoded expects KEY=BASE64)`, 422);
   return Buffer.from(v, 'base64').toString('utf8');
 }
+
+const mib = (bytes: number) => (bytes >= 1024 ** 3 && bytes % 1024 ** 3 === 0 ? `${bytes / 1024 ** 3} GiB` : `${Math.round(bytes / 1024 ** 2)} MiB`);
 
 export function deployRouter(deps: DeployRoutesDeps): express.Router {
   const { state, progress } = deps;
@@ -74,10 +77,11 @@ export function deployRouter(deps: DeployRoutesDeps): express.Router {
     const file = path.join(deps.uploadsDir, `${d.id}.tar`);
     const hash = createHash('sha1');
     let size = 0;
+    const max = deps.maxUploadBytes ?? 1024 ** 3;
     const meter = new Transform({
       transform(chunk: Buffer, _enc, cb) {
         size += chunk.length;
-        if (size > MAX_UPLOAD) return cb(new UserError('upload is larger than 1 GiB', 413));
+        if (size > max) return cb(new UserError(`upload is larger than ${mib(max)} (SLIPWAY_MAX_PUSH_MB)`, 413));
         hash.update(chunk);
         cb(null, chunk);
       },
@@ -85,8 +89,9 @@ export function deployRouter(deps: DeployRoutesDeps): express.Router {
     try {
       await pipeline(req, meter, createWriteStream(file));
     } catch (e) {
-      state.deployments.update(d.id, { status: 'failed', error: `upload failed: ${(e as Error).message}` });
-      throw e instanceof UserError ? e : new UserError(`upload failed: ${(e as Error).message}`);
+      const err = e instanceof UserError ? e : isDiskFull(e) ? new DiskFullError('cannot store the upload', e) : new UserError(`upload failed: ${(e as Error).message}`);
+      state.deployments.update(d.id, { status: 'failed', error: err.message });
+      throw err;
     }
     if (size === 0) {
       state.deployments.update(d.id, { status: 'failed', error: 'empty upload' });

@@ -1,7 +1,7 @@
 // Express plumbing shared by the routers: JSON errors with the right status, and the rule
 // that an app name in a URL is checked before anything else reads it.
 import type { ErrorRequestHandler, NextFunction, Request, Response } from 'express';
-import { UserError, errorMessage } from '../errors.js';
+import { DiskFullError, UserError, errorMessage, isDiskFull } from '../errors.js';
 import type { Logger } from '../log.js';
 
 /** Answers every error as JSON `{error}`: a UserError with its status, anything else 500. */
@@ -13,6 +13,10 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     if (err instanceof UserError) {
       status = err.status;
       message = err.message;
+    } else if (isDiskFull(err)) {
+      status = 507;
+      message = new DiskFullError(`${req.method} ${req.path}`, err).message;
+      logger.error('request failed: the disk is full', { method: req.method, path: req.path, error: errorMessage(err) });
     } else if (typeof (e.status ?? e.statusCode) === 'number' && e.expose !== false && (e.status ?? e.statusCode)! < 500) {
       // body-parser errors: malformed JSON (400), too large (413), bad charset (415)
       status = (e.status ?? e.statusCode)!;

@@ -4,6 +4,7 @@ import express, { type Router } from 'express';
 import type { Logger } from '../log.js';
 import type { Tokens } from '../state/tokens.js';
 import { requireToken } from './auth.js';
+import { unauthenticatedDeadline } from './deadline.js';
 import { errorHandler, notFound } from './http.js';
 
 export interface ApiParts {
@@ -14,12 +15,15 @@ export interface ApiParts {
   /** Mounted before any body parser, with their own auth: `/git`, `/webhooks`. */
   raw: Record<string, Router>;
   health: () => Record<string, unknown>;
+  /** Seconds a request has to arrive before it is authenticated (see deadline.ts). */
+  unauthenticatedTimeoutSeconds: number;
 }
 
 export function createHttpApp(parts: ApiParts): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
+  app.use(unauthenticatedDeadline(parts.unauthenticatedTimeoutSeconds));
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true, ...parts.health() });
   });

@@ -72,6 +72,10 @@ export class ApiClient {
     return this.request<T>('POST', p, body ?? {});
   }
 
+  put<T = unknown>(p: string, body?: unknown): Promise<T> {
+    return this.request<T>('PUT', p, body ?? {});
+  }
+
   delete<T = unknown>(p: string): Promise<T> {
     return this.request<T>('DELETE', p);
   }

@@ -128,3 +128,13 @@ export async function loadImages(docker: Dockerode, archive: NodeJS.ReadableStre
   }
   return out;
 }
+
+/** Removes the dangling (untagged) images labelled `label=value`: layers a rebuild left behind. */
+export async function pruneDanglingImages(docker: Dockerode, label: string, value: string): Promise<number> {
+  try {
+    const r = await docker.pruneImages({ filters: JSON.stringify({ dangling: ['true'], label: [`${label}=${value}`] }) } as object);
+    return r.SpaceReclaimed ?? 0;
+  } catch (e) {
+    throw engineError(e, 'prune dangling images');
+  }
+}

@@ -13,6 +13,7 @@ import type { Logger } from '../log.js';
 import { type LogEntry, type LogFilters, type LogSink, isoNano } from './entry.js';
 import { LABELS } from '../domain.js';
 import { LokiSink, forwardToSink } from './loki.js';
+import type { AppRetention } from './retention.js';
 import type { LogSource, ShippedContainer } from './ports.js';
 import { shipContainer, type ShipperDeps } from './shipper.js';
 import { LogStore } from './store.js';
@@ -31,7 +32,11 @@ export interface LogServiceDeps {
   pruneEveryMs?: number;
   /** Which apps' containers this Slipway ships (its own); default: every Slipway container. */
   ownsApp?: (app: string) => boolean;
+  /** An app's own retention (apps:log-retention); default: the config's per-app limits. */
+  retentionFor?: (app: string) => AppRetention;
 }
+
+const MiB = 1024 * 1024;
 
 /** Where the pipeline writes its output, line by line (service `build` or `deploy`). */
 export interface LogLineWriter {
@@ -162,10 +167,24 @@ export class LogService {
     }
   }
 
-  /** Retention now (also runs periodically). */
+  /** Retention now (also runs periodically): each app within its limits, then the whole store. */
   prune(now = new Date()): number {
-    const { logRetentionDays, logRetentionMb } = this.deps.config;
-    return this.requireStore().prune(now, logRetentionDays, logRetentionMb * 1024 * 1024);
+    const { logRetentionDays, logRetentionMb, appLogRetentionMb } = this.deps.config;
+    const app = this.deps.retentionFor ?? (() => ({ maxAgeDays: logRetentionDays, maxBytes: appLogRetentionMb * MiB }));
+    return this.requireStore().prune(now, { maxBytes: logRetentionMb * MiB, app });
+  }
+
+  /** About how many bytes of the store an app's lines take. */
+  appBytes(app: string): number {
+    return this.requireStore().appBytes(app);
+  }
+
+  /** Deletes a destroyed app's lines and checkpoints (its containers and volumes must be gone). */
+  async forgetApp(app: string, containers: string[], volumes: string[]): Promise<number> {
+    // Their shippers end with the containers; lines still on the way must not outlive the delete.
+    await Promise.allSettled(containers.map((id) => this.following.get(id)?.done));
+    await this.flush();
+    return this.requireStore().forgetApp(app, containers, volumes);
   }
 
   /**

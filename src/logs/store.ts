@@ -6,6 +6,7 @@
 import Database from 'better-sqlite3';
 import type { ContainerCheckpoint, FileCheckpoint, LogEntry, LogFilters, LogSink } from './entry.js';
 import { isoNano } from './entry.js';
+import { LINE_OVERHEAD, deleteApp, pruneLines, type RetentionLimits } from './retention.js';
 
 /** What one transaction commits: lines, then where each source stood after them. */
 export interface Commit {
@@ -43,6 +44,12 @@ CREATE TABLE IF NOT EXISTS file_checkpoints (
 CREATE TABLE IF NOT EXISTS cursors (name TEXT PRIMARY KEY, id INTEGER NOT NULL);
 `;
 
+/** Bytes each app's lines take, kept up to date as lines are stored and removed (retention.ts). */
+const USAGE = `
+CREATE TABLE app_usage (app TEXT PRIMARY KEY, bytes INTEGER NOT NULL);
+INSERT INTO app_usage SELECT app, sum(length(line) + ${LINE_OVERHEAD}) FROM lines GROUP BY app;
+`;
+
 const COLUMNS = 'id, ts, app, service, container, stream, release, line';
 
 export class LogStore {
@@ -53,6 +60,7 @@ export class LogStore {
   private readonly dropFile: Database.Statement;
   private readonly insertBlock: Database.Statement;
   private readonly indexBlock: Database.Statement;
+  private readonly addUsage: Database.Statement;
   private readonly commitTx: (c: Commit) => void;
 
   constructor(file: string) {
@@ -64,6 +72,9 @@ export class LogStore {
     // lines and checkpoints together, so shipping repeats them exactly once.
     this.db.pragma('synchronous = NORMAL');
     this.db.exec(SCHEMA);
+    // A store from before per-app retention counts its apps' lines once, here.
+    if (!this.db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'app_usage'").get()) this.db.transaction(() => this.db.exec(USAGE))();
+    this.addUsage = this.db.prepare('INSERT INTO app_usage (app, bytes) VALUES (?, ?) ON CONFLICT(app) DO UPDATE SET bytes = bytes + excluded.bytes');
     this.insertLine = this.db.prepare(
       'INSERT INTO lines (ts, app, service, container, stream, release, line) VALUES (?, ?, ?, ?, ?, ?, ?)',
     );
@@ -82,10 +93,13 @@ export class LogStore {
     this.commitTx = this.db.transaction((c: Commit) => {
       let first = 0;
       let last = 0;
+      const bytes = new Map<string, number>();
       for (const e of c.entries) {
         last = Number(this.insertLine.run(e.ts, e.app, e.service, e.container, e.stream, e.release, e.line).lastInsertRowid);
         first ||= last;
+        bytes.set(e.app, (bytes.get(e.app) ?? 0) + e.line.length + LINE_OVERHEAD);
       }
+      for (const [app, n] of bytes) this.addUsage.run(app, n);
       if (first) {
         const block = this.insertBlock.run(first, last).lastInsertRowid;
         this.indexBlock.run(block, c.entries.map((e) => e.line).join('\n'));
@@ -154,36 +168,26 @@ export class LogStore {
     return (pages - free) * (this.db.pragma('page_size', { simple: true }) as number);
   }
 
+  /** Retention (see retention.ts); returns the number of lines removed. */
+  prune(now: Date, limits: RetentionLimits): number {
+    return pruneLines(this.db, now, limits, () => this.usedBytes());
+  }
+
+  /** About how many bytes each app's lines take (text + a fixed overhead per line). */
+  appBytes(app: string): number {
+    return (this.db.prepare('SELECT bytes FROM app_usage WHERE app = ?').get(app) as { bytes: number } | undefined)?.bytes ?? 0;
+  }
+
   /**
-   * Retention: drops lines older than `maxAgeDays`, then the oldest lines until the store is
-   * under `maxBytes`. Works in small transactions so shipping is never blocked for long.
-   * Returns the number of lines removed.
+   * Forgets an app that was destroyed: its lines, and the checkpoints of its containers and log
+   * volumes, so a new app of the same name starts empty (and a reused inode starts at 0).
    */
-  prune(now: Date, maxAgeDays: number, maxBytes: number): number {
-    let removed = 0;
-    const chunk = 5000;
-    if (maxAgeDays > 0) {
-      // Per app, on the (app, ts) index: a second index on ts alone would tax every insert.
-      const cutoff = isoNano(new Date(now.getTime() - maxAgeDays * 86_400_000));
-      const apps = this.db.prepare('SELECT DISTINCT app FROM lines').pluck().all() as string[];
-      const del = this.db.prepare('DELETE FROM lines WHERE id IN (SELECT id FROM lines WHERE app = ? AND ts < ? LIMIT ?)');
-      for (const app of apps) for (let n = chunk; n === chunk; removed += n) n = del.run(app, cutoff, chunk).changes;
-    }
-    const oldest = this.db.prepare('DELETE FROM lines WHERE id IN (SELECT id FROM lines ORDER BY id LIMIT ?)');
-    while (this.usedBytes() > maxBytes) {
-      const n = oldest.run(chunk).changes;
-      if (n === 0) break;
-      removed += n;
-    }
-    if (removed) {
-      // Blocks wholly before the oldest line left are gone from the search index too.
-      const oldest = (this.db.prepare('SELECT min(id) AS id FROM lines').get() as { id: number | null }).id ?? Number.MAX_SAFE_INTEGER;
-      this.db.transaction(() => {
-        this.db.prepare('DELETE FROM blocks_fts WHERE rowid IN (SELECT id FROM blocks WHERE last_id < ?)').run(oldest);
-        this.db.prepare('DELETE FROM blocks WHERE last_id < ?').run(oldest);
-      })();
-      this.db.pragma('incremental_vacuum');
-    }
+  forgetApp(app: string, containers: string[], volumes: string[]): number {
+    const removed = deleteApp(this.db, app);
+    this.db.transaction(() => {
+      for (const c of containers) this.db.prepare('DELETE FROM container_checkpoints WHERE container = ?').run(c);
+      for (const v of volumes) this.db.prepare('DELETE FROM file_checkpoints WHERE volume = ?').run(v);
+    })();
     return removed;
   }
 

@@ -4,7 +4,7 @@
 // at a time, and a queued code deploy superseded by a newer one is skipped.
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
-import { TransientError, UserError, errorMessage } from '../errors.js';
+import { DiskFullError, TransientError, UserError, errorMessage, isDiskFull } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { DeploymentRow, Deployments } from '../state/deployments.js';
 import type { DeployProgress, Outcome } from './progress.js';
@@ -154,7 +154,9 @@ export class DeployQueue {
       const result = await this.deps.run(d, out);
       deployments.update(d.id, { status: 'succeeded', releaseVersion: result.release ?? null });
       done({ status: 'succeeded', release: result.release });
-    } catch (e) {
+    } catch (caught) {
+      // A full disk anywhere on the way (a log, the state DB) is said as such, never retried.
+      const e = isDiskFull(caught) && !(caught instanceof UserError) ? new DiskFullError('the deploy could not store its data', caught) : caught;
       const message = errorMessage(e);
       const retriable = !(e instanceof UserError) && job.attemptsMade + 1 < (job.opts.attempts ?? 1);
       if (retriable) {
@@ -163,7 +165,13 @@ export class DeployQueue {
         deployments.update(d.id, { status: 'queued' });
         throw e instanceof TransientError ? e : new TransientError(message);
       }
-      deployments.update(d.id, { status: 'failed', error: message });
+      // Recording the failure may itself fail (the state DB on a full disk): the outcome still
+      // reaches everyone following this deploy.
+      try {
+        deployments.update(d.id, { status: 'failed', error: message });
+      } catch (e2) {
+        logger.error('could not record a failed deploy', { deployment: d.id, error: errorMessage(e2) });
+      }
       for (const line of message.split('\n')) out(` !     ${line}`);
       done({ status: 'failed', error: message });
       if (e instanceof UserError) throw new UnrecoverableError(message);

@@ -4,7 +4,7 @@
 import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { AppJson, Progress, Release, ServiceSource, ServiceSpec, SourceRevision } from '../domain.js';
-import { UserError } from '../errors.js';
+import { DiskFullError, UserError, isDiskFull } from '../errors.js';
 import { planAppEnv } from '../build/app-env.js';
 import { formationManaged, releaseScale } from '../deploy/formation.js';
 import type { DeploymentRow } from '../state/deployments.js';
@@ -61,6 +61,8 @@ export interface PipelineDeps {
   commitStatus?: CommitStatusReporter;
   /** A new release is live (the jobs stage refreshes schedules, may start a run on deploy). */
   released?: (app: AppRow, version: number, d: DeploymentRow, progress: Progress) => void;
+  /** Release retention, after each deployment of the app (in its turn, whatever the outcome). */
+  retain?: (app: AppRow, progress: Progress) => Promise<unknown>;
 }
 
 /** What the repository host shows on the pushed commit. */
@@ -83,9 +85,9 @@ export function createPipeline(deps: PipelineDeps): RunDeployment {
     try {
       const build = state.builds.start(app.id, rev.sha, rev.ref, (id) => path.join(deps.buildsDir, `${id}.log`));
       state.deployments.update(d.id, { buildId: build.id, sha: rev.sha });
-      const buildLog = createWriteStream(build.logPath);
+      const buildLog = logFile(build.logPath);
       const record: Progress = (line) => {
-        buildLog.write(line + '\n');
+        buildLog.write(line);
         deps.logLine?.(app.name, 'build', line);
       };
       const buildOut: Progress = (line) => {
@@ -96,6 +98,9 @@ export function createPipeline(deps: PipelineDeps): RunDeployment {
       let built;
       try {
         built = await deps.stages.buildAndPush(rev, app, version, buildOut);
+        // A build log that could not be written (a full disk) fails the deploy, as any write would.
+        const failed = await buildLog.close();
+        if (failed) throw isDiskFull(failed) ? new DiskFullError(`cannot write the build log ${build.logPath}`, failed) : failed;
         state.builds.finish(build.id, { status: 'succeeded', imageId: built.image.digest });
       } catch (e) {
         // Stored with the build; the user sees the whole message once, as the deploy's failure.
@@ -103,7 +108,7 @@ export function createPipeline(deps: PipelineDeps): RunDeployment {
         state.builds.finish(build.id, { status: 'failed', error: (e as Error).message });
         throw e;
       } finally {
-        buildLog.end();
+        void buildLog.close();
       }
       const previous = state.releases.current(app.id) ?? null;
       applyAppEnv(app, built.appJson, out);
@@ -259,8 +264,25 @@ export function createPipeline(deps: PipelineDeps): RunDeployment {
     };
   }
 
+  /** Retention never fails a deployment: what it could not remove waits for the next one. */
+  async function retain(app: AppRow, out: Progress) {
+    try {
+      await deps.retain?.(app, out);
+    } catch (e) {
+      out(` !     could not remove old releases yet (${(e as Error).message.split('\n')[0]}); the next deploy tries again`);
+    }
+  }
+
   return async (d, out) => {
     const app = state.apps.byId(d.appId);
+    try {
+      return await run(d, app, out);
+    } finally {
+      await retain(app, out);
+    }
+  };
+
+  async function run(d: DeploymentRow, app: AppRow, out: Progress) {
     if (d.trigger === 'push' || d.trigger === 'cli' || d.trigger === 'webhook') {
       const status = statusUpdates(d, app);
       status({ state: 'pending', description: 'Slipway is building and deploying this commit' });
@@ -281,11 +303,31 @@ export function createPipeline(deps: PipelineDeps): RunDeployment {
     const result = await rerelease(d, app, out);
     deps.released?.(app, result.release, d, out);
     return result;
-  };
+  }
 }
 
 function diffConfig(current: Record<string, string>, target: Record<string, string>): Record<string, string | null> {
   const changes: Record<string, string | null> = { ...target };
   for (const k of Object.keys(current)) if (!(k in target)) changes[k] = null;
   return changes;
+}
+
+/** An append-only text file whose write errors (a full disk) are kept, not thrown as an
+ *  unhandled 'error' event: `close` resolves with the first one, or null. */
+function logFile(file: string): { write(line: string): void; close(): Promise<unknown> } {
+  const stream = createWriteStream(file);
+  let failure: unknown = null;
+  stream.on('error', (e) => (failure ??= e));
+  let closed: Promise<unknown> | null = null;
+  return {
+    write: (line) => {
+      if (failure === null && closed === null) stream.write(line + '\n');
+    },
+    close: () =>
+      (closed ??= new Promise((resolve) => {
+        if (stream.destroyed) return resolve(failure);
+        stream.end(() => resolve(failure));
+        stream.once('error', () => resolve(failure));
+      })),
+  };
 }

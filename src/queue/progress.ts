@@ -23,8 +23,14 @@ export class DeployProgress {
   private readonly bus = new EventEmitter();
   /** Open deployments: file descriptor and lines written so far (the next line's number). */
   private readonly open = new Map<number, { fd: number; seq: number }>();
+  /** Outcomes whose status line could not be stored (a full disk): followers still get them. */
+  private readonly unstored = new Map<number, string>();
 
-  constructor(private readonly dir: string) {
+  /** `onWriteError`: told once per deployment when its output can't be stored (a full disk). */
+  constructor(
+    private readonly dir: string,
+    private readonly onWriteError: (id: number, e: unknown) => void = () => undefined,
+  ) {
     mkdirSync(dir, { recursive: true });
     this.bus.setMaxListeners(0);
   }
@@ -46,6 +52,12 @@ export class DeployProgress {
     return removed;
   }
 
+  /** Deletes a finished deployment's output (retention, app teardown). */
+  remove(id: number): void {
+    if (this.open.has(id)) return;
+    rmSync(this.file(id), { force: true });
+  }
+
   private handle(id: number) {
     let h = this.open.get(id);
     if (!h) {
@@ -53,7 +65,13 @@ export class DeployProgress {
       // follower can replay it and then skip the live lines it has already seen.
       const file = this.file(id);
       const seq = existsSync(file) ? readFileSync(file, 'utf8').split('\n').length - 1 : 0;
-      h = { fd: openSync(file, 'a'), seq };
+      let fd = -1;
+      try {
+        fd = openSync(file, 'a');
+      } catch (e) {
+        this.writeFailed(id, e);
+      }
+      h = { fd, seq };
       this.open.set(id, h);
     }
     return h;
@@ -61,7 +79,16 @@ export class DeployProgress {
 
   private emit(id: number, line: string) {
     const h = this.handle(id);
-    writeSync(h.fd, line + '\n');
+    if (h.fd >= 0) {
+      try {
+        writeSync(h.fd, line + '\n');
+      } catch (e) {
+        // A full disk: the stored copy stops here, the live feed (and the deploy) go on.
+        this.writeFailed(id, e);
+        closeSync(h.fd);
+        h.fd = -1;
+      }
+    }
     this.bus.emit(`line:${id}`, h.seq++, line);
   }
 
@@ -75,8 +102,13 @@ export class DeployProgress {
   finish(id: number, outcome: Outcome): void {
     this.emit(id, statusLine(outcome));
     const h = this.open.get(id);
-    if (h) closeSync(h.fd);
+    if (h && h.fd >= 0) closeSync(h.fd);
+    else this.unstored.set(id, statusLine(outcome));
     this.open.delete(id);
+  }
+
+  private writeFailed(id: number, e: unknown): void {
+    this.onWriteError(id, e);
   }
 
   /** Yields every line of the deployment so far, then live lines; ends after the status line. */
@@ -94,6 +126,11 @@ export class DeployProgress {
           yield line;
           if (line.startsWith(STATUS_PREFIX)) return;
         }
+      }
+      const outcome = this.unstored.get(id);
+      if (outcome !== undefined) {
+        yield outcome;
+        return;
       }
       for await (const [seq, line] of live) {
         if (seq < replayed) continue;

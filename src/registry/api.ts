@@ -51,7 +51,11 @@ export async function tagDigest(registry: string, app: string, tag: string): Pro
 export async function deleteTag(registry: string, app: string, tag: string): Promise<boolean> {
   const digest = await tagDigest(registry, app, tag);
   if (!digest) return false;
-  const what = `delete ${app}:${tag}`;
+  return deleteManifest(registry, app, digest, `delete ${app}:${tag}`);
+}
+
+/** Deletes a manifest by digest (and every tag on it); false when it is already gone. */
+export async function deleteManifest(registry: string, app: string, digest: string, what = `delete ${app}@${digest}`): Promise<boolean> {
   const res = await call(`${registryUrl(registry)}/v2/${app}/manifests/${digest}`, { method: 'DELETE' }, what);
   if (res.status === 405) throw new UserError(`${what}: the registry has deletes disabled (set storage.delete.enabled: true)`, 409);
   if (res.status === 404) return false;

@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process';
 import express, { type Request, type Response } from 'express';
 import { tokenFrom } from '../api/auth.js';
+import { authenticated } from '../api/deadline.js';
 import type { Logger } from '../log.js';
 import type { Tokens } from '../state/tokens.js';
 import type { GitRepos } from './repos.js';
@@ -35,6 +36,7 @@ export function gitRouter(deps: GitHttpDeps): express.Router {
     const token = tokenFrom(req);
     const who = deps.tokens.verify(token);
     if (!who) return deny(res, 401, token ? 'Slipway: invalid token' : 'Slipway: authentication required (password = an API token)');
+    authenticated(res);
     const branches = deps.deployBranches(app);
     if (!branches) return deny(res, 404, `Slipway: no app named ${app} (create it with: slipway apps:create ${app})`);
     await deps.repos.ensure(app);
@@ -62,6 +64,8 @@ export function gitRouter(deps: GitHttpDeps): express.Router {
     if (req.headers['content-length']) env.CONTENT_LENGTH = req.headers['content-length'];
     const cgi = spawn('git', ['http-backend'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
     req.pipe(cgi.stdin);
+    // git may stop reading early (a pack over receive.maxInputSize): that ends this request, not the server.
+    cgi.stdin.on('error', (e) => deps.logger.debug('git http-backend stopped reading the request', { app, error: e.message }));
     cgi.stderr.on('data', (d: Buffer) => deps.logger.debug('git http-backend', { app, stderr: d.toString().trim() }));
     relayCgi(cgi.stdout, res);
     cgi.on('error', (e) => {

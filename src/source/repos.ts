@@ -12,7 +12,11 @@ const run = promisify(execFile);
 export const HOOK_SCRIPT = path.resolve(import.meta.dirname, '../../templates/git-hooks/pre-receive.mjs');
 
 export class GitRepos {
-  constructor(private readonly reposDir: string) {}
+  /** `maxInputBytes`: the largest pack a push may send (git's receive.maxInputSize). */
+  constructor(
+    private readonly reposDir: string,
+    private readonly maxInputBytes = 1024 ** 3,
+  ) {}
 
   dir(app: string): string {
     if (!isValidAppName(app)) throw new Error(`invalid app name ${app}`);
@@ -39,6 +43,9 @@ export class GitRepos {
     await set('http.receivepack', 'true');
     await set('receive.denyNonFastForwards', 'false');
     await set('receive.denyDeletes', 'false');
+    // git refuses a bigger pack while it streams in ("pack exceeds maximum allowed size"),
+    // before it is stored; set on every request, so a changed limit applies to old repos too.
+    await set('receive.maxInputSize', String(this.maxInputBytes));
     return dir;
   }
 

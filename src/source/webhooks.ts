@@ -1,7 +1,19 @@
 // Webhook deliveries from GitHub, GitLab and GitHub-compatible hosts (Gitea, Forgejo): verify
 // the raw bytes against the app's secret, then read a push out of them. Pure; no I/O.
 import { createHmac, createHash, timingSafeEqual } from 'node:crypto';
+import { emitterEventNames, type EmitterWebhookEvent, type EmitterWebhookEventName } from '@octokit/webhooks';
 import { UserError } from '../errors.js';
+
+/** GitHub's push payload, as @octokit/webhooks types it: the fields read below are checked
+ *  against it at compile time, so a renamed field upstream fails `tsc`, not a deploy. */
+type GithubPush = EmitterWebhookEvent<'push'>['payload'];
+type GithubRepository = GithubPush['repository'];
+type GithubCommit = NonNullable<GithubPush['head_commit']>;
+
+/** GitHub's event names (`push`, `ping`, `issues`…), without the `.action` variants. */
+const GITHUB_EVENTS: ReadonlySet<string> = new Set(emitterEventNames.filter((n) => !n.includes('.')));
+const PING: EmitterWebhookEventName = 'ping';
+const PUSH: EmitterWebhookEventName = 'push';
 
 export type Provider = 'github' | 'gitlab' | 'generic';
 
@@ -80,17 +92,20 @@ export function forBranch(push: PushEvent, branch: string): PushEvent | Ignored 
 }
 
 function parseGithub(provider: Provider, event: string, doc: Doc, deliveryId: string): PushEvent | Ignored {
-  if (event === 'ping') return { ignore: 'ping', kind: 'ping' };
-  if (event !== 'push') return { ignore: `event ${JSON.stringify(event)} does not deploy; only push does`, kind: 'event' };
-  const ref = str(doc, 'ref');
-  const after = str(doc, 'after');
-  const deleted = optBool(doc, 'deleted');
-  const repository = obj(doc, 'repository');
+  if (event === PING) return { ignore: 'ping', kind: 'ping' };
+  if (event !== PUSH) {
+    const what = GITHUB_EVENTS.has(event) ? `event ${JSON.stringify(event)}` : `${JSON.stringify(event.slice(0, 80))}, which is not a GitHub event name,`;
+    return { ignore: `${what} does not deploy; only push does`, kind: 'event' };
+  }
+  const push = doc as Typed<GithubPush>;
+  const ref = str(push, 'ref');
+  const after = str(push, 'after');
+  const deleted = optBool(push, 'deleted');
+  const repository = obj(push, 'repository') as Typed<GithubRepository>;
   const repoUrl = str(repository, 'clone_url', 'repository.clone_url');
-  const head = doc.head_commit;
-  if (head !== undefined && head !== null && (typeof head !== 'object' || Array.isArray(head)))
-    throw bad('head_commit must be an object or null');
-  const message = head ? optStr(head as Doc, 'message', 'head_commit.message') : undefined;
+  const head = push.head_commit;
+  if (head !== undefined && head !== null && !isDoc(head)) throw bad('head_commit must be an object or null');
+  const message = head ? optStr(head as Typed<GithubCommit>, 'message', 'head_commit.message') : undefined;
   return classify(provider, deliveryId, { ref, after, deleted: deleted ?? false, repoUrl, message });
 }
 
@@ -142,6 +157,8 @@ export function deliveryIdFrom(provider: Provider, header: string | undefined, b
 }
 
 type Doc = Record<string, unknown>;
+/** An unchecked JSON object whose keys are those of payload type T (values still unknown). */
+type Typed<T> = { [K in keyof T]?: unknown };
 
 const isDoc = (v: unknown): v is Doc => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -167,28 +184,28 @@ function parseJsonObject(body: Buffer): Doc {
   return doc;
 }
 
-function str(doc: Doc, key: string, name = key): string {
+function str<T>(doc: Typed<T> | Doc, key: keyof T & string, name: string = key): string {
   const v = doc[key];
   if (v === undefined || v === null) throw bad(`missing field ${name}`);
   if (typeof v !== 'string') throw bad(`field ${name} must be a string`);
   return v;
 }
 
-function optStr(doc: Doc, key: string, name = key): string | undefined {
+function optStr<T>(doc: Typed<T> | Doc, key: keyof T & string, name: string = key): string | undefined {
   const v = doc[key];
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'string') throw bad(`field ${name} must be a string`);
   return v;
 }
 
-function optBool(doc: Doc, key: string): boolean | undefined {
+function optBool<T>(doc: Typed<T> | Doc, key: keyof T & string): boolean | undefined {
   const v = doc[key];
   if (v === undefined) return undefined;
   if (typeof v !== 'boolean') throw bad(`field ${key} must be true or false`);
   return v;
 }
 
-function obj(doc: Doc, key: string): Doc {
+function obj<T>(doc: Typed<T> | Doc, key: keyof T & string): Doc {
   const v = doc[key];
   if (v === undefined || v === null) throw bad(`missing field ${key}`);
   if (!isDoc(v)) throw bad(`field ${key} must be an object`);

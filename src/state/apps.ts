@@ -14,6 +14,9 @@ export interface AppRow {
   /** Encrypted (see source/secrets) — never returned by the API. */
   repoCredential: string | null;
   webhookSecret: string;
+  /** The app's own log retention; null means the server's per-app default. */
+  logRetentionMb: number | null;
+  logRetentionDays: number | null;
   createdAt: string;
 }
 
@@ -26,6 +29,8 @@ interface Raw {
   repo_branch: string | null;
   repo_credential: string | null;
   webhook_secret: string | null;
+  log_retention_mb: number | null;
+  log_retention_days: number | null;
   created_at: string;
 }
 
@@ -38,6 +43,8 @@ const toApp = (r: Raw): AppRow => ({
   repoBranch: r.repo_branch,
   repoCredential: r.repo_credential,
   webhookSecret: r.webhook_secret ?? '',
+  logRetentionMb: r.log_retention_mb,
+  logRetentionDays: r.log_retention_days,
   createdAt: r.created_at,
 });
 
@@ -80,7 +87,10 @@ export class Apps {
     this.db.prepare('DELETE FROM apps WHERE id = ?').run(app.id);
   }
 
-  update(name: string, fields: Partial<Pick<AppRow, 'deployBranch' | 'dockerfilePath' | 'repoUrl' | 'repoBranch' | 'repoCredential'>>): AppRow {
+  update(
+    name: string,
+    fields: Partial<Pick<AppRow, 'deployBranch' | 'dockerfilePath' | 'repoUrl' | 'repoBranch' | 'repoCredential' | 'logRetentionMb' | 'logRetentionDays'>>,
+  ): AppRow {
     const app = this.get(name);
     const cols: Record<string, string> = {
       deployBranch: 'deploy_branch',
@@ -88,6 +98,8 @@ export class Apps {
       repoUrl: 'repo_url',
       repoBranch: 'repo_branch',
       repoCredential: 'repo_credential',
+      logRetentionMb: 'log_retention_mb',
+      logRetentionDays: 'log_retention_days',
     };
     for (const [k, v] of Object.entries(fields)) {
       if (v === undefined) continue;

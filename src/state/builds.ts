@@ -81,6 +81,16 @@ export class Builds {
     return r && toBuild(r);
   }
 
+  /** Every build of the app (retention and teardown remove their logs). */
+  all(appId: number): BuildRow[] {
+    return (this.db.prepare(`${SELECT} WHERE b.app_id = ? ORDER BY b.id`).all(appId) as Raw[]).map(toBuild);
+  }
+
+  delete(ids: number[]): void {
+    const del = this.db.prepare('DELETE FROM builds WHERE id = ?');
+    this.db.transaction(() => ids.forEach((id) => del.run(id)))();
+  }
+
   markInterrupted(): number {
     return this.db
       .prepare(`UPDATE builds SET status = 'interrupted', error = 'Slipway stopped during the build', finished_at = ? WHERE status = 'running'`)

@@ -86,6 +86,16 @@ export class Deployments {
     return (this.db.prepare(`${SELECT} WHERE d.app_id = ? ORDER BY d.id DESC LIMIT ?`).all(appId, limit) as Raw[]).map(toDeployment);
   }
 
+  /** Every deployment of the app, oldest first (retention reads them all). */
+  all(appId: number): DeploymentRow[] {
+    return (this.db.prepare(`${SELECT} WHERE d.app_id = ? ORDER BY d.id`).all(appId) as Raw[]).map(toDeployment);
+  }
+
+  delete(ids: number[]): void {
+    const del = this.db.prepare('DELETE FROM deployments WHERE id = ?');
+    this.db.transaction(() => ids.forEach((id) => del.run(id)))();
+  }
+
   /** A queued code deploy of the same app newer than `id`, which makes `id` superseded. */
   newerQueuedCodeDeploy(appId: number, id: number): DeploymentRow | undefined {
     const r = this.db

@@ -218,7 +218,12 @@ export const MIGRATIONS: string[] = [
     certs_auto INTEGER NOT NULL
   );
   `,
-  // 8: scale saved with --no-deploy for the next deploy; host ports routed to an app (ports plugin)
+  // 8: an app's own log retention (null: the server's per-app default)
+  `
+  ALTER TABLE apps ADD COLUMN log_retention_mb REAL;
+  ALTER TABLE apps ADD COLUMN log_retention_days REAL;
+  `,
+  // 9: scale saved with --no-deploy for the next deploy; host ports routed to an app (ports plugin)
   `
   ALTER TABLE apps ADD COLUMN pending_scale TEXT;
   CREATE TABLE port_mappings (

@@ -107,6 +107,12 @@ export class Releases {
     return Boolean(this.db.prepare(`SELECT 1 FROM releases WHERE app_id = ? AND status IN ('active', 'superseded') LIMIT 1`).get(appId));
   }
 
+  /** Deletes releases (retention); their images are the caller's to remove. */
+  delete(appId: number, versions: number[]): void {
+    const del = this.db.prepare('DELETE FROM releases WHERE app_id = ? AND version = ?');
+    this.db.transaction(() => versions.forEach((v) => del.run(appId, v)))();
+  }
+
   /** Releases left `deploying` by a crash. */
   inFlight(): ReleaseRow[] {
     return (this.db.prepare(`${SELECT} WHERE r.status IN ('pending', 'deploying')`).all() as Raw[]).map(toRelease);

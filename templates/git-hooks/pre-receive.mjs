@@ -29,7 +29,10 @@ for (const u of updates) {
   const ok = await deploy(u.newSha, u.ref);
   if (!ok) failed = true;
 }
-process.exit(failed ? 1 : 0);
+// Exit only once git has every line: process.exit() right away drops output still queued for
+// its pipe, which is the end of a long build log — the very lines that say why a deploy failed.
+process.exitCode = failed ? 1 : 0;
+process.stdout.write('', () => process.exit());
 
 function deploy(sha, ref) {
   return new Promise((resolve) => {

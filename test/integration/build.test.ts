@@ -1,20 +1,24 @@
 // Building real images with the Docker Engine: a Procfile app through the node buildpack
 // (and its cached rebuild), a Dockerfile app, a static site, a Python app, a broken build,
-// and an npm dependency fetched through the configured CA bundle.
+// and dependencies fetched from an HTTPS host signed by a CA the test makes, through the
+// configured CA bundle.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { PassThrough } from 'node:stream';
+import { promisify } from 'node:util';
 import type Dockerode from 'dockerode';
 import { buildRevision, type BuildOptions } from '../../src/build/build.js';
 import { createDocker } from '../../src/docker/client.js';
 import { imagesLabelled, removeImage } from '../../src/docker/images.js';
 import type { BuiltImage, SourceRevision } from '../../src/domain.js';
 import { UserError } from '../../src/errors.js';
+import { bridgeHostIp, makeCa, serveHttps } from '../helpers/tls.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/apps/', import.meta.url));
 const docker = createDocker({ dockerSocket: process.env.SLIPWAY_DOCKER_SOCKET || '/var/run/docker.sock' });
@@ -172,20 +176,45 @@ test('a repo with neither a Dockerfile nor a recognisable app says what it looke
   });
 });
 
-test('an npm dependency installs through the configured CA bundle (SLIPWAY_BUILD_CA_FILE)', async () => {
+/** An npm package tarball (package/package.json + package/index.js), made with the system tar. */
+async function npmTarball(name: string, value: string): Promise<Buffer> {
+  const dir = mkdtempSync(path.join(tmp, 'pkg-'));
+  mkdirSync(path.join(dir, 'package'));
+  writeFileSync(path.join(dir, 'package/package.json'), JSON.stringify({ name, version: '1.0.0', main: 'index.js' }));
+  writeFileSync(path.join(dir, 'package/index.js'), `module.exports = ${JSON.stringify(value)};\n`);
+  await promisify(execFile)('tar', ['-C', dir, '-czf', path.join(dir, 'pkg.tgz'), 'package']);
+  return readFileSync(path.join(dir, 'pkg.tgz'));
+}
+
+// The CA is made here, so only the bundle Slipway injects can make the build trust the server.
+test('an npm dependency from an HTTPS host signed by the configured CA installs (SLIPWAY_BUILD_CA_FILE)', async (t) => {
+  const ip = await bridgeHostIp(docker);
+  const ca = await makeCa(mkdtempSync(path.join(tmp, 'ca-')), ip);
+  const value = `trusted-${randomBytes(4).toString('hex')}`;
+  const host = await serveHttps(ca, ip, { '/ca-dep-1.0.0.tgz': await npmTarball('ca-dep', value) });
+  t.after(() => host.close());
   const dir = mkdtempSync(path.join(tmp, 'dep-'));
-  writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'dep', version: '1.0.0', private: true, dependencies: { ms: '2.1.3' } }));
-  writeFileSync(path.join(dir, 'server.js'), 'process.stdout.write(String(require("ms")("2 days")) + "\\n")\n');
-  const { image, lines } = await build(revision(appName('ca'), dir), { config: { buildCaFile: '/etc/ssl/certs/ca-certificates.crt' } });
+  writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'dep', version: '1.0.0', private: true, dependencies: { 'ca-dep': `${host.url}/ca-dep-1.0.0.tgz` } }));
+  writeFileSync(path.join(dir, 'server.js'), 'process.stdout.write(require("ca-dep") + "\\n")\n');
+  const { image, lines } = await build(revision(appName('ca'), dir), { config: { buildCaFile: ca.caFile } });
   assert.ok(lines.some((l) => /COPY slipway-ca\.crt/.test(l)), lines.join('\n'));
-  assert.match(await runIn(image.imageId, ['node', 'server.js']), /^172800000$/m);
+  assert.match(await runIn(image.imageId, ['node', 'server.js']), new RegExp(`^${value}$`, 'm'));
 });
 
-test('a user Dockerfile that declares ARG SLIPWAY_CA_FILE can copy the CA bundle from the context', async () => {
+test('a user Dockerfile that declares ARG SLIPWAY_CA_FILE gets the CA bundle and can fetch from a host it signed', async (t) => {
+  const ip = await bridgeHostIp(docker);
+  const ca = await makeCa(mkdtempSync(path.join(tmp, 'ca-')), ip);
+  const secret = `fetched-${randomBytes(4).toString('hex')}`;
+  const host = await serveHttps(ca, ip, { '/hello': secret });
+  t.after(() => host.close());
   const dir = mkdtempSync(path.join(tmp, 'ca-arg-'));
-  writeFileSync(path.join(dir, 'Dockerfile'), 'FROM debian:bookworm-slim\nARG SLIPWAY_CA_FILE\nCOPY ${SLIPWAY_CA_FILE} /ca.crt\nRUN grep -q "BEGIN CERTIFICATE" /ca.crt\n');
-  const { image } = await build(revision(appName('caarg'), dir), { config: { buildCaFile: '/etc/ssl/certs/ca-certificates.crt' } });
-  assert.match(image.imageId, /^sha256:/);
+  const fetchIt = `require('https').get('${host.url}/hello', (r) => r.pipe(require('fs').createWriteStream('/fetched.txt'))).on('error', (e) => { console.error(e.message); process.exit(1); })`;
+  writeFileSync(
+    path.join(dir, 'Dockerfile'),
+    `FROM node:18-slim\nARG SLIPWAY_CA_FILE\nCOPY \${SLIPWAY_CA_FILE} /ca.crt\nRUN NODE_EXTRA_CA_CERTS=/ca.crt node -e "${fetchIt}"\n`,
+  );
+  const { image } = await build(revision(appName('caarg'), dir), { config: { buildCaFile: ca.caFile } });
+  assert.equal(await runIn(image.imageId, ['cat', '/fetched.txt']), secret);
 });
 
 test('an aborted build stops and rejects (a cancelled deploy does not leave a build running)', async () => {

@@ -138,6 +138,8 @@ test("Docker's HEALTHCHECK decides for compose healthchecks: healthy, or unhealt
     null,
   );
   await wait(ok, (await containerHealth(ok.id)) ?? assert.fail('no healthcheck'));
+  // What the wait waited for: Docker itself now calls it healthy, so the ready file exists.
+  assert.equal((await docker.getContainer(ok.id).inspect()).State.Health?.Status, 'healthy');
   const bad = await run(
     web({ ...base, name: 'db2', command: ['sleep', '600'], health: { kind: 'docker', test: ['CMD-SHELL', 'echo db not reachable; exit 1'], interval: 1, timeout: 2, retries: 2, startPeriod: 0 } }),
     null,
@@ -173,6 +175,7 @@ test('containers are found by their labels', async () => {
   const w2 = await run(web({ name: 'lweb', volumes: [] }), 'green', 1, 4);
   const wk = await run(web({ name: 'lworker', role: 'worker', command: ['sleep', '600'], image: DEBIAN, volumes: [], port: undefined, health: { kind: 'none' } }), null, 1, 4);
   await wait(wk, { kind: 'none' });
+  assert.equal((await docker.getContainer(wk.id).inspect()).State.Status, 'running');
   const names = (cs: { name: string }[]) => cs.map((c) => c.name).sort();
   assert.deepEqual(names(await containers.listContainers({ app, service: 'lweb' })), [w1.name, w2.name].sort());
   assert.deepEqual(names(await containers.listContainers({ app, service: 'lweb', color: 'green' })), [w2.name]);
@@ -197,5 +200,6 @@ test('a leftover container of the same name (from a crashed deploy) is replaced'
   assert.notEqual(c.id, stale.id);
   await assert.rejects(stale.inspect(), (e: { statusCode?: number }) => e.statusCode === 404);
   await wait(c, { kind: 'port' }, 3000);
+  assert.equal(await (await fetch(`http://${c.ip}:3000/`)).text(), 'hello from web.2');
   await containers.removeContainer(c.id);
 });

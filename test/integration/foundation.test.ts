@@ -86,3 +86,20 @@ test('the CLI without a token says how to log in', async () => {
   assert.notEqual(res.code, 0);
   assert.match(res.stderr, /missing token/);
 });
+
+test("an app's own log retention is set, shown and reset with the CLI; a bad value is refused", async () => {
+  const name = uniqueName('ret');
+  assert.equal((await s.cli(['apps:create', name])).code, 0);
+  const info = await s.cli(['apps:info', name]);
+  assert.match(info.stdout, /Logs kept:\s+256 MB, 14 days \(server default\)/);
+  const set = await s.cli(['apps:log-retention', name, '--mb', '50', '--days', '3']);
+  assert.equal(set.code, 0, set.stderr);
+  assert.match(set.stdout, new RegExp(`${name} keeps 50 MB, 3 days of log lines`));
+  assert.match((await s.cli(['apps:info', name])).stdout, /Logs kept:\s+50 MB, 3 days$/m);
+  const bad = await s.cli(['apps:log-retention', name, '--mb', '0']);
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.stderr, /mb must be a number ≥ 1/);
+  assert.equal((await s.cli(['apps:log-retention', name, '--default'])).code, 0);
+  assert.match((await s.cli(['apps:info', name])).stdout, /Logs kept:\s+256 MB, 14 days \(server default\)/);
+  await s.cli(['apps:destroy', name, '--confirm', name]);
+});

@@ -3,6 +3,7 @@
 // plain and --json output. Lines come from the pipeline's writer; Docker is not needed here.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,12 +15,13 @@ import { Command } from 'commander';
 import { logsRouter } from '../../src/api/logs-routes.js';
 import { errorHandler } from '../../src/api/http.js';
 import { ApiClient } from '../../src/cli/client.js';
-import { registerLogsCommand } from '../../src/cli/logs-command.js';
+import { formatEntry, registerLogsCommand } from '../../src/cli/logs-command.js';
 import { loadConfig } from '../../src/config.js';
 import { silentLogger } from '../../src/log.js';
 import type { LogEntry } from '../../src/logs/entry.js';
 import type { LogSource } from '../../src/logs/ports.js';
 import { LogService } from '../../src/logs/service.js';
+import { ROOT } from '../helpers/server.js';
 
 /** No containers: every line in these tests is written through the LogService. */
 const noContainers: LogSource = {
@@ -136,4 +138,36 @@ test('slipway logs prints plain lines, stderr marked, and --json objects', async
   } finally {
     console.log = log;
   }
+});
+
+test('slipway logs -f, the real CLI process: the last lines, then live ones as they are stored, until interrupted', async () => {
+  const backlog = logs.query({ app: 'demo', service: 'web', limit: 2 }).map((e) => formatEntry(e, false));
+  const cli = spawn(path.join(ROOT, 'bin/slipway'), ['logs', 'demo', '-f', '-n', '2', '--service', 'web'], {
+    env: { ...process.env, SLIPWAY_URL: base, SLIPWAY_TOKEN: 't', SLIPWAY_FROM_SOURCE: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  let out = '';
+  let err = '';
+  cli.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  cli.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<number | null>((r) => cli.on('exit', (code, signal) => r(code ?? (signal ? 128 : null))));
+  const printed = async (what: RegExp) => {
+    for (let i = 0; i < 600 && !what.test(out); i++) {
+      if (cli.exitCode !== null) assert.fail(`slipway logs -f exited early (${cli.exitCode}): ${err}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.match(out, what, err);
+  };
+  try {
+    await printed(new RegExp(`${backlog.at(-1)!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\n$`));
+    assert.deepEqual(out.trim().split('\n'), backlog);
+    await logs.append({ app: 'demo', service: 'web', stream: 'stdout', line: 'live from the CLI test', container: 'slipway-demo-web-green-1' });
+    await logs.append({ app: 'demo', service: 'worker', stream: 'stdout', line: 'another service' });
+    await printed(/web\.green-1 \| live from the CLI test\n$/);
+    assert.doesNotMatch(out, /another service/);
+  } finally {
+    process.kill(-cli.pid!, 'SIGINT');
+  }
+  assert.notEqual(await exited, null);
 });

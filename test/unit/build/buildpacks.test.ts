@@ -131,10 +131,14 @@ test('procfile runs on debian:bookworm-slim; without a web process the first pro
 
 test('every shipped template uses a base image the local registry holds', () => {
   for (const spec of specs) {
-    const files = new Set(['package.json', 'requirements.txt', 'Procfile', 'index.html', 'app.py']);
-    const dir = repo(Object.fromEntries([...files].map((f) => [f, '{}'])));
-    const bp = detectBuildpack(dir, DEFAULT_BUILDPACKS_DIR);
-    assert.match(bp.dockerfile, /^FROM (node:(18|22|24)-slim|python:3\.11-slim|debian:bookworm-slim)$/m, spec.name);
+    // A repo of its own per buildpack, holding the files of each detect rule (a `*` glob
+    // becomes one matching file): so each template is rendered, not the first match's.
+    for (const rule of spec.detect) {
+      const dir = repo(Object.fromEntries(rule.map((p) => [p.replace('*', 'app'), p === 'package.json' ? '{}' : ''])));
+      const bp = detectBuildpack(dir, DEFAULT_BUILDPACKS_DIR);
+      assert.equal(bp.name, spec.name, `a repo with only ${rule.join(' + ')} detects ${spec.name}`);
+      assert.match(bp.dockerfile, /^FROM (node:(18|22|24)-slim|python:3\.11-slim|debian:bookworm-slim)$/m, spec.name);
+    }
   }
 });
 

@@ -94,8 +94,14 @@ function harness(s: Script) {
   const urls: string[] = [];
   const progress: string[] = [];
   const sleeps: number[] = [];
+  /** The states the wait saw, in order: a test asserts it waited through them, not just that it resolved. */
+  const seen: string[] = [];
   const deps: HealthDeps = {
-    inspectHealth: async () => (states.length > 1 ? states.shift()! : states[0]!),
+    inspectHealth: async () => {
+      const st = states.length > 1 ? states.shift()! : states[0]!;
+      seen.push(st.health ? `${st.status}/${st.health.status}` : st.status);
+      return st;
+    },
     logTail: async () => s.logs ?? [],
     httpGet: async (url) => {
       urls.push(url);
@@ -113,7 +119,7 @@ function harness(s: Script) {
   };
   const run = (health: HealthCheck, port: number | null = 3000, timeoutSeconds = 30) =>
     waitHealthy({ id: 'abc123', ip: '10.0.0.5', port: port ?? undefined, name: 'slipway-demo-web-blue-1' }, health, deps, { timeoutSeconds, progress: (l) => progress.push(l), clock });
-  return { run, urls, progress, sleeps, elapsed: () => t };
+  return { run, urls, progress, sleeps, seen, elapsed: () => t };
 }
 
 async function rejectsWith(p: Promise<unknown>, re: RegExp): Promise<UserError> {
@@ -127,15 +133,20 @@ async function rejectsWith(p: Promise<unknown>, re: RegExp): Promise<UserError> 
   assert.fail('expected a rejection');
 }
 
-test("'none' resolves once the container runs", async () => {
+test("'none' resolves once the container runs, not before", async () => {
   const h = harness({ states: [{ ...running, status: 'created' }, { ...running, status: 'created' }, running] });
   await h.run({ kind: 'none' });
+  assert.equal(h.seen.at(-1), 'running');
+  assert.ok(h.seen.filter((s) => s === 'created').length === 2, h.seen.join(' '));
+  assert.ok(h.elapsed() > 0, 'it slept between looks');
 });
+
 
 test("'port' retries through refused connections until any HTTP answer, even a 500", async () => {
   const h = harness({ http: [new Error('connection refused'), new Error('connection refused'), { status: 500, body: '' }] });
   await h.run({ kind: 'port' });
   assert.deepEqual(h.urls, ['http://10.0.0.5:3000/', 'http://10.0.0.5:3000/', 'http://10.0.0.5:3000/']);
+  assert.equal(h.sleeps.length, 2, 'it waited after each refused connection');
 });
 
 test("'port' defaults to port 5000", async () => {
@@ -197,6 +208,9 @@ test("'docker' waits while starting and resolves when healthy", async () => {
   const starting = { ...running, health: { status: 'starting' as const, log: [] } };
   const h = harness({ states: [starting, starting, { ...running, health: { status: 'healthy', log: [{ exitCode: 0, output: 'ok' }] } }] });
   await h.run({ kind: 'docker', test: ['CMD', 'true'], interval: 1, timeout: 1, retries: 3, startPeriod: 0 });
+  assert.equal(h.seen.at(-1), 'running/healthy');
+  assert.ok(h.seen.includes('running/starting'), h.seen.join(' '));
+  assert.ok(h.elapsed() > 0, 'it slept while the healthcheck was starting');
 });
 
 test("'docker' unhealthy reports the last healthcheck outputs", async () => {

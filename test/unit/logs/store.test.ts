@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { LogEntry } from '../../../src/logs/entry.js';
 import { LogStore } from '../../../src/logs/store.js';
+import type { AppRetention, RetentionLimits } from '../../../src/logs/retention.js';
 
 const dirs: string[] = [];
 after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -24,6 +25,8 @@ const e = (sec: number, line: string, over: Partial<LogEntry> = {}): LogEntry =>
   line,
   ...over,
 });
+/** The whole store under `maxBytes`; every app `days` old at most, with no size limit of its own. */
+const limits = (days: number, maxBytes: number, app: (a: string) => AppRetention = () => ({ maxAgeDays: days, maxBytes: Infinity })): RetentionLimits => ({ maxBytes, app });
 const put = (s: LogStore, entries: LogEntry[]) => s.commit({ entries, containers: [], files: [], filesGone: [] });
 
 test('query returns the last N lines oldest first, merged by time across services', () => {
@@ -74,14 +77,14 @@ test('checkpoints are stored with the lines and read back after reopening', () =
 test('retention drops lines older than the age limit, then the oldest until under the size limit', () => {
   const { store } = open();
   put(store, [e(0, 'old', { ts: '2024-04-01T00:00:00.000000000Z' }), e(1, 'new1'), e(2, 'new2')]);
-  const removed = store.prune(new Date('2024-05-02T00:00:00Z'), 7, 1024 * 1024 * 1024);
+  const removed = store.prune(new Date('2024-05-02T00:00:00Z'), limits(7, 1024 ** 3));
   assert.equal(removed, 1);
   assert.deepEqual(store.query({ app: 'demo' }).map((x) => x.line), ['new1', 'new2']);
   assert.deepEqual(store.query({ app: 'demo', grep: 'old' }), [], 'the search index forgets it too');
   const big = Array.from({ length: 20_000 }, (_, i) => e(3, `line ${i} ${'x'.repeat(100)}`));
   put(store, big);
   const before = store.usedBytes();
-  store.prune(new Date('2024-05-02T00:00:00Z'), 7, before / 2);
+  store.prune(new Date('2024-05-02T00:00:00Z'), limits(7, before / 2));
   assert.ok(store.usedBytes() <= before / 2);
   const left = store.query({ app: 'demo', limit: 100_000 });
   assert.ok(left.length > 0 && left.length < 20_000);
@@ -96,5 +99,69 @@ test('after() pages through lines stored after a row, with filters', () => {
   assert.deepEqual(first.map((x) => x.line), ['a', 'b']);
   assert.deepEqual(store.after(first[1]!.id, null, 10).map((x) => x.line), ['c']);
   assert.deepEqual(store.after(0, { app: 'demo', service: 'web' }, 10).map((x) => x.line), ['a', 'c']);
+  store.close();
+});
+
+test('each app is held to its own size limit: a noisy app loses its oldest lines, a quiet one keeps all', () => {
+  const { store } = open();
+  const noisy = Array.from({ length: 20_000 }, (_, i) => e(10, `noisy ${i} ${'x'.repeat(100)}`, { app: 'noisy' }));
+  const quiet = Array.from({ length: 100 }, (_, i) => e(5, `quiet ${i}`, { app: 'quiet' }));
+  put(store, [...quiet.slice(0, 50), ...noisy, ...quiet.slice(50)]);
+  assert.ok(store.appBytes('noisy') > 2_000_000, String(store.appBytes('noisy')));
+  const perApp = 1024 * 1024;
+  // The whole store may be far bigger: the per-app limit alone decides.
+  store.prune(new Date('2024-05-01T12:00:00Z'), limits(0, 1024 ** 3, () => ({ maxAgeDays: 0, maxBytes: perApp })));
+  assert.ok(store.appBytes('noisy') <= perApp, `noisy is still ${store.appBytes('noisy')} bytes`);
+  const left = store.query({ app: 'noisy', limit: 100_000 });
+  assert.ok(left.length > 5000 && left.length < 20_000, String(left.length));
+  assert.equal(left.at(-1)!.line, noisy.at(-1)!.line, 'the newest lines stay');
+  assert.equal(store.query({ app: 'quiet', limit: 1000 }).length, 100, 'the quiet app lost nothing');
+  store.close();
+});
+
+test('each app is held to its own age limit', () => {
+  const { store } = open();
+  const day = (d: number, line: string, app: string) => e(0, line, { app, ts: `2024-05-${String(d).padStart(2, '0')}T00:00:00.000000000Z` });
+  put(store, [day(1, 'a-old', 'a'), day(9, 'a-new', 'a'), day(1, 'b-old', 'b'), day(9, 'b-new', 'b')]);
+  const removed = store.prune(new Date('2024-05-10T00:00:00Z'), limits(0, 1024 ** 3, (app) => ({ maxAgeDays: app === 'a' ? 3 : 30, maxBytes: Infinity })));
+  assert.equal(removed, 1);
+  assert.deepEqual(store.query({ app: 'a' }).map((x) => x.line), ['a-new']);
+  assert.deepEqual(store.query({ app: 'b' }).map((x) => x.line), ['b-old', 'b-new']);
+  store.close();
+});
+
+test('sizes per app are counted once for a store made before they were kept, then as lines come and go', async () => {
+  const { store, file } = open();
+  put(store, [e(1, 'hello', { app: 'a' }), e(2, 'world!', { app: 'b' })]);
+  store.close();
+  // As an older store had it: no size table.
+  const { default: Database } = await import('better-sqlite3');
+  const raw = new Database(file);
+  raw.exec('DROP TABLE app_usage');
+  raw.close();
+  const again = new LogStore(file);
+  assert.equal(again.appBytes('a'), 5 + 64);
+  assert.equal(again.appBytes('b'), 6 + 64);
+  put(again, [e(3, 'more', { app: 'a' })]);
+  assert.equal(again.appBytes('a'), 5 + 4 + 2 * 64);
+  again.close();
+});
+
+test('a destroyed app is forgotten: its lines, its search blocks and its checkpoints', () => {
+  const { store } = open();
+  store.commit({
+    entries: [e(1, 'secret of gone'), e(2, 'kept', { app: 'other' })],
+    containers: [{ container: 'c1', ts: 't', count: 1, pending: { stdout: null, stderr: null }, done: true }],
+    files: [{ volume: 'slipway-demo-logs', inode: '7', path: '/l/a.log', offset: 99 }],
+    filesGone: [],
+  });
+  put(store, [e(3, 'secret again')]);
+  assert.equal(store.forgetApp('demo', ['c1'], ['slipway-demo-logs']), 2);
+  assert.deepEqual(store.query({ app: 'demo', limit: 10 }), []);
+  assert.deepEqual(store.query({ app: 'demo', grep: 'secret' }), []);
+  assert.equal(store.appBytes('demo'), 0);
+  assert.equal(store.containerCheckpoint('c1'), null);
+  assert.deepEqual(store.fileCheckpoints('slipway-demo-logs'), []);
+  assert.deepEqual(store.query({ app: 'other' }).map((x) => x.line), ['kept']);
   store.close();
 });

@@ -156,6 +156,11 @@ test('tags, non-branch refs and other events are ignored with a reason', () => {
   assert.ok(isIgnored(notes) && notes.kind === 'not-a-branch');
   const issues = parsePush('github', 'issues', Buffer.from('{"action":"opened"}'));
   assert.ok(isIgnored(issues) && issues.kind === 'event');
+  assert.equal(issues.ignore, 'event "issues" does not deploy; only push does');
+  // GitHub's event names come from @octokit/webhooks: a made-up one is named as such.
+  const bogus = parsePush('github', 'pushh', Buffer.from('{}'));
+  assert.ok(isIgnored(bogus) && bogus.kind === 'event');
+  assert.equal(bogus.ignore, '"pushh", which is not a GitHub event name, does not deploy; only push does');
   const glTag = parsePush('gitlab', 'Tag Push Hook', glPush({ ref: 'refs/tags/v1' }));
   assert.ok(isIgnored(glTag) && glTag.kind === 'tag');
   const mr = parsePush('gitlab', 'Merge Request Hook', Buffer.from('{"object_kind":"merge_request"}'));
