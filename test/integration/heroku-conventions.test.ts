@@ -3,6 +3,7 @@
 // defaults and deploy scripts; `slipway run` runs one-offs; config flags behave as Dokku's.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { repoFrom, pushUrl, type Repo } from '../helpers/git.js';
 import { getViaProxy } from '../helpers/http.js';
@@ -63,12 +64,59 @@ test('a Procfile app with web, worker, a one-shot task and release: only web run
     return (deployOutput.match(/release phase ran/g) ?? []).length === 1 && /worker v2 started/.test(worker);
   });
 
-  // The next push keeps worker=1 and runs the release phase for the new code.
+  // scale --no-deploy: saved, no release and no container now; the next push runs it.
+  const saved = await s.cli(['scale', '--no-deploy', app, 'web=2']);
+  assert.equal(saved.code, 0, saved.stdout + saved.stderr);
+  assert.match(saved.stdout, /Scale web=2: saved; it applies to the next deploy/);
+  assert.equal((await s.cli(['releases', app, '--json'])).stdout.match(/"version"/g)?.length, 2, 'no release was made');
+  assert.equal((await psJson(app)).filter((r) => r.service === 'web' && r.state === 'running').length, 1);
+
+  // The next push keeps worker=1, takes web=2 and runs the release phase for the new code.
   await repo.commit('second');
   const again = await push(repo, app);
   assert.equal(again.code, 0, again.output);
   assert.match(again.output, /release phase ran for v3/);
-  assert.deepEqual(running(await psJson(app)), ['web', 'worker']);
+  const after = await psJson(app);
+  assert.deepEqual(running(after), ['web', 'web', 'worker']);
+});
+
+test('a Procfile or app.json that Dokku refuses fails the push at once, naming the line (and column); the serving release stays', async () => {
+  const app = await createApp('strict');
+  const repo = await repoFrom(path.join(FIXTURES, 'procfile-formation'));
+  await repo.commit('first');
+  assert.equal((await push(repo, app)).code, 0);
+
+  // procfile-util --strict: a repeated type, a bad name, a line that is not "name: command".
+  const procfile = (extra: string) => `# comment\n\nweb: node server.js\n// another comment\n${extra}\n`;
+  const cases: [string, RegExp][] = [
+    ['web: node other.js', /Procfile line 5: process type "web" is declared twice \(first on line 3\)/],
+    ['Worker_1: node worker.js', /Procfile line 5: process type "Worker_1" is not a valid name/],
+    ['just a command', /Procfile line 5: expected "name: command"/],
+  ];
+  for (const [line, message] of cases) {
+    await repo.commit(`bad Procfile: ${line}`, { Procfile: procfile(line) });
+    const refused = await push(repo, app);
+    assert.notEqual(refused.code, 0, refused.output);
+    assert.match(refused.output, message);
+    assert.doesNotMatch(refused.output, /Building /, 'refused before any build');
+  }
+
+  // app.json with comments: an error names its line and column in the file as written.
+  const appJson = '{\n  // formation below\n  "formation": { /* web only */ "web": { "quantity": 1 } }\n  "env": { "A": { "value": "x" } }\n}\n';
+  await repo.commit('bad app.json', { Procfile: procfile('worker: node worker.js'), 'app.json': appJson });
+  const badJson = await push(repo, app);
+  assert.notEqual(badJson.code, 0, badJson.output);
+  assert.match(badJson.output, /app\.json line 4 column 3: invalid JSON/);
+
+  // Nothing of that reached the running app; fixed, the push deploys.
+  assert.match(await served(app), /^web v1 /);
+  assert.equal((await s.cli(['releases', app, '--json'])).stdout.match(/"version"/g)?.length, 1);
+  await repo.commit('fixed', { 'app.json': appJson.replace('} }\n  "env"', '} },\n  "env"') });
+  const fixed = await push(repo, app);
+  assert.equal(fixed.code, 0, fixed.output);
+  const version = /Deployed (v\d+)/.exec(fixed.output)?.[1];
+  assert.ok(version && version !== 'v1', fixed.output);
+  assert.match(await served(app), new RegExp(`^web ${version} `));
 });
 
 test('app.json with comments: required env first, defaults and a secret once, its formation, Dokku and Heroku scripts', async () => {
@@ -109,6 +157,14 @@ test('app.json with comments: required env first, defaults and a secret once, it
   assert.doesNotMatch(again.output, /heroku postdeploy/);
   assert.match(again.output, /dokku postdeploy ran/);
   assert.equal((await s.cli(['config:get', app, 'SECRET_KEY_BASE'])).stdout.trim(), secret);
+  assert.deepEqual(running(await psJson(app)), ['web', 'worker'], 'the formation again on the next deploy');
+
+  // The formation applies on every deploy: a push that changes it changes what runs.
+  const text = readFileSync(path.join(repo.dir, 'app.json'), 'utf8').replace('"worker": { "quantity": 1 }', '"worker": { "quantity": 2 }');
+  await repo.commit('two workers', { 'app.json': text });
+  const third = await push(repo, app);
+  assert.equal(third.code, 0, third.output);
+  assert.deepEqual(running(await psJson(app)), ['web', 'worker', 'worker']);
 });
 
 test('slipway run: live output, the exit code, the service\'s config; --detach ships its lines; config flags', async () => {

