@@ -119,6 +119,21 @@ test('a Procfile or app.json that Dokku refuses fails the push at once, naming t
   assert.match(await served(app), new RegExp(`^web ${version} `));
 });
 
+test('a compose app keeps its deploy.replicas: the first-deploy rule and app.json formation are for Procfile apps', async () => {
+  const app = await createApp('compose');
+  const dir = path.join(FIXTURES, 'compose-app');
+  const compose = readFileSync(path.join(dir, 'docker-compose.yml'), 'utf8').replace('command: ["node", "worker.js"]', 'command: ["node", "worker.js"]\n    deploy:\n      replicas: 2');
+  assert.match(compose, /replicas: 2/);
+  const repo = await repoFrom(dir, { 'docker-compose.yml': compose, 'app.json': '{ "formation": { "worker": { "quantity": 0 } } }\n' });
+  await repo.commit('first');
+  const pushed = await push(repo, app);
+  assert.equal(pushed.code, 0, pushed.output);
+  assert.deepEqual(running(await psJson(app)), ['web', 'worker', 'worker']);
+  const scaled = await s.cli(['scale', app, 'worker=1']);
+  assert.equal(scaled.code, 0, scaled.stdout + scaled.stderr);
+  assert.deepEqual(running(await psJson(app)), ['web', 'worker']);
+});
+
 test('app.json with comments: required env first, defaults and a secret once, its formation, Dokku and Heroku scripts', async () => {
   const app = await createApp('appjson');
   const repo = await repoFrom(path.join(FIXTURES, 'appjson-formation'));
