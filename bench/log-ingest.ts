@@ -54,7 +54,7 @@ function onlyOurs(inner: LogSource): LogSource {
         if (c && ours(c.labels)) yield id;
       }
     },
-    volumePath: (name) => inner.volumePath(name),
+    volume: (name) => inner.volume(name),
   };
 }
 

@@ -21,6 +21,8 @@ import { DeployProgress } from '../src/queue/progress.js';
 import { webhookIntake, type WebhookIntake } from '../src/queue/webhook-intake.js';
 import { signGithub } from '../src/source/webhooks.js';
 import { openState } from '../src/state/index.js';
+import { stateSealer } from '../src/source/secrets.js';
+import { randomBytes } from 'node:crypto';
 import { requireAll } from './lib/needs.js';
 
 const N = Number(process.argv[2] ?? 3000);
@@ -36,7 +38,7 @@ function inMemory(): WebhookIntake {
   const seen = new Set<string>();
   let id = 0;
   return {
-    seenDelivery: (d) => seen.has(d),
+    seenDelivery: (_app, d) => seen.has(d),
     enqueue: async (_app, _push, deliveryId) => {
       seen.add(deliveryId);
       return { deploymentId: ++id };
@@ -124,7 +126,7 @@ async function main() {
   // Slipway's own path: a real state DB and deploy queue (no worker: nothing deploys).
   const dir = mkdtempSync(path.join(os.tmpdir(), 'slipway-bench-webhook-'));
   const prefix = `bench-webhook-${process.pid}-${Date.now()}`;
-  const state = openState(path.join(dir, 'state.db'));
+  const state = openState(path.join(dir, 'state.db'), stateSealer(randomBytes(32)));
   const progress = new DeployProgress(path.join(dir, 'deploys'));
   const queue = new DeployQueue({ redisUrl: REDIS, prefix, deployments: state.deployments, progress, run: async () => ({}), logger: silentLogger() });
   const connection = new Redis(REDIS, { maxRetriesPerRequest: null });

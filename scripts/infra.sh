@@ -5,7 +5,14 @@
 # and started by `slipway server` itself, which owns its config (src/proxy).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
+# Before anything changes: the registry (also Docker's mirror) and Redis take no credentials.
+require_loopback registry "$SLIPWAY_REGISTRY" SLIPWAY_REGISTRY
+require_loopback Redis "$SLIPWAY_REDIS_URL" SLIPWAY_REDIS_URL
+
 mkdir -p "$RUN_DIR" "$SLIPWAY_DATA/registry" "$SLIPWAY_DATA/redis"
+# The data dir holds state, secrets, logs and the registry's storage: its owner's only, re-asserted
+# on every run (an older install made it 0755).
+chmod 700 "$SLIPWAY_DATA"
 
 # --- packages -------------------------------------------------------------------------------
 PACKAGES=(docker.io docker-registry redis-server haproxy git debootstrap curl ca-certificates)
@@ -75,6 +82,8 @@ YAML
   echo $! >"$RUN_DIR/registry.pid"
   wait_for 20 "registry (log: $RUN_DIR/registry.log)" registry_up
 fi
+listens_on_loopback_only "${SLIPWAY_REGISTRY##*:}" \
+  || fail "something listens on port ${SLIPWAY_REGISTRY##*:} beyond loopback; the registry must be reachable from this machine only (http.addr: $SLIPWAY_REGISTRY)"
 
 # --- Redis -----------------------------------------------------------------------------------
 redis_host=$(node -e 'const u=new URL(process.argv[1]);console.log(u.hostname+" "+(u.port||6379))' "$SLIPWAY_REDIS_URL")
@@ -89,6 +98,8 @@ else
     --save '' >/dev/null || fail "redis-server (log: $RUN_DIR/redis.log)"
   wait_for 20 "redis" bash -c "redis-cli -h $rhost -p $rport ping | grep -q PONG"
 fi
+listens_on_loopback_only "$rport" \
+  || fail "Redis on port $rport listens beyond loopback; it takes no password, so bind it to $rhost only"
 # Jobs must survive a Redis restart or crash, whoever started it: every write reaches the disk
 # before Redis answers (deploy jobs are few; the cost is nothing next to a build).
 redis-cli -h "$rhost" -p "$rport" config set appendonly yes >/dev/null || true

@@ -32,6 +32,28 @@ missing_packages() {
   done
 }
 
+# The registry and Redis take no credentials (see README, "Who can reach what"): they must not
+# be reachable from other machines. Refuses an address that is not loopback, saying what to set.
+require_loopback() { # what host[:port]-or-url setting
+  local host=$2
+  host=${host#*://}; host=${host##*@}; host=${host%%/*}
+  case "$host" in
+    \[*\]*) host=${host%%]*}; host=${host#[} ;;
+    *) host=${host%:*} ;;
+  esac
+  if [[ $host =~ ^127\.[0-9]+\.[0-9]+\.[0-9]+$ || $host == localhost || $host == ::1 ]]; then return 0; fi
+  CURRENT_STEP="checking where the $1 listens"
+  fail "$3=$2: the $1 takes no credentials, so it must listen on loopback only (127.0.0.1); a remote $1 is not supported"
+}
+
+# Every socket listening on PORT is bound to a loopback address.
+listens_on_loopback_only() { # port
+  local addrs
+  addrs=$(ss -H -ltn "sport = :$1" 2>/dev/null | awk '{ print $4 }' | sed 's/:[0-9]*$//')
+  [ -n "$addrs" ] || return 0
+  ! grep -Evq '^(127\.[0-9.]+|\[::1\])$' <<<"$addrs"
+}
+
 wait_for() { # seconds description command...
   local secs=$1 what=$2; shift 2
   local i
@@ -66,4 +88,16 @@ install_missing() {
   export DEBIAN_FRONTEND=noninteractive
   as_root apt-get update -qq || fail "apt-get update"
   as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || fail "apt-get install ${missing[*]}"
+}
+
+# Builds the dashboard (ui/ → ui/dist, Vite) when a source is newer than the last build.
+build_ui() {
+  cd "$ROOT"
+  if [ -f ui/dist/index.html ] && [ -z "$(find ui package-lock.json -path ui/dist -prune -o -newer ui/dist/index.html -type f -print -quit)" ]; then
+    step "Dashboard is built (ui/dist)"
+    return
+  fi
+  step "Building the dashboard (ui/ → ui/dist)"
+  npx tsc -p ui/tsconfig.json || fail "the dashboard has type errors (ui/src)"
+  npx vite build ui --logLevel warn || fail "vite build ui"
 }

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # `npm test`: sets up what the tests need (node modules, Docker, registry, Redis, HAProxy, base
-# images — the same set-up `npm run up` does — and pebble for the HTTPS tests), type-checks, refuses import cycles, then runs
-# every unit and integration test with node's test runner. `npm test -- FILE…` runs some.
+# images — the same set-up `npm run up` does — pebble for the HTTPS tests and Debian's chromium
+# for the dashboard's browser tests), builds the dashboard, type-checks, refuses import cycles,
+# then runs every unit and integration test with node's test runner. `npm test -- FILE…` runs some.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 ensure_node_modules
 bash "$ROOT/scripts/infra.sh"
-# Let's Encrypt's test ACME server (with pebble-challtestsrv) for the HTTPS tests.
-install_missing "test-only Debian packages" pebble
+# Let's Encrypt's test ACME server (with pebble-challtestsrv) for the HTTPS tests; Debian's
+# chromium for the browser tests, driven through playwright-core (never a downloaded browser).
+install_missing "test-only Debian packages" pebble chromium
+build_ui
 cd "$ROOT"
 step "Type-checking"
 npx tsc -p tsconfig.check.json || fail "tsc found type errors (src, test, bench)"

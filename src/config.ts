@@ -91,6 +91,16 @@ const schema = z.object({
   /** Seconds the old color keeps serving in-flight requests after a switch. */
   drainSeconds: z.coerce.number().min(0).max(3600),
   healthTimeoutSeconds: z.coerce.number().min(1).max(3600),
+  /** The most any health wait may take, whatever app.json or compose declare. */
+  healthMaxSeconds: z.coerce.number().min(1).max(86400),
+  /** How long a service without a health check must stay up to count as started. */
+  settleSeconds: z.coerce.number().min(0).max(600),
+  /** Deadline of a whole deploy attempt; at it the work is stopped and the deploy fails. */
+  deployTimeoutSeconds: z.coerce.number().min(1).max(7 * 86400),
+  /** Bound of the image build (also capped by the deploy's deadline). */
+  buildTimeoutSeconds: z.coerce.number().min(1).max(7 * 86400),
+  /** Bound of each one-off command: Procfile `release`, app.json predeploy and postdeploy. */
+  releaseTimeoutSeconds: z.coerce.number().min(1).max(7 * 86400),
   lokiUrl: z.string().url().optional(),
   /** API root for commit statuses when the one derived from the repository URL is wrong
    *  (GitHub Enterprise or GitLab behind another host; a local fake in tests). */
@@ -119,6 +129,8 @@ const schema = z.object({
   autoscaleSamples: z.coerce.number().int().min(1).max(100),
   autoscaleCooldown: duration,
   autoscaleStabilization: duration,
+  /** The dashboard's built files (Vite's output of ui/). */
+  uiDir: z.string().min(1),
   ...tlsSchema,
   /** Each app's share of the log store, unless the app sets its own (apps:log-retention). */
   appLogRetentionMb: z.coerce.number().min(1),
@@ -157,6 +169,11 @@ const ENV: Record<keyof Config, string> = {
   haproxyBin: 'SLIPWAY_HAPROXY_BIN',
   drainSeconds: 'SLIPWAY_DRAIN_SECONDS',
   healthTimeoutSeconds: 'SLIPWAY_HEALTH_TIMEOUT',
+  healthMaxSeconds: 'SLIPWAY_HEALTH_MAX',
+  settleSeconds: 'SLIPWAY_SETTLE_SECONDS',
+  deployTimeoutSeconds: 'SLIPWAY_DEPLOY_TIMEOUT',
+  buildTimeoutSeconds: 'SLIPWAY_BUILD_TIMEOUT',
+  releaseTimeoutSeconds: 'SLIPWAY_RELEASE_TIMEOUT',
   lokiUrl: 'SLIPWAY_LOKI_URL',
   statusApiUrl: 'SLIPWAY_STATUS_API_URL',
   logRetentionDays: 'SLIPWAY_LOG_RETENTION_DAYS',
@@ -174,6 +191,7 @@ const ENV: Record<keyof Config, string> = {
   autoscaleSamples: 'SLIPWAY_AUTOSCALE_SAMPLES',
   autoscaleCooldown: 'SLIPWAY_AUTOSCALE_COOLDOWN',
   autoscaleStabilization: 'SLIPWAY_AUTOSCALE_STABILIZATION',
+  uiDir: 'SLIPWAY_UI_DIR',
   ...TLS_ENV,
   appLogRetentionMb: 'SLIPWAY_APP_LOG_RETENTION_MB',
   maxPushMb: 'SLIPWAY_MAX_PUSH_MB',
@@ -201,6 +219,11 @@ const DEFAULTS: Record<string, unknown> = {
   haproxyBin: 'haproxy',
   drainSeconds: 30,
   healthTimeoutSeconds: 60,
+  healthMaxSeconds: 600,
+  settleSeconds: 3,
+  deployTimeoutSeconds: 1800,
+  buildTimeoutSeconds: 1200,
+  releaseTimeoutSeconds: 600,
   logRetentionDays: 14,
   logRetentionMb: 1024,
   jobBackoffMs: 10_000,
@@ -216,6 +239,8 @@ const DEFAULTS: Record<string, unknown> = {
   autoscaleSamples: 3,
   autoscaleCooldown: '3m',
   autoscaleStabilization: '5m',
+  // ui/dist beside src/ (and beside dist/ when compiled): both are one level below the root.
+  uiDir: path.resolve(import.meta.dirname, '../ui/dist'),
   ...TLS_DEFAULTS,
   appLogRetentionMb: 256,
   maxPushMb: 1024,
@@ -295,5 +320,7 @@ export function dataPaths(config: Config) {
     tlsRuntime: config.tlsRuntimeDir ?? path.join('/dev/shm', `slipway-tls-${createHash('sha256').update(path.resolve(d)).digest('hex').slice(0, 12)}`),
     /** Where scripts/infra.sh writes the registry's config (used for its garbage collection). */
     registryConfig: path.join(d, 'registry', 'config.yml'),
+    /** Digests of the seeded base images (scripts/base-images.sh writes it). */
+    baseImages: path.join(d, 'base-images.json'),
   };
 }

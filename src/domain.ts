@@ -85,6 +85,12 @@ export interface BuiltImage {
   exposed?: string[];
 }
 
+/** `repo@sha256:…` or a bare image id `sha256:…`: names one image for good. A tag can be moved
+ *  by whoever can push to the registry, so releases never run one. */
+export function isPinnedImage(ref: string): boolean {
+  return /^[^\s@]+@sha256:[0-9a-f]{64}$/.test(ref) || /^sha256:[0-9a-f]{64}$/.test(ref);
+}
+
 /** An image stored in the registry. Deploys run `ref` (by digest), never a moving tag. */
 export interface ImageRef {
   /** `127.0.0.1:5000/demo` */
@@ -153,8 +159,11 @@ export interface ServiceSpec {
   role: 'web' | 'worker' | 'job';
   /** Jobs only. */
   job?: JobSpec;
-  /** A compose `image:` to run instead of the app's built image. */
+  /** A compose `image:` to run instead of the app's built image — pinned when the release is
+   *  made (`redis@sha256:…`, or a local image id), so a rollback runs the very same image. */
   image?: string;
+  /** The compose `image:` as written (`redis:7`) when `image` holds its pin. */
+  imageTag?: string;
   command?: string[];
   entrypoint?: string[];
   environment: Record<string, string>;
@@ -253,6 +262,4 @@ export const LABELS = {
   kind: 'slipway.kind',
   /** The job run a job container belongs to. */
   run: 'slipway.run',
-  /** JSON array of LogFileMount, so a restarted shipper knows what to tail. */
-  logFiles: 'slipway.logs.files',
 } as const;

@@ -43,3 +43,9 @@ export class DiskFullError extends UserError {
     );
   }
 }
+
+/** Not a failure: the deployment has nothing to do, because newer work covers it (an out-of-date
+ *  or replayed webhook commit). It ends as superseded, its message saying why. */
+export class Superseded extends Error {
+  override name = 'Superseded';
+}

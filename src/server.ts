@@ -1,13 +1,13 @@
 // Composition root: builds every stage's adapters from one Config, wires them together, and
 // starts the HTTP server. The only place that knows all the parts.
-import { chmodSync, createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { EventEmitter } from 'node:events';
 import http from 'node:http';
 import path from 'node:path';
 import express from 'express';
-import { type Config, dataPaths } from './config.js';
+import { type Config, dataPaths, publicApiUrl } from './config.js';
 import type { Logger } from './log.js';
-import { UserError } from './errors.js';
 import { openState, type State } from './state/index.js';
 import { createHttpApp } from './api/server.js';
 import { appLinks, appsRouter, logRetention } from './api/apps-routes.js';
@@ -21,6 +21,7 @@ import { imagesRouter } from './api/images-routes.js';
 import { createDocker } from './docker/client.js';
 import { Containers } from './docker/containers.js';
 import { Networks } from './docker/networks.js';
+import { ContainerExits } from './docker/exits.js';
 import { Proxy } from './proxy/haproxy.js';
 import { appProxy, routeApi } from './proxy/app-proxy.js';
 import { proxyTls } from './proxy/haproxy-certs.js';
@@ -28,30 +29,30 @@ import { withPortRoutes } from './proxy/app-ports.js';
 import { AppPorts, servingOf } from './ports/service.js';
 import { GitRepos } from './source/repos.js';
 import { gitRouter } from './source/git-http.js';
-import { fetchRevision } from './source/fetch.js';
-import { loadOrCreateKey, openCredential } from './source/secrets.js';
+import { loadOrCreateKey, openCredential, stateSealer } from './source/secrets.js';
 import { reportStatus } from './source/commit-status.js';
 import type { Provider } from './source/webhooks.js';
-import { extractUpload } from './build/upload.js';
-import { buildRevision, readOptional } from './build/build.js';
-import { pushRelease } from './registry/push.js';
 import { baseImageLookup } from './registry/base-images.js';
+import { checkBaseImages, readBaseImages } from './build/base-images.js';
+import { inspectImage } from './docker/images.js';
+import { tagDigest } from './registry/api.js';
 import { RegistryGc } from './registry/gc.js';
 import { pruneReleases, type RetentionDeps } from './retention/releases.js';
 import { destroyApp } from './retention/destroy.js';
 import { appDiskUse } from './retention/disk.js';
-import { releaseCommand, servicesFor } from './deploy/services.js';
 import { dockerRolloutPorts } from './deploy/ports.js';
-import { rollout } from './deploy/rollout.js';
 import { INTERRUPTED, reconcile } from './deploy/reconcile.js';
 import { appNetworkName } from './deploy/container-spec.js';
 import { OneOffRuns } from './deploy/run.js';
-import { DeployProgress } from './queue/progress.js';
+import { DeployProgress, outcomeOf } from './queue/progress.js';
+import { Uploads } from './queue/uploads.js';
 import { DeployQueue } from './queue/deploy-queue.js';
 import { createPipeline, type CommitStatusReporter } from './queue/pipeline.js';
+import { pipelineStages } from './stages.js';
 import { webhookIntake } from './queue/webhook-intake.js';
 import { LogService } from './logs/service.js';
 import { JobRunner } from './jobs/runner.js';
+import { JOB_LABEL_FILTER } from './jobs/container.js';
 import { Scheduler } from './jobs/scheduler.js';
 import { jobsRouter } from './api/jobs-routes.js';
 import { claimApiDomain, DomainService } from './domains/service.js';
@@ -59,7 +60,10 @@ import { createCertificates } from './certs/index.js';
 import { tlsRouter } from './api/tls-routes.js';
 import { AccessLog } from './proxy/access-log.js';
 import { MetricsService } from './metrics/service.js';
-import { metricsRouter, prometheusRouter } from './api/metrics-routes.js';
+import { appTotalsRouter, metricsRouter, prometheusRouter } from './api/metrics-routes.js';
+import { sessionRouter, signInRouter } from './api/session-routes.js';
+import { eventsRouter } from './api/events-routes.js';
+import { dashboardRouter } from './api/dashboard.js';
 import { autoscaleRouter } from './api/autoscale-routes.js';
 import { Autoscaler } from './scale/autoscaler.js';
 import { resize } from './deploy/resize.js';
@@ -68,6 +72,8 @@ export interface RunningServer {
   url: string;
   port: number;
   state: State;
+  /** The express app the server runs (tests enumerate its routes). */
+  http: express.Express;
   close(): Promise<void>;
 }
 
@@ -93,10 +99,13 @@ export interface ServerOptions {
 
 export async function startServer(config: Config, logger: Logger, options: ServerOptions = {}): Promise<RunningServer> {
   const paths = dataPaths(config);
+  // Private to Slipway's user, also when it already existed with a looser mode (older installs).
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  const state = openState(paths.stateDb);
-  ensureAdminToken(state, paths.adminToken);
+  chmodSync(config.dataDir, 0o700);
   const secretKey = loadOrCreateKey(paths.secretKey);
+  const state = openState(paths.stateDb, stateSealer(secretKey));
+  ensureAdminToken(state, paths.adminToken);
+  state.sessions.prune();
 
   const docker = createDocker(config);
   const containers = new Containers(docker);
@@ -144,7 +153,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
     logger.error('deploy output could not be stored (is the disk full?); it still streams live', { deployment: id, error: (e as Error).message }),
   );
   progress.removeStale((id) => state.deployments.has(id));
-  const uploadsDir = path.join(config.dataDir, 'uploads');
+  const uploads = new Uploads(path.join(config.dataDir, 'uploads'));
   const gc = new RegistryGc({
     bin: config.registryBin,
     configFile: config.registryConfig ?? (existsSync(paths.registryConfig) ? paths.registryConfig : null),
@@ -161,13 +170,21 @@ export async function startServer(config: Config, logger: Logger, options: Serve
       const limits = a ? logRetention(config, a) : { mb: config.appLogRetentionMb, days: config.logRetentionDays };
       return { maxBytes: limits.mb * 1024 * 1024, maxAgeDays: limits.days };
     },
+    // Which files a container's log volumes hold comes from its stored release, not its labels.
+    servicesOf: (app, version) => {
+      const a = state.apps.find(app);
+      return (a && state.releases.find(a.id, version)?.services) ?? null;
+    },
   });
   await logs.start();
   const runs = new OneOffRuns({ containers, prepare: (r) => ports.prepare(r), shipped: (id) => logs.whenShipped(id, 60_000).then(() => undefined), ownsApp, warn: (m, f) => logger.warn(m, f) });
   await runs.adopt();
+  const samples = new EventEmitter();
+  samples.setMaxListeners(0);
   const metrics = new MetricsService({
     config,
     logger,
+    onSampled: (ts) => samples.emit('sample', ts),
     accessLog,
     ownsApp,
     ports: {
@@ -179,9 +196,10 @@ export async function startServer(config: Config, logger: Logger, options: Serve
   });
   metrics.start();
 
+  const exits = new ContainerExits(docker, JOB_LABEL_FILTER);
   const runner = new JobRunner({
     state,
-    ports: { docker, containers, networks, shipped: (id) => logs.whenShipped(id) },
+    ports: { docker, containers, networks, exits, shipped: (id) => logs.whenShipped(id) },
     backoff: { baseMs: config.jobBackoffMs, maxMs: config.jobBackoffMaxMs },
     logger,
   });
@@ -211,7 +229,6 @@ export async function startServer(config: Config, logger: Logger, options: Serve
     keepReleases: config.keepReleases,
     logger,
   };
-  const composeRules = { allowHostBinds: config.allowHostBinds, allowPrivileged: config.allowPrivileged };
   const baseImages = baseImageLookup(config.registry);
   const pipeline = createPipeline({
     state,
@@ -225,90 +242,46 @@ export async function startServer(config: Config, logger: Logger, options: Serve
       scheduler.refresh();
     },
     stages: {
-      async revision(d, app, out) {
-        if (d.trigger === 'webhook') {
-          if (!app.repoUrl) throw new UserError(`${app.name} is not connected to a repository`);
-          return fetchRevision({
-            mirrorsDir: paths.mirrors,
-            app: app.name,
-            repoUrl: app.repoUrl,
-            branch: app.repoBranch ?? 'main',
-            sha: d.sha ?? undefined,
-            credential: app.repoCredential ? openCredential(secretKey, app.name, app.repoCredential) : undefined,
-            progress: out,
-            allowFile: config.allowFileRepos,
-          });
-        }
-        const upload = String(d.params.upload ?? '');
-        const dir = mkdtempSync(path.join(config.dataDir, 'src-'));
-        try {
-          await extractUpload(createReadStream(upload), dir);
-        } catch (e) {
-          rmSync(dir, { recursive: true, force: true });
-          throw e;
-        } finally {
-          rmSync(upload, { force: true });
-        }
-        return { app: app.name, sha: d.sha ?? 'upload', ref: d.ref ?? 'upload', dir };
-      },
-      async buildAndPush(rev, app, version, out) {
-        const appConfig = state.apps.config(app.id);
-        // What the compose file reads from the repo is kept with the release (see servicesUnder).
-        const files: Record<string, string> = {};
-        const rules = {
-          ...composeRules,
-          readFile: (rel: string) => {
-            const text = readOptional(rev.dir, rel);
-            if (text !== null) files[rel] = text;
-            return text;
-          },
-        };
-        const built = await buildRevision(rev, {
-          docker,
-          config,
-          appConfig,
-          dockerfilePath: app.dockerfilePath,
-          release: version,
-          progress: out,
-          // The image's EXPOSE is not known yet; it only picks a port, it can't make a file invalid.
-          check: (inputs) => void servicesFor({ ...inputs, exposedPort: null }, appConfig, rules),
-          baseImages,
-        });
-        const image = await gc.duringPush(() => pushRelease(docker, built, { registry: config.registry, version, progress: out }));
-        if (config.exposePorts && built.buildpack === null) await appPorts.syncExposed(app, built.exposed ?? [], out);
-        const services = servicesFor(built, appConfig, { ...rules, warn: (l) => out(` !     ${l}`) });
-        if (!services.some((s) => s.role === 'web')) out(' !     no web process: workers run, no route (add a `web` process to serve HTTP)');
-        const serviceSource = built.compose ? { compose: built.compose, files, exposedPort: built.exposedPort, appJson: built.appJson } : null;
-        return { image, services, appJson: built.appJson, releaseCommand: releaseCommand(built.processes), serviceSource };
-      },
-      servicesUnder(source, appConfig, out) {
-        const inputs = { processes: {}, appJson: source.appJson, compose: source.compose, exposedPort: source.exposedPort };
-        return servicesFor(inputs, appConfig, { ...composeRules, readFile: (rel) => source.files[rel] ?? null, warn: (l) => out(` !     ${l}`) });
-      },
-      // A release going live may turn the app's HTTPS redirect on or off (SLIPWAY_HTTPS_REDIRECT).
-      rollout: (release, previous, out, live, options) =>
-        rollout(
-          release,
-          previous,
-          ports,
-          out,
-          () => {
-            live();
-            certs.sync().catch((e: Error) => logger.warn('certificate sync failed', { error: e.message }));
-          },
-          options,
-        ),
+      ...pipelineStages({
+        config,
+        docker,
+        ports,
+        mirrorsDir: paths.mirrors,
+        secretKey,
+        appConfig: (id) => state.apps.config(id),
+        servingSha: (id) => state.releases.current(id)?.sha ?? null,
+        checkBaseImages: (refs, say) =>
+          checkBaseImages(refs, { records: readBaseImages(paths.baseImages), registryDigest: tagDigest, localDigests: async (ref) => (await inspectImage(docker, ref))?.repoDigests ?? null }, say),
+        // No registry garbage collection runs while a release is pushed.
+        duringPush: (push) => gc.duringPush(push),
+        // A release going live may turn the app's HTTPS redirect on or off (SLIPWAY_HTTPS_REDIRECT).
+        baseImages,
+        exposed: config.exposePorts ? (app, exposed, out) => appPorts.syncExposed(app, exposed, out) : undefined,
+        onLive: () => void certs.sync().catch((e: Error) => logger.warn('certificate sync failed', { error: e.message })),
+      }),
       resize: (release, service, replicas, out) => resize(release, service, replicas, ports, out),
       carryScale: (app, services, previous) => autoscaler.replicasToCarry(app.id, services, previous),
     },
   });
-  const queue = new DeployQueue({ redisUrl: config.redisUrl, prefix: config.queuePrefix, deployments: state.deployments, progress, run: pipeline, logger });
+  const queue = new DeployQueue({
+    redisUrl: config.redisUrl,
+    prefix: config.queuePrefix,
+    deployments: state.deployments,
+    progress,
+    run: pipeline,
+    logger,
+    deployTimeoutSeconds: config.deployTimeoutSeconds,
+    finished: (d) => uploads.remove(d.id),
+  });
 
   const reconciled = await reconcile(state, ports, logger);
-  // A commit left "pending" by a deploy that died with Slipway would stay pending on the host.
-  for (const d of reconciled.interrupted)
+  for (const d of reconciled.interrupted) {
+    progress.finish(d.id, { status: 'interrupted', error: INTERRUPTED });
+    // A commit left "pending" by a deploy that died with Slipway would stay pending on the host.
     if (d.trigger === 'webhook' && d.sha)
       void commitStatus(d, state.apps.byId(d.appId), d.sha, { state: 'failure', description: INTERRUPTED }).catch(() => undefined);
+  }
+  uploads.removeFinished((id) => state.deployments.has(id) && outcomeOf(state.deployments.get(id)) === null);
   await runner.reconcile();
   scheduler.start();
   const autoscaler = new Autoscaler({
@@ -330,8 +303,15 @@ export async function startServer(config: Config, logger: Logger, options: Serve
   if (options.runDeploys !== false) autoscaler.start();
 
   let apiUrl = '';
+  // The dashboard's own origin as users reach it (SLIPWAY_PUBLIC_URL, the HTTPS API domain, or
+  // the listen address): a session's state-changing requests must come from there.
+  const trustedOrigins = [new URL(publicApiUrl(config)).origin];
   const app = createHttpApp({
     tokens: state.tokens,
+    sessions: state.sessions,
+    trustedOrigins,
+    signIn: signInRouter({ state, trustedOrigins }),
+    dashboard: dashboardRouter(config.uiDir),
     logger,
     raw: {
       '/git': gitRouter({
@@ -362,9 +342,19 @@ export async function startServer(config: Config, logger: Logger, options: Serve
     },
     api: {
       '/images': imagesRouter({ docker, registry: config.registry }),
+      '/session': sessionRouter({ state }),
+      '/events': eventsRouter({
+        changes: (l) => state.changes.subscribe(l),
+        samples: (l) => {
+          samples.on('sample', l);
+          return () => samples.off('sample', l);
+        },
+      }),
+      '/metrics': appTotalsRouter({ state, metrics }),
       '/apps': appsRouter({
         config,
         state,
+        running: (a) => containers.listContainers(a ? { app: a } : {}),
         destroyApp: (a) =>
           destroyApp(
             {
@@ -395,7 +385,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
       }),
       '/apps/:app': (() => {
         const r = express.Router({ mergeParams: true });
-        r.use(deployRouter({ state, progress, uploadsDir, maxUploadBytes: config.maxPushMb * 1024 * 1024, enqueue: (d) => queue.enqueue(d) }));
+        r.use(deployRouter({ state, progress, uploads, maxUploadBytes: config.maxPushMb * 1024 * 1024, enqueue: (d) => queue.enqueue(d) }));
         r.use(repoRouter({ state, config, secretKey, containers }));
         r.use(runRouter({ state, runs }));
         r.use(portsRouter({ state, ports: appPorts }));
@@ -433,12 +423,14 @@ export async function startServer(config: Config, logger: Logger, options: Serve
     url,
     port,
     state,
+    http: app,
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       // Never let one part hold shutdown hostage; what is left is reconciled on the next start.
       scheduler.stop();
       await within(15_000, runner.close(), logger, 'job runs');
+      exits.close();
       await within(5000, autoscaler.stop(), logger, 'autoscaler');
       await within(5000, queue.close(), logger, 'deploy queue');
       await within(5000, certScan.stop(), logger, 'certificate scan');

@@ -45,3 +45,4 @@ export const WRK: Need = { command: 'wrk', debianPackage: 'wrk' };
 export const NGINX: Need = { command: 'nginx', debianPackage: 'nginx' };
 export const HAPROXY: Need = { command: 'haproxy', debianPackage: 'haproxy' };
 export const GIT: Need = { command: 'git', debianPackage: 'git' };
+export const CHROMIUM: Need = { command: 'chromium', debianPackage: 'chromium' };

@@ -1,9 +1,12 @@
-// /api/apps: create, list, show, destroy. Thin: validation lives in state, teardown in deploy.
+// /api/apps: create, list (with each app's state and last deploy), show, destroy. Thin:
+// validation lives in state, teardown in deploy.
 import express, { type Request } from 'express';
 import { publicApiUrl, type Config } from '../config.js';
+import { appState } from '../deploy/app-state.js';
 import { UserError } from '../errors.js';
 import type { State } from '../state/index.js';
 import type { AppRow } from '../state/apps.js';
+import type { DeploymentRow } from '../state/deployments.js';
 import { body, stringField } from './http.js';
 
 export interface AppLinks {
@@ -17,8 +20,16 @@ export function appLinks(config: Config, app: string): AppLinks {
   return { gitRemote: `${base}/git/${app}.git`, url: `http://${app}.${config.appsDomain}${port}` };
 }
 
-export function appView(config: Config, state: State, app: AppRow) {
+/** A running container, as far as the apps list cares. */
+export interface RunningContainer {
+  app: string;
+  release: number;
+}
+
+export function appView(config: Config, state: State, app: AppRow, facts?: { last: DeploymentRow | undefined; running: RunningContainer[] }) {
   const current = state.releases.current(app.id);
+  const last = facts ? facts.last : state.deployments.list(app.id, 1)[0];
+  const running = facts ? facts.running.filter((c) => c.app === app.name && c.release === current?.version).length : null;
   return {
     name: app.name,
     createdAt: app.createdAt,
@@ -26,6 +37,12 @@ export function appView(config: Config, state: State, app: AppRow) {
     ...appLinks(config, app.name),
     release: current ? `v${current.version}` : null,
     repo: app.repoUrl ? { url: app.repoUrl, branch: app.repoBranch } : null,
+    /** serving | deploying | failed | stopped | new (see deploy/app-state.ts); null when not asked. */
+    state: running === null ? null : appState({ release: current?.version ?? null, lastDeploy: last?.status ?? null, running }),
+    running,
+    lastDeploy: last
+      ? { id: last.id, trigger: last.trigger, status: last.status, release: last.releaseVersion === null ? null : `v${last.releaseVersion}`, at: last.finishedAt ?? last.startedAt ?? last.createdAt, error: last.error }
+      : null,
     logRetention: logRetention(config, app),
   };
 }
@@ -52,6 +69,8 @@ function limitField(b: Record<string, unknown>, key: string, min: number): numbe
 export interface AppsRouterDeps {
   config: Config;
   state: State;
+  /** Slipway's running containers (of one app, or all): what makes an app serving or stopped. */
+  running: (app?: string) => Promise<RunningContainer[]>;
   destroyApp: (app: AppRow) => Promise<void>;
   /** What the app takes on disk (shown by apps:info); slow-ish: only for one app. */
   diskUse: (app: AppRow) => Promise<unknown>;
@@ -61,8 +80,11 @@ export function appsRouter(deps: AppsRouterDeps) {
   const { config, state } = deps;
   const r = express.Router();
 
-  r.get('/', (_req, res) => {
-    res.json(state.apps.list().map((a) => appView(config, state, a)));
+  // One engine call and one query for every app: the dashboard lists hundreds at once.
+  r.get('/', async (_req, res) => {
+    const running = await deps.running();
+    const latest = state.deployments.latestPerApp();
+    res.json(state.apps.list().map((a) => appView(config, state, a, { last: latest.get(a.id), running })));
   });
 
   r.post('/', (req, res) => {
@@ -74,7 +96,14 @@ export function appsRouter(deps: AppsRouterDeps) {
 
   r.get('/:app', async (req: Request<{ app: string }>, res) => {
     const app = state.apps.get(req.params.app);
-    res.json({ ...appView(config, state, app), disk: await deps.diskUse(app) });
+    const current = state.releases.current(app.id);
+    // Replicas as the release set them, with any in-place (autoscale) change over them.
+    const scaled = current ? { ...current.scale, ...state.scaling.replicas(app.id, current.version) } : {};
+    res.json({
+      ...appView(config, state, app, { last: state.deployments.list(app.id, 1)[0], running: await deps.running(app.name) }),
+      disk: await deps.diskUse(app),
+      services: (current?.services ?? []).map((s) => ({ name: s.name, role: s.role, replicas: scaled[s.name] ?? s.replicas })),
+    });
   });
 
   // An app's own log retention, next to the store's global cap (null: back to the default).

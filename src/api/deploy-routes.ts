@@ -2,24 +2,25 @@
 // config, scale, builds. Every change becomes a queued deployment; by default the response
 // streams its live output as text lines, ending with a status line (see queue/progress.ts).
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, mkdirSync } from 'node:fs';
-import path from 'node:path';
+import { createReadStream, createWriteStream, existsSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import express, { type Request, type Response } from 'express';
 import type { Trigger } from '../domain.js';
 import { DiskFullError, NotFoundError, UserError, isDiskFull } from '../errors.js';
-import type { DeployProgress } from '../queue/progress.js';
+import { STATUS_PREFIX, outcomeOf, type DeployProgress } from '../queue/progress.js';
+import type { Uploads } from '../queue/uploads.js';
 import type { State } from '../state/index.js';
 import type { DeploymentRow } from '../state/deployments.js';
 import { MAX_QUANTITY } from '../build/app-json.js';
 import { formationManaged, formationOf, formationRefusal } from '../deploy/formation.js';
-import { body } from './http.js';
+import { body, onceDrained } from './http.js';
+import { openEventStream, wantsEventStream } from './sse.js';
 
 export interface DeployRoutesDeps {
   state: State;
   progress: DeployProgress;
-  uploadsDir: string;
+  uploads: Uploads;
   /** Largest upload accepted (SLIPWAY_MAX_PUSH_MB); default 1 GiB. */
   maxUploadBytes?: number;
   enqueue(d: DeploymentRow): Promise<void>;
@@ -45,7 +46,6 @@ const mib = (bytes: number) => (bytes >= 1024 ** 3 && bytes % 1024 ** 3 === 0 ? 
 export function deployRouter(deps: DeployRoutesDeps): express.Router {
   const { state, progress } = deps;
   const r = express.Router({ mergeParams: true });
-  mkdirSync(deps.uploadsDir, { recursive: true });
 
   /** Queues the deployment; answers with its live output, or 202 JSON when ?wait=0. */
   async function queueAndAnswer(req: AppReq, res: Response, d: DeploymentRow) {
@@ -57,13 +57,31 @@ export function deployRouter(deps: DeployRoutesDeps): express.Router {
     await streamOutput(req, res, d.id);
   }
 
+  /** The deployment's output so far, then live: text lines, or server-sent events (one per line,
+   *  `id` = its line number, so a reconnecting EventSource resumes; the outcome as `event: status`). */
   async function streamOutput(req: AppReq, res: Response, id: number) {
+    if (wantsEventStream(req)) {
+      res.setHeader('X-Deployment-Id', String(id));
+      const stream = openEventStream(req, res);
+      const seen = Number(req.headers['last-event-id'] ?? -1);
+      let n = 0;
+      try {
+        for await (const line of progress.follow(id, stream.signal)) {
+          const i = n++;
+          if (line.startsWith(STATUS_PREFIX)) await stream.send({ id: i, event: 'status', data: line.slice(STATUS_PREFIX.length) });
+          else if (i > seen) await stream.send({ id: i, data: line });
+        }
+      } finally {
+        stream.end();
+      }
+      return;
+    }
     res.status(200).type('text/plain; charset=utf-8').setHeader('X-Deployment-Id', String(id));
     res.setHeader('Cache-Control', 'no-cache');
     res.flushHeaders();
     const ac = new AbortController();
     res.on('close', () => ac.abort());
-    for await (const line of progress.follow(id, ac.signal)) res.write(line + '\n');
+    for await (const line of progress.follow(id, ac.signal)) if (!res.write(line + '\n')) await onceDrained(res, ac.signal);
     res.end();
   }
 
@@ -74,7 +92,13 @@ export function deployRouter(deps: DeployRoutesDeps): express.Router {
     const claimedSha = typeof req.query.sha === 'string' ? req.query.sha : '';
     if (claimedSha && !/^[0-9a-f]{40}$/.test(claimedSha)) throw new UserError('sha must be 40 hex digits');
     const d = state.deployments.create(app.id, { trigger, sha: claimedSha || null, ref, params: {} });
-    const file = path.join(deps.uploadsDir, `${d.id}.tar`);
+    const file = deps.uploads.file(d.id);
+    // Nothing runs a deployment whose upload failed: it ends here, its output too.
+    const fail = (error: string) => {
+      deps.uploads.remove(d.id);
+      state.deployments.update(d.id, { status: 'failed', error });
+      progress.finish(d.id, { status: 'failed', error });
+    };
     const hash = createHash('sha1');
     let size = 0;
     const max = deps.maxUploadBytes ?? 1024 ** 3;
@@ -90,11 +114,11 @@ export function deployRouter(deps: DeployRoutesDeps): express.Router {
       await pipeline(req, meter, createWriteStream(file));
     } catch (e) {
       const err = e instanceof UserError ? e : isDiskFull(e) ? new DiskFullError('cannot store the upload', e) : new UserError(`upload failed: ${(e as Error).message}`);
-      state.deployments.update(d.id, { status: 'failed', error: err.message });
+      fail(err.message);
       throw err;
     }
     if (size === 0) {
-      state.deployments.update(d.id, { status: 'failed', error: 'empty upload' });
+      fail('empty upload');
       throw new UserError('empty upload: send a tar of the app directory');
     }
     const sha = claimedSha || hash.digest('hex');
@@ -111,14 +135,20 @@ export function deployRouter(deps: DeployRoutesDeps): express.Router {
     const app = state.apps.get(req.params.app);
     const d = state.deployments.get(Number(req.params.id));
     if (d.appId !== app.id) throw new NotFoundError(`no deployment ${req.params.id} for ${app.name}`);
+    // A deployment that has ended has an output that ends, whatever ended it.
+    const outcome = outcomeOf(d);
+    if (outcome) progress.ensureFinished(d.id, outcome);
     await streamOutput(req, res, d.id);
   });
 
   r.get('/releases', (req: AppReq, res) => {
     const app = state.apps.get(req.params.app);
+    const made = new Map(state.deployments.list(app.id, 1000).filter((d) => d.releaseVersion !== null).map((d) => [d.releaseVersion!, d]));
     res.json(
       state.releases.list(app.id).map((rel) => ({
         version: rel.version,
+        /** What made it (push, webhook, cli, rollback, config, scale), when its deployment is known. */
+        trigger: made.get(rel.version)?.trigger ?? null,
         description: rel.description,
         status: rel.status,
         sha: rel.sha,
@@ -217,13 +247,16 @@ export function deployRouter(deps: DeployRoutesDeps): express.Router {
     res.json(state.builds.list(app.id).map(({ logPath: _l, ...b }) => b));
   });
 
-  r.get('/builds/:id/log', (req: AppReq, res) => {
+  r.get('/builds/:id/log', async (req: AppReq, res) => {
     const app = state.apps.get(req.params.app);
     const b = state.builds.find(app.id, Number(req.params.id));
     if (!b) throw new NotFoundError(`${app.name} has no build ${req.params.id}`);
     if (!existsSync(b.logPath)) throw new NotFoundError(`the output of build ${b.id} is gone`);
     res.type('text/plain; charset=utf-8');
-    createReadStream(b.logPath).pipe(res);
+    // A client that goes away mid-way is not an error worth logging.
+    await pipeline(createReadStream(b.logPath), res).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== 'ERR_STREAM_PREMATURE_CLOSE') throw e;
+    });
   });
 
   return r;

@@ -1,6 +1,7 @@
 // Express plumbing shared by the routers: JSON errors with the right status, and the rule
 // that an app name in a URL is checked before anything else reads it.
 import type { ErrorRequestHandler, NextFunction, Request, Response } from 'express';
+import type { Writable } from 'node:stream';
 import { DiskFullError, UserError, errorMessage, isDiskFull } from '../errors.js';
 import type { Logger } from '../log.js';
 
@@ -52,4 +53,18 @@ export function stringField(b: Record<string, unknown>, key: string, required = 
   }
   if (typeof v !== 'string') throw new UserError(`field "${key}" must be a string`, 422);
   return v;
+}
+
+/** Resolves when a streamed response can take more (or the client went away): a slow reader
+ *  holds the stream back instead of the server buffering its output without bound. */
+export function onceDrained(res: Writable, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    res.on('drain', done);
+    signal.addEventListener('abort', done);
+  });
 }

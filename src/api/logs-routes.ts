@@ -4,9 +4,7 @@ import express, { type Request, type Response } from 'express';
 import type { LogEntry } from '../logs/entry.js';
 import { filtersFromQuery } from '../logs/filters.js';
 import type { LogService } from '../logs/service.js';
-
-/** Comment lines keep proxies and idle timeouts from closing a quiet follow. */
-const HEARTBEAT_MS = 15_000;
+import { openEventStream } from './sse.js';
 
 const truthy = (v: unknown) => v === '1' || v === 'true' || v === 'yes' || v === '';
 
@@ -35,41 +33,14 @@ export function logsRouter(logs: LogService, runContainers?: RunContainers): exp
 }
 
 async function follow(logs: LogService, filters: ReturnType<typeof filtersFromQuery>, req: Request, res: Response): Promise<void> {
-  res.status(200);
-  res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
-  res.setHeader('Cache-Control', 'no-cache');
-  res.setHeader('X-Accel-Buffering', 'no');
-  res.flushHeaders();
-  res.write(': following\n\n');
-  const ac = new AbortController();
-  const stop = () => ac.abort();
-  req.on('close', stop);
-  res.on('close', stop);
-  const beat = setInterval(() => res.write(': heartbeat\n\n'), HEARTBEAT_MS);
+  const stream = openEventStream(req, res);
   try {
     // With ?n= the latest n lines come first, then live ones, without a gap between them.
     const backlog = req.query.n !== undefined ? (filters.limit ?? 0) : 0;
-    for await (const e of logs.follow({ ...filters, limit: undefined }, ac.signal, backlog)) {
-      // Wait for the socket when the client reads slowly, instead of buffering without bound.
-      if (!res.write(`data: ${JSON.stringify(e)}\n\n`)) await onceDrained(res, ac.signal);
-    }
+    for await (const e of logs.follow({ ...filters, limit: undefined }, stream.signal, backlog)) await stream.send({ data: JSON.stringify(e) });
   } finally {
-    clearInterval(beat);
-    req.off('close', stop);
-    res.end();
+    stream.end();
   }
-}
-
-function onceDrained(res: Response, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      res.off('drain', done);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    res.on('drain', done);
-    signal.addEventListener('abort', done);
-  });
 }
 
 function textLine(e: LogEntry): string {

@@ -1,5 +1,6 @@
 // The webhook front door (mounted at /webhooks): raw bytes in, verify, parse, dedupe, enqueue,
 // answer fast — the deploy itself runs in the queue. Every answer is JSON; no error queues anything.
+import { randomBytes } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { UserError, TransientError, errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -25,8 +26,9 @@ export interface WebhookApp {
 
 export interface WebhookDeps<A extends WebhookApp = WebhookApp> {
   findApp(name: string): A | undefined;
-  /** Whether this delivery id was already accepted (webhook_deliveries). */
-  seenDelivery(id: string): boolean;
+  /** Whether `app` already accepted this delivery id (another app fed by the same repository
+   *  gets its own deploy of it). */
+  seenDelivery(app: A, id: string): boolean;
   /**
    * Records the delivery and queues the deploy. For exactly-once deploys across processes,
    * insert the delivery row (delivery_id is its primary key) before the first `await`; the
@@ -52,14 +54,14 @@ const SIGNATURE_HEADERS = ['x-hub-signature-256', 'x-gitea-signature', 'x-forgej
 
 export function webhookRouter<A extends WebhookApp>(deps: WebhookDeps<A>): express.Router {
   const router = express.Router();
-  // Ids being enqueued right now: a redelivery racing the first one must not start a second deploy.
+  // (app, delivery id) being enqueued right now: a redelivery racing the first one must not start a second deploy.
   const inFlight = new Set<string>();
   // `type: () => true` reads every body (even with no Content-Type) so the signature is checked
   // before the content type; `inflate: false` because the signature covers the bytes as sent.
   const raw = express.raw({ type: () => true, limit: WEBHOOK_BODY_LIMIT, inflate: false });
 
   for (const provider of ['github', 'gitlab', 'generic'] as const) {
-    router.post(`/${provider}/:app`, lookupApp(deps), raw, (req: Request, res: Response) => {
+    router.post(`/${provider}/:app`, raw, (req: Request, res: Response) => {
       receive(provider, req, res, deps, inFlight);
     });
   }
@@ -83,31 +85,29 @@ export function webhookRouter<A extends WebhookApp>(deps: WebhookDeps<A>): expre
   return router;
 }
 
-function lookupApp<A extends WebhookApp>(deps: WebhookDeps<A>) {
-  return (req: Request, res: Response, next: NextFunction) => {
-    const name = String(req.params.app);
-    const app = /^[a-z0-9-]{1,63}$/.test(name) ? deps.findApp(name) : undefined;
-    if (!app) return answer(res, 404, { error: `no app named ${JSON.stringify(name.slice(0, 63))}` });
-    res.locals.app = app;
-    next();
-  };
-}
+/**
+ * Checked against when the URL names no app (or one without a secret): the same work and the same
+ * 401 as a wrong signature for a real app, so nobody can list app names by probing this endpoint.
+ */
+const DECOY_SECRET = randomBytes(32).toString('hex');
 
 function receive<A extends WebhookApp>(provider: Provider, req: Request, res: Response, deps: WebhookDeps<A>, inFlight: Set<string>): void {
-  const app = res.locals.app as A;
+  const name = String(req.params.app).slice(0, 63);
+  const found = /^[a-z0-9-]{1,63}$/.test(name) ? deps.findApp(name) : undefined;
   const body: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-  const log = { app: app.name, provider };
+  const log = { app: name, provider };
 
-  if (!app.webhookSecret) return answer(res, 401, { error: `app ${app.name} has no webhook secret; reconnect it with slipway apps:connect` });
+  const secret = found?.webhookSecret || DECOY_SECRET;
   const verified =
     provider === 'gitlab'
-      ? verifyGitlab(header(req, 'x-gitlab-token'), app.webhookSecret)
-      : verifyGithub(body, firstHeader(req, provider === 'github' ? ['x-hub-signature-256'] : SIGNATURE_HEADERS), app.webhookSecret);
-  if (!verified) {
-    deps.logger.warn('webhook refused: bad signature', log);
+      ? verifyGitlab(header(req, 'x-gitlab-token'), secret)
+      : verifyGithub(body, firstHeader(req, provider === 'github' ? ['x-hub-signature-256'] : SIGNATURE_HEADERS), secret);
+  if (!verified || !found?.webhookSecret) {
+    deps.logger.warn('webhook refused: bad signature', { ...log, known: Boolean(found), hasSecret: Boolean(found?.webhookSecret) });
     const what = provider === 'gitlab' ? 'X-Gitlab-Token header' : 'X-Hub-Signature-256 header';
-    return answer(res, 401, { error: `missing or wrong ${what}; use the secret shown by slipway webhooks ${app.name}` });
+    return answer(res, 401, { error: `missing or wrong ${what}; use the secret shown by slipway webhooks ${name}` });
   }
+  const app = found;
 
   const type = contentTypeProblem(req.headers['content-type']);
   if (type) return answer(res, 415, { error: type });
@@ -134,11 +134,12 @@ function receive<A extends WebhookApp>(provider: Provider, req: Request, res: Re
   if (isIgnored(target)) return answer(res, 200, { ignored: target.ignore });
 
   // No await between the dedupe check and the enqueue call: in one process this is atomic.
-  if (inFlight.has(deliveryId) || deps.seenDelivery(deliveryId)) {
+  const key = `${app.id}:${deliveryId}`;
+  if (inFlight.has(key) || deps.seenDelivery(app, deliveryId)) {
     deps.logger.info('webhook redelivery ignored', { ...log, deliveryId });
     return answer(res, 200, { duplicate: true, message: `delivery ${deliveryId} was already received; nothing new started` });
   }
-  inFlight.add(deliveryId);
+  inFlight.add(key);
   deps
     .enqueue(app, target, deliveryId)
     .then(({ deploymentId }) => {
@@ -152,7 +153,7 @@ function receive<A extends WebhookApp>(provider: Provider, req: Request, res: Re
         error: status === 500 ? 'internal error queueing the deploy; see the Slipway server log, then redeliver' : errorMessage(e),
       });
     })
-    .finally(() => inFlight.delete(deliveryId));
+    .finally(() => inFlight.delete(key));
 }
 
 /** Only JSON is accepted: GitHub's form encoding (`payload=`) would need a second decoder for

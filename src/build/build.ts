@@ -1,6 +1,5 @@
 // The build stage: a SourceRevision becomes a local image, from the repo's Dockerfile or a
 // buildpack, built by the Docker Engine with the previous build as cache.
-import { readFileSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type Dockerode from 'dockerode';
 import type { Config } from '../config.js';
@@ -14,9 +13,10 @@ import { baseImageError, fromImage, type BaseImageLookup } from './base-image.js
 import { BuildLog } from './build-log.js';
 import { chooseBuildpack, DEFAULT_BUILDPACKS_DIR, detectBuildpack } from './buildpacks.js';
 import { engineRange, nodeBaseImage } from './node-runtime.js';
-import { buildContext, isInside, type ContextOptions } from './context.js';
-import { declaredArgs } from './dockerfile.js';
+import { buildContext, type ContextOptions } from './context.js';
+import { baseImages, declaredArgs } from './dockerfile.js';
 import { parseProcfile } from './procfile.js';
+import { readRepoFile } from './repo-files.js';
 
 export const COMPOSE_FILES = ['docker-compose.yml', 'docker-compose.yaml', 'compose.yaml', 'compose.yml'];
 /** Names Slipway gives its own files in the build context. */
@@ -52,6 +52,8 @@ export interface BuildOptions {
   check?: (inputs: Pick<BuiltImage, 'processes' | 'appJson' | 'compose'>) => void;
   /** What the registry holds, for the message when a FROM image cannot be pulled. */
   baseImages?: BaseImageLookup;
+  /** Refuses (UserError) base images that are not what was seeded (see base-images.ts). */
+  checkBaseImages?: (refs: string[], say: Progress) => Promise<void>;
 }
 
 /** `slipway/demo:build-0123456789ab`: the local tag of a revision's build. */
@@ -61,16 +63,15 @@ export function buildTag(app: string, sha: string): string {
 
 export async function buildRevision(rev: SourceRevision, opts: BuildOptions): Promise<BuiltImage> {
   const { dir } = rev;
-  const procfile = readOptional(dir, 'Procfile');
+  const procfile = readRepoFile(dir, 'Procfile', 'Procfile');
   const processes = procfile === null ? {} : parseProcfile(procfile);
-  const appJsonText = readOptional(dir, 'app.json');
+  const appJsonText = readRepoFile(dir, 'app.json', 'app.json');
   const appJson: AppJson | null = appJsonText === null ? null : parseAppJson(appJsonText);
-  const composeFile = COMPOSE_FILES.find((f) => readOptional(dir, f) !== null);
-  const compose = composeFile ? { file: composeFile, text: readOptional(dir, composeFile) as string } : null;
+  const compose = firstCompose(dir);
   opts.check?.({ processes, appJson, compose });
 
   const dockerfilePath = safeRelative(opts.dockerfilePath ?? 'Dockerfile');
-  const userDockerfile = readOptional(dir, dockerfilePath);
+  const userDockerfile = readRepoFile(dir, dockerfilePath, 'Dockerfile');
   if (userDockerfile === null && opts.dockerfilePath !== undefined && opts.dockerfilePath !== 'Dockerfile') {
     throw new UserError(`no Dockerfile at ${dockerfilePath} (the app's configured Dockerfile path)`);
   }
@@ -93,7 +94,7 @@ export async function buildRevision(rev: SourceRevision, opts: BuildOptions): Pr
   } else {
     const base =
       spec.runtime === 'node'
-        ? await nodeBaseImage(engineRange(readOptional(dir, 'package.json')), { docker: opts.docker, caFile: opts.config.buildCaFile, progress: opts.progress })
+        ? await nodeBaseImage(engineRange(readRepoFile(dir, 'package.json', 'package.json')), { docker: opts.docker, caFile: opts.config.buildCaFile, progress: opts.progress })
         : undefined;
     const bp = detectBuildpack(dir, buildpacksDir, { processes, ca, dockerfilePath, ...(base ? { base } : {}) });
     buildpack = bp.name;
@@ -106,6 +107,8 @@ export async function buildRevision(rev: SourceRevision, opts: BuildOptions): Pr
   const declared = declaredArgs(dockerfileText);
   const buildargs = Object.fromEntries(Object.entries(opts.appConfig).filter(([k]) => declared.has(k)));
   if (ca && declared.has(CA_BUILD_ARG)) buildargs[CA_BUILD_ARG] = CA_FILE;
+
+  await opts.checkBaseImages?.(baseImages(dockerfileText, buildargs), opts.progress);
 
   const tag = buildTag(rev.app, rev.sha);
   const labels: Record<string, string> = { [LABELS.app]: rev.app, [LABELS.sha]: rev.sha };
@@ -143,6 +146,14 @@ export async function buildRevision(rev: SourceRevision, opts: BuildOptions): Pr
   };
 }
 
+function firstCompose(dir: string): BuiltImage['compose'] {
+  for (const file of COMPOSE_FILES) {
+    const text = readRepoFile(dir, file, 'compose file');
+    if (text !== null) return { file, text };
+  }
+  return null;
+}
+
 /** A repo-relative path that stays in the repo (the Dockerfile path is app config, i.e. user input). */
 function safeRelative(p: string): string {
   const normal = path.posix.normalize(p.replace(/\\/g, '/')).replace(/^(\.\/)+/, '');
@@ -152,16 +163,3 @@ function safeRelative(p: string): string {
   return normal;
 }
 
-/** A small text file in the repo, or null. A symlink is followed only while it stays in the tree (else UserError). */
-export function readOptional(dir: string, rel: string): string | null {
-  const file = path.join(dir, rel);
-  let real: string;
-  try {
-    real = realpathSync.native(file);
-    if (!statSync(real).isFile()) return null;
-  } catch {
-    return null;
-  }
-  if (!isInside(realpathSync.native(dir), real)) throw new UserError(`${rel} is a symlink to a file outside the repository`);
-  return readFileSync(real, 'utf8');
-}

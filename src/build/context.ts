@@ -116,11 +116,20 @@ export function buildContext(dir: string, opts: ContextOptions): Readable {
     // The walk above chose every entry; tar-fs must not descend on its own.
     ignore: () => true,
     // The checkout's owner is noise: identical trees give identical contexts (Docker's cache ignores mtime).
-    map: (header) => ({ ...header, uid: 0, gid: 0, uname: 'root', gname: 'root' }),
+    // So are its modes beyond git's own two (0644, 0755): Slipway checks code out under umask 077,
+    // and a 0600 file in the image is unreadable to an app that runs as a non-root USER.
+    map: (header) => ({ ...header, mode: contextMode(header.type, header.mode), uid: 0, gid: 0, uname: 'root', gname: 'root' }),
     finalize: false,
     finish: (pack) => {
       for (const { name, body } of extra) pack.entry({ name, mode: 0o644, size: body.length, uid: 0, gid: 0 }, body);
       pack.finalize();
     },
   }) as unknown as Readable;
+}
+
+/** The mode a context entry gets: what git records (executable or not), whatever the umask was. */
+export function contextMode(type: string, mode: number): number {
+  if (type === 'directory') return 0o755;
+  if (type === 'file') return mode & 0o111 ? 0o755 : 0o644;
+  return mode;
 }

@@ -34,11 +34,28 @@ program
   });
 
 program
+  .command('login:ui')
+  .description('print a one-time code that signs a browser in to the dashboard (good once, for 10 minutes)')
+  .action(async () => {
+    const c = client();
+    const r = await c.post<{ code: string; expiresAt: string }>('/api/session/codes');
+    console.log(`Open ${c.url}/ and sign in with this one-time code (good once, until ${new Date(r.expiresAt).toLocaleTimeString()}):\n\n  ${r.code}\n`);
+  });
+
+program
   .command('server')
   .description('run the Slipway server in the foreground')
   .action(async () => {
     const { runServerCommand } = await import('./server-command.js');
     await runServerCommand();
+  });
+
+program
+  .command('supervise')
+  .description('run the server under a supervisor that restarts it after a crash (where there is no systemd)')
+  .action(async () => {
+    const { runSuperviseCommand } = await import('./supervise-command.js');
+    await runSuperviseCommand();
   });
 
 registerAppCommands(program, client);

@@ -10,8 +10,9 @@ export function registerRepoCommands(program: Command, client: () => ApiClient):
     .option('--branch <name>', 'branch to deploy', 'main')
     .option('--token <token>', 'access token for a private repository (stored encrypted)')
     .action(async (app: string, opts: { repo: string; branch: string; token?: string }) => {
-      const r = await client().post<{ webhooks: Record<string, string> }>(`/api/apps/${encodeURIComponent(app)}/connect`, opts);
+      const r = await client().post<{ webhooks: Record<string, string>; credential?: string }>(`/api/apps/${encodeURIComponent(app)}/connect`, opts);
       console.log(`-----> ${app} now deploys ${opts.repo} (${opts.branch})`);
+      if (r.credential === 'dropped') console.log(' !     the stored token was for another host and is deleted; pass --token to give one for this host');
       console.log(`       GitHub webhook:  ${r.webhooks.github}   (content type application/json)`);
       console.log(`       GitLab webhook:  ${r.webhooks.gitlab}`);
       console.log(`       Secret:          ${r.webhooks.secret}`);

@@ -61,18 +61,39 @@ export interface ReleaseRunInfo {
   config: Record<string, string>;
 }
 
-/** `slipway-demo-web-blue-1`; workers are replaced per release, so `slipway-demo-worker-v7-1`. */
+/*
+ * Docker names. App names are DNS labels ([a-z0-9-]), so they cannot contain "_": the first "_"
+ * after `slipway_` ends the app's part, and `slipway_foo_bar-web_…` (app foo) never meets
+ * `slipway_foo-bar_web_…` (app foo-bar). Within an app, a service container always ends in
+ * `_SLOT_N` (blue, green or vN; a number), so service names may contain "_" and still never
+ * meet; one-offs contain a "." (which no app or service name has), so they never meet either.
+ * Docker allows [a-zA-Z0-9][a-zA-Z0-9_.-]* in container and volume names.
+ */
+
+/** `slipway_demo_web_blue_1`; workers are replaced per release, so `slipway_demo_worker_v7_1`. */
 export function containerName(app: string, service: string, slot: Color | number, index: number): string {
-  return `slipway-${app}-${service}-${typeof slot === 'number' ? `v${slot}` : slot}-${index}`;
+  return `slipway_${app}_${service}_${typeof slot === 'number' ? `v${slot}` : slot}_${index}`;
 }
 
-/** The app's own bridge network; its services reach each other there by service name. */
+/** `slipway_demo_release.v7`: a one-off (release phase, pre/postdeploy, `slipway run`). */
+export function oneOffName(app: string, kind: OneOffKind, version: number, suffix?: string): string {
+  return `slipway_${app}_${kind}.v${version}${suffix ? `.${suffix}` : ''}`;
+}
+
+/** The app's own bridge network; its services reach each other there by service name. An app
+ *  name alone follows the prefix, so this name is unique per app as it is. */
 export function appNetworkName(app: string): string {
   return `slipway-${app}`;
 }
 
 /** A compose named volume, scoped to the app so two apps' `data` volumes never meet. */
 export function volumeName(app: string, volume: string): string {
+  return `slipway_${app}_${volume}`;
+}
+
+/** What a named volume was called before the `_` names: `slipway-APP-VOLUME`, ambiguous
+ *  across apps, so adopted only when its `slipway.app` label is the app's own. */
+export function legacyVolumeName(app: string, volume: string): string {
   return `slipway-${app}-${volume}`;
 }
 
@@ -86,6 +107,8 @@ export interface ServiceContainerInput {
   index: number;
   /** Set last, over everything else (e.g. what the operator injects). */
   extraEnv?: Record<string, string>;
+  /** Docker volume of each named volume, when not `volumeName()` (an adopted legacy volume). */
+  volumeNames?: Record<string, string>;
 }
 
 export function containerCreateOptions(input: ServiceContainerInput): ContainerCreateSpec {
@@ -117,18 +140,17 @@ export function containerCreateOptions(input: ServiceContainerInput): ContainerC
     [LABELS.role]: s.role,
     [LABELS.kind]: s.role,
   });
-  if (color) labels[LABELS.color] = color;
-  else delete labels[LABELS.color];
+  // Set even when empty: Docker copies an image's LABELs onto the container, and a Dockerfile's
+  // `LABEL slipway.color=blue` must not make a worker look like a web color.
+  labels[LABELS.color] = color ?? '';
   const logMounts = logFileMounts(name, s.logFiles);
-  if (logMounts.length) labels[LABELS.logFiles] = JSON.stringify(logMounts);
-  else delete labels[LABELS.logFiles];
 
   const volumeLabels = { [LABELS.app]: app };
   const mounts: Mount[] = [
     ...s.volumes.map((v): Mount =>
       v.bind
         ? { Type: 'bind', Source: v.source, Target: v.target, ReadOnly: v.readOnly }
-        : { Type: 'volume', Source: volumeName(app, v.source), Target: v.target, ReadOnly: v.readOnly, VolumeOptions: { Labels: volumeLabels } },
+        : { Type: 'volume', Source: input.volumeNames?.[v.source] ?? volumeName(app, v.source), Target: v.target, ReadOnly: v.readOnly, VolumeOptions: { Labels: volumeLabels } },
     ),
     ...logMounts.map((m): Mount => ({
       Type: 'volume',
@@ -189,7 +211,7 @@ export interface OneOffInput {
  */
 export function oneOffCreateOptions(input: OneOffInput): ContainerCreateSpec {
   const { app, release, kind } = input;
-  const name = `slipway-${app}-${kind}-v${release.version}${input.suffix ? `-${input.suffix}` : ''}`;
+  const name = oneOffName(app, kind, release.version, input.suffix);
   const network = appNetworkName(app);
   const env = {
     ...release.config,
@@ -203,7 +225,8 @@ export function oneOffCreateOptions(input: OneOffInput): ContainerCreateSpec {
     Image: release.imageRef,
     Cmd: ['sh', '-c', input.command],
     Env: toEnvList(env),
-    Labels: { [LABELS.app]: app, [LABELS.release]: String(release.version), [LABELS.kind]: kind },
+    // Every Slipway label set, so none comes from the image's LABELs (see containerCreateOptions).
+    Labels: { [LABELS.app]: app, [LABELS.release]: String(release.version), [LABELS.kind]: kind, [LABELS.service]: kind, [LABELS.role]: '', [LABELS.color]: '' },
     HostConfig: {
       NetworkMode: network,
       RestartPolicy: { Name: '' },

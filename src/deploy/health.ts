@@ -46,7 +46,13 @@ const realClock: Clock = { now: () => Date.now(), sleep: (ms, signal) => delay(m
 export interface WaitOptions {
   /** Bound for 'port', 'none' and (at least) 'docker'; app.json checks bound themselves. */
   timeoutSeconds: number;
+  /** 'none': how long a running container must stay up to count as started (a worker that
+   *  exits a second after starting is a failed deploy, not a success). */
+  settleSeconds?: number;
+  /** The most the whole wait may take, whatever the app declares (attempts × wait can be huge). */
+  limit?: { seconds: number; setting: string };
   progress: Progress;
+  /** Aborting stops the wait; a UserError reason (a deadline) is what the wait then throws. */
   signal?: AbortSignal;
   clock?: Clock;
 }
@@ -65,7 +71,9 @@ const PORT_PROBE_TIMEOUT_MS = 5000;
 export function containerProblem(s: ContainerState, restartsAtStart: number): string | null {
   if (s.status === 'exited' || s.status === 'dead') return `exited with code ${s.exitCode}`;
   if (s.status === 'removing') return 'was removed';
-  if (s.status === 'restarting' || s.restartCount > restartsAtStart) return `crashed and is restarting (last exit code ${s.exitCode})`;
+  // Once restarted and running again, Docker reports exit code 0: only a non-zero one says anything.
+  if (s.status === 'restarting' || s.restartCount > restartsAtStart)
+    return `crashed and is restarting${s.status === 'restarting' || s.exitCode !== 0 ? ` (last exit code ${s.exitCode})` : ''}`;
   return null;
 }
 
@@ -135,6 +143,7 @@ class Waiter {
   private restartsAtStart = 0;
   private readonly clock: Clock;
   readonly label: string;
+  private hardDeadline = Infinity;
   constructor(
     private readonly target: HealthTarget,
     private readonly deps: HealthDeps,
@@ -145,6 +154,7 @@ class Waiter {
   }
 
   async start(): Promise<void> {
+    if (this.opts.limit) this.hardDeadline = this.clock.now() + this.opts.limit.seconds * 1000;
     this.restartsAtStart = (await this.inspect()).restartCount;
   }
 
@@ -153,10 +163,16 @@ class Waiter {
     for (let attempt = 0; ; attempt++) {
       const s = await this.inspect();
       await this.failIfDead(s);
-      if (s.status === 'running') return;
+      if (s.status === 'running') break;
       if (this.clock.now() >= deadline) throw new UserError(`${this.label} did not start within ${this.opts.timeoutSeconds}s (state: ${s.status})`);
       await this.sleep(pollDelay(attempt));
     }
+    // With no health check to ask, staying up is the only sign it started well.
+    const settle = this.opts.settleSeconds ?? 0;
+    if (settle <= 0) return;
+    this.opts.progress(`${this.label}: running; counts as started once it has stayed up ${settle}s (no health check declared)`);
+    await this.watchfulSleep(settle * 1000);
+    await this.failIfDead(await this.inspect());
   }
 
   async untilPortAnswers(): Promise<void> {
@@ -223,7 +239,14 @@ class Waiter {
 
   private async inspect(): Promise<ContainerState> {
     this.checkAborted();
+    this.checkLimit();
     return this.deps.inspectHealth(this.target.id);
+  }
+
+  private checkLimit(): void {
+    const limit = this.opts.limit;
+    if (limit && this.clock.now() >= this.hardDeadline)
+      throw new UserError(`${this.label}: the health check took longer than its limit of ${limit.seconds} s (${limit.setting}); stopped waiting`);
   }
 
   private async failIfDead(s: ContainerState): Promise<void> {
@@ -241,8 +264,10 @@ class Waiter {
   }
 
   private async sleep(ms: number): Promise<void> {
+    this.checkLimit();
     try {
-      await this.clock.sleep(ms, this.opts.signal);
+      // Never past the limit: the wait ends there with a message naming it.
+      await this.clock.sleep(Math.max(0, Math.min(ms, this.hardDeadline - this.clock.now())), this.opts.signal);
     } catch (e) {
       this.checkAborted();
       throw e;
@@ -250,7 +275,10 @@ class Waiter {
   }
 
   private checkAborted(): void {
-    if (this.opts.signal?.aborted) throw new UserError(`${this.label}: stopped waiting for health (deploy aborted)`);
+    const signal = this.opts.signal;
+    if (!signal?.aborted) return;
+    if (signal.reason instanceof UserError) throw signal.reason;
+    throw new UserError(`${this.label}: stopped waiting for health (deploy aborted)`);
   }
 
   private async withLogs(message: string): Promise<UserError> {

@@ -18,9 +18,9 @@ export interface ResizePorts extends Pick<RolloutPorts, 'prepare' | 'start' | 'w
 
 const DRAIN_POLL_MS = 100;
 
-/** `slipway-demo-web-blue-3` → 3. */
+/** `slipway_demo_web_blue_3` (or an older `slipway-demo-web-blue-3`) → 3. */
 export function replicaIndex(name: string): number {
-  return Number(/-(\d+)$/.exec(name)?.[1] ?? 0);
+  return Number(/[_-](\d+)$/.exec(name)?.[1] ?? 0);
 }
 
 /** The lowest replica numbers not taken. */

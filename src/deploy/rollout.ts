@@ -19,11 +19,14 @@ export interface RunningContainer {
 
 /** The outside world the rollout drives; the composition root adapts Docker and HAProxy. */
 export interface RolloutPorts {
-  prepare(release: Release): Promise<void>;
+  /** Network, volumes, the image (a pull may hang: `signal` stops it). */
+  prepare(release: Release, signal?: AbortSignal): Promise<void>;
   start(release: Release, service: ServiceSpec, color: Color | null, index: number): Promise<RunningContainer>;
-  waitHealthy(c: RunningContainer, service: ServiceSpec, progress: Progress): Promise<void>;
-  /** Runs a one-off command in the release's image; resolves to its exit code. */
-  runOneOff(release: Release, kind: 'release' | 'predeploy' | 'postdeploy', command: string, progress: Progress): Promise<number>;
+  /** Resolves once the container counts as started; `signal` stops the wait (with its reason). */
+  waitHealthy(c: RunningContainer, service: ServiceSpec, progress: Progress, signal?: AbortSignal): Promise<void>;
+  /** Runs a one-off command in the release's image; resolves to its exit code. Aborting `signal`
+   *  (or the port's own time limit) removes the container and rejects. */
+  runOneOff(release: Release, kind: 'release' | 'predeploy' | 'postdeploy', command: string, progress: Progress, signal?: AbortSignal): Promise<number>;
   list(app: string): Promise<RunningContainer[]>;
   remove(c: RunningContainer, graceSeconds: number): Promise<void>;
   proxy: {
@@ -52,12 +55,16 @@ export function nextColor(current: RunningContainer[], service: string, previous
 export interface RolloutOptions {
   /** Run the Procfile `release` command (not for a rollback or a scale change: no new code or config). */
   releasePhase?: boolean;
+  /** The deploy's deadline. */
+  signal?: AbortSignal;
 }
 
 /**
  * `live` is called once the new release serves and nothing can undo it any more (right after
  * the switch, before postdeploy and before the old color stops): from then on a crash keeps
  * the new release. A failing postdeploy script is reported; the release stays, as in Dokku.
+ * `options.signal` (the deploy's deadline) stops the rollout until then, removing what it
+ * started; a release that went live is never undone by it.
  */
 export async function rollout(
   release: Release,
@@ -67,6 +74,7 @@ export async function rollout(
   live: () => void = () => undefined,
   options: RolloutOptions = {},
 ): Promise<void> {
+  const { signal } = options;
   const t0 = ports.now();
   const say = (s: string) => progress(`-----> ${s}`);
   const existing = await ports.list(release.app);
@@ -74,19 +82,25 @@ export async function rollout(
   const started: RunningContainer[] = [];
   const colors = new Map<string, Color>();
   const byName = new Map(release.services.map((s) => [s.name, s]));
-  await ports.prepare(release);
 
   try {
-    if (release.releaseCommand && options.releasePhase !== false) await oneOff(ports, release, 'release', release.releaseCommand, progress);
+    signal?.throwIfAborted();
+    await ports.prepare(release, signal);
+    if (release.releaseCommand && options.releasePhase !== false) await oneOff(ports, release, 'release', release.releaseCommand, progress, signal);
     const pre = release.appJson?.scripts.predeploy;
-    if (pre) await oneOff(ports, release, 'predeploy', pre, progress);
+    if (pre) await oneOff(ports, release, 'predeploy', pre, progress, signal);
 
     const web = release.services.filter((s) => s.role === 'web');
     await ports.proxy.prepare(release.app, web.map((s) => ({ service: s.name, replicas: replicasOf(release, s) })));
 
     // Jobs run only in job runs (src/jobs/), never as part of a rollout.
     for (const layer of startOrder(release.services.filter((s) => s.role !== 'job'))) {
-      await Promise.all(
+      signal?.throwIfAborted();
+      // The first failure stops the other services' waits; every start is still awaited and
+      // every container recorded, so the clean-up below misses none of them.
+      const stop = new AbortController();
+      const waitSignal = signal ? AbortSignal.any([signal, stop.signal]) : stop.signal;
+      await settleAll(
         layer.map(async (name) => {
           const service = byName.get(name)!;
           const n = replicasOf(release, service);
@@ -98,11 +112,21 @@ export async function rollout(
           const label = color ? `${name} ${color}` : name;
           if (n === 0) return say(`v${release.version}: ${name} is scaled to 0 (slipway scale ${release.app} ${name}=1 starts it)`);
           say(`v${release.version}: starting ${label} × ${n}`);
-          const mine = await Promise.all(Array.from({ length: n }, (_, i) => ports.start(release, service, color, i + 1)));
-          started.push(...mine);
-          await Promise.all(mine.map((c) => ports.waitHealthy(c, service, progress)));
+          const mine = await settleAll(
+            Array.from({ length: n }, async (_, i) => {
+              const c = await ports.start(release, service, color, i + 1);
+              started.push(c);
+              return c;
+            }),
+            () => stop.abort(),
+          );
+          await settleAll(
+            mine.map((c) => ports.waitHealthy(c, service, progress, waitSignal)),
+            () => stop.abort(),
+          );
           say(`v${release.version}: ${label} ${n}/${n} healthy`);
         }),
+        () => stop.abort(),
       );
     }
   } catch (e) {
@@ -121,7 +145,7 @@ export async function rollout(
   }
 
   live();
-  await postdeploy(ports, release, previous === null, progress);
+  await postdeploy(ports, release, previous === null, progress, signal);
   const old = existing.filter((c) => !started.some((s) => s.id === c.id));
   if (old.length) {
     if (colors.size) await drain(ports, release.app, [...colors].map(([service, color]) => [service, otherColor(color)]), say, prevVersion);
@@ -176,12 +200,12 @@ function describe(release: Release, colors: Map<string, Color>): string {
 
 /** Dokku's `scripts.dokku.postdeploy` every time, Heroku's `scripts.postdeploy` after the first
  *  deploy only. The release already serves: a failure is reported, nothing is undone. */
-async function postdeploy(ports: RolloutPorts, release: Release, first: boolean, progress: Progress) {
+async function postdeploy(ports: RolloutPorts, release: Release, first: boolean, progress: Progress, signal?: AbortSignal) {
   const scripts = release.appJson?.scripts ?? {};
   const commands = [scripts.postdeploy, first ? scripts.firstDeploy : undefined].filter((c): c is string => Boolean(c));
   for (const cmd of commands) {
     try {
-      await oneOff(ports, release, 'postdeploy', cmd, progress);
+      await oneOff(ports, release, 'postdeploy', cmd, progress, signal);
     } catch (e) {
       progress(` !     ${(e as Error).message}`);
       progress(` !     v${release.version} stays live: postdeploy runs after traffic has moved, so its failure undoes nothing`);
@@ -189,8 +213,29 @@ async function postdeploy(ports: RolloutPorts, release: Release, first: boolean,
   }
 }
 
-async function oneOff(ports: RolloutPorts, release: Release, kind: 'release' | 'predeploy' | 'postdeploy', cmd: string, progress: Progress) {
+/**
+ * Waits for every promise to settle (unlike Promise.all, nothing still running is left behind),
+ * then throws the first failure. `onFailure` runs at the first one, to stop the others early.
+ */
+async function settleAll<T>(work: Promise<T>[], onFailure: () => void = () => undefined): Promise<T[]> {
+  let first: { error: unknown } | null = null;
+  const results = await Promise.allSettled(
+    work.map((p) =>
+      p.catch((e: unknown) => {
+        if (!first) {
+          first = { error: e };
+          onFailure();
+        }
+        throw e;
+      }),
+    ),
+  );
+  if (first) throw (first as { error: unknown }).error;
+  return results.map((r) => (r as PromiseFulfilledResult<T>).value);
+}
+
+async function oneOff(ports: RolloutPorts, release: Release, kind: 'release' | 'predeploy' | 'postdeploy', cmd: string, progress: Progress, signal?: AbortSignal) {
   progress(`-----> Running ${kind} command: ${cmd}`);
-  const code = await ports.runOneOff(release, kind, cmd, (l) => progress(`       ${l}`));
+  const code = await ports.runOneOff(release, kind, cmd, (l) => progress(`       ${l}`), signal);
   if (code !== 0) throw new UserError(`${kind} command failed with exit code ${code}: ${cmd}`);
 }

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { LABELS, type Progress, type Release, type ServiceSpec } from '../domain.js';
 import { UserError } from '../errors.js';
 import type { Containers } from '../docker/containers.js';
-import { appNetworkName, containerCreateOptions, type ContainerCreateSpec } from './container-spec.js';
+import { appNetworkName, containerCreateOptions, oneOffName, type ContainerCreateSpec } from './container-spec.js';
 
 export interface RunRequest {
   /** Which service's image, environment and volumes; default `web`, else the first. */
@@ -63,7 +63,7 @@ export function runSpec(release: Release, service: ServiceSpec, command: string[
   const network = appNetworkName(release.app);
   return {
     ...base,
-    name: `slipway-${release.app}-run-v${release.version}-${suffix}`,
+    name: oneOffName(release.app, 'run', release.version, suffix),
     Cmd: runArgv(command),
     Labels: {
       [LABELS.app]: release.app,

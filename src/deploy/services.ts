@@ -1,6 +1,6 @@
 // What a repo says to run → the services of a release: from its compose file when it has one,
 // else one service per Procfile process type, else a single `web` running the image's command.
-import type { BuiltImage, HealthCheck, ServiceSpec } from '../domain.js';
+import { isPinnedImage, type BuiltImage, type HealthCheck, type ServiceSpec } from '../domain.js';
 import { UserError } from '../errors.js';
 import { parseCompose, type ComposeApp } from './compose.js';
 import { DEFAULT_SCHEDULE } from './compose-jobs.js';
@@ -75,6 +75,21 @@ function withCronJobs(specs: ServiceSpec[], built: Pick<ServiceInputs, 'appJson'
     };
   });
   return [...specs, ...cron];
+}
+
+/**
+ * Pins each compose `image:` with `pin` (its digest): a release runs exactly the image it was
+ * made with, whatever the tag points at later. A service whose `image:` is unchanged since
+ * `previous` keeps that release's pin (a config change re-derives the services from the file).
+ */
+export async function pinServiceImages(services: ServiceSpec[], previous: readonly ServiceSpec[], pin: (image: string) => Promise<string>): Promise<ServiceSpec[]> {
+  return Promise.all(
+    services.map(async (s) => {
+      if (!s.image || isPinnedImage(s.image)) return s;
+      const before = previous.find((p) => p.name === s.name && p.imageTag === s.image && p.image);
+      return { ...s, imageTag: s.image, image: before?.image ?? (await pin(s.image)) };
+    }),
+  );
 }
 
 /** The Procfile's `release` command, run once per release before traffic moves; not a service. */

@@ -186,10 +186,12 @@ export class Containers {
    * exit code and the last lines come back. The container is removed afterwards.
    */
   async runOneOff(spec: ContainerCreateSpec, progress: Progress, signal?: AbortSignal): Promise<{ exitCode: number; output: string }> {
+    signal?.throwIfAborted();
     const container = await this.create(spec);
-    // The caller gave up (a `slipway run` whose user pressed Ctrl-C): kill it now.
-    const stop = () => void this.removeContainer(container.id).catch(() => undefined);
-    signal?.addEventListener('abort', stop, { once: true });
+    // Aborting kills and removes the container, which ends the wait below.
+    let killed: Promise<void> | undefined;
+    const kill = () => void (killed = this.removeContainer(container.id).catch(() => undefined));
+    signal?.addEventListener('abort', kill, { once: true });
     try {
       await container.start().catch((e) => {
         throw engineError(e, `cannot start ${spec.name}`, true);
@@ -204,9 +206,14 @@ export class Containers {
       });
       const { StatusCode } = (await container.wait()) as { StatusCode: number };
       await streamed;
+      signal?.throwIfAborted();
       return { exitCode: StatusCode, output: tail.join('\n') };
+    } catch (e) {
+      if (signal?.aborted) throw signal.reason;
+      throw e;
     } finally {
-      signal?.removeEventListener('abort', stop);
+      signal?.removeEventListener('abort', kill);
+      await killed;
       await this.removeContainer(container.id);
     }
   }
@@ -247,7 +254,14 @@ export class Containers {
     } catch (e) {
       if (status(e) !== 409) throw engineError(e, `cannot create ${spec.name}`, true);
     }
-    // 409: the name is taken by a leftover of a crashed or interrupted deploy; it is ours, by name.
+    // 409: the name is taken — by a leftover of a crashed or interrupted deploy of this app, which
+    // is replaced; never by force when its label says it is another app's (or no app's).
+    const owner = await this.docker
+      .getContainer(spec.name)
+      .inspect()
+      .then((c) => c.Config.Labels?.[LABELS.app] ?? null, () => null);
+    const app = spec.Labels[LABELS.app];
+    if (owner !== app) throw new UserError(`cannot create ${spec.name}: a container of that name exists and is ${owner ? `app ${owner}'s` : 'not made by Slipway'}; it is left alone (remove or rename it)`, 409);
     await this.removeContainer(spec.name);
     return this.docker.createContainer(body).catch((e) => {
       throw engineError(e, `cannot create ${spec.name}`, true);

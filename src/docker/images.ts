@@ -59,18 +59,19 @@ export async function tagImage(docker: Dockerode, image: string, repo: string, t
  * Pushes `repo:tag` and returns the manifest digest the registry reported (the `aux` message).
  * Any failure of a push is the registry's or the network's, so it is a TransientError.
  */
-export async function pushImage(docker: Dockerode, repo: string, tag: string, onMessage?: (m: JsonMessage) => void): Promise<string> {
+export async function pushImage(docker: Dockerode, repo: string, tag: string, onMessage?: (m: JsonMessage) => void, signal?: AbortSignal): Promise<string> {
   const what = `push ${repo}:${tag}`;
   let digest: string | null = null;
   try {
     // An empty auth header: the local registry needs none, and some engines insist on the header.
-    const res = await docker.getImage(`${repo}:${tag}`).push({ tag, authconfig: {} as Dockerode.AuthConfig });
+    const res = await docker.getImage(`${repo}:${tag}`).push({ tag, authconfig: {} as Dockerode.AuthConfig, ...(signal ? { abortSignal: signal } : {}) });
     for await (const m of jsonMessages(res as AsyncIterable<Buffer>)) {
       if (m.error) throw new TransientError(`${what}: ${m.errorDetail?.message ?? m.error}`);
       if (m.aux?.Digest) digest = m.aux.Digest;
       onMessage?.(m);
     }
   } catch (e) {
+    if (signal?.aborted) throw signal.reason;
     if (e instanceof TransientError) throw e;
     const err = engineError(e, what);
     throw err instanceof TransientError ? err : new TransientError(err.message);
@@ -80,10 +81,10 @@ export async function pushImage(docker: Dockerode, repo: string, tag: string, on
 }
 
 /** Pulls `ref` (`repo:tag` or `repo@sha256:…`); a registry that is down is a TransientError. */
-export async function pullImage(docker: Dockerode, ref: string, onMessage?: (m: JsonMessage) => void): Promise<void> {
+export async function pullImage(docker: Dockerode, ref: string, onMessage?: (m: JsonMessage) => void, signal?: AbortSignal): Promise<void> {
   const what = `pull ${ref}`;
   try {
-    const res = await docker.pull(ref, { authconfig: {} as Dockerode.AuthConfig });
+    const res = await docker.pull(ref, { authconfig: {} as Dockerode.AuthConfig, ...(signal ? { abortSignal: signal } : {}) });
     for await (const m of jsonMessages(res as AsyncIterable<Buffer>)) {
       if (m.error) {
         const message = `${what}: ${m.errorDetail?.message ?? m.error}`;
@@ -92,6 +93,7 @@ export async function pullImage(docker: Dockerode, ref: string, onMessage?: (m: 
       onMessage?.(m);
     }
   } catch (e) {
+    if (signal?.aborted) throw signal.reason;
     if (e instanceof Error && e.message.startsWith(what)) throw e;
     throw engineError(e, what);
   }

@@ -2,6 +2,8 @@
 // engine timestamps, `since` to resume), container start events, and volume host paths.
 import type Docker from 'dockerode';
 import type { Readable } from 'node:stream';
+import { LABELS } from '../domain.js';
+import { containerEvents } from './events.js';
 import type { LogFrame, LogSource, ShippedContainer } from '../logs/ports.js';
 
 /**
@@ -82,35 +84,13 @@ export class DockerLogs implements LogSource {
   }
 
   async *starts(label: string, signal: AbortSignal): AsyncIterable<string> {
-    const stream = (await this.docker.getEvents({
-      filters: { type: ['container'], event: ['start'], label: [label] },
-      abortSignal: signal,
-    } as Docker.GetEventsOptions)) as unknown as Readable;
-    let buf = '';
-    try {
-      for await (const chunk of stream) {
-        buf += (chunk as Buffer).toString('utf8');
-        let nl: number;
-        while ((nl = buf.indexOf('\n')) >= 0) {
-          const text = buf.slice(0, nl).trim();
-          buf = buf.slice(nl + 1);
-          if (!text) continue;
-          const ev = JSON.parse(text) as { id?: string; Actor?: { ID?: string } };
-          const id = ev.Actor?.ID ?? ev.id;
-          if (id) yield id;
-        }
-      }
-    } catch (e) {
-      if (!signal.aborted) throw e;
-    } finally {
-      stream.destroy();
-    }
+    for await (const ev of await containerEvents(this.docker, { event: ['start'], label: [label] }, signal)) yield ev.id;
   }
 
-  async volumePath(name: string): Promise<string | null> {
+  async volume(name: string): Promise<{ path: string; app: string | null } | null> {
     try {
       const v = await this.docker.getVolume(name).inspect();
-      return v.Mountpoint;
+      return { path: v.Mountpoint, app: v.Labels?.[LABELS.app] ?? null };
     } catch (e) {
       if ((e as { statusCode?: number }).statusCode === 404) return null;
       throw e;

@@ -2,6 +2,7 @@
 // named volumes. Every call is idempotent, so a retried or resumed deploy can repeat it.
 import type Dockerode from 'dockerode';
 import { LABELS } from '../domain.js';
+import { UserError } from '../errors.js';
 import { engineError } from './client.js';
 
 const status = (e: unknown): number | undefined => (e as { statusCode?: number }).statusCode;
@@ -33,13 +34,24 @@ export class Networks {
     }
   }
 
-  async ensureVolume(name: string, labels: Record<string, string> = {}): Promise<void> {
+  /** The `slipway.app` label of a volume: undefined when there is no such volume, null when unlabelled. */
+  async volumeApp(name: string): Promise<string | null | undefined> {
     try {
-      await this.docker.getVolume(name).inspect();
-      return;
+      const v = await this.docker.getVolume(name).inspect();
+      return v.Labels?.[LABELS.app] ?? null;
     } catch (e) {
-      if (status(e) !== 404) throw engineError(e, `cannot inspect volume ${name}`);
+      if (status(e) === 404) return undefined;
+      throw engineError(e, `cannot inspect volume ${name}`);
     }
+  }
+
+  /** Creates the volume unless it exists; one labelled as another app's is never shared. */
+  async ensureVolume(name: string, labels: Record<string, string> = {}): Promise<void> {
+    const owner = await this.volumeApp(name);
+    const app = labels[LABELS.app];
+    if (owner && app && owner !== app)
+      throw new UserError(`volume ${name} belongs to app ${owner}, not ${app}; Slipway never shares a volume between apps (rename or remove it)`, 409);
+    if (owner !== undefined) return;
     // Creating an existing volume is a no-op for the local driver, so a race here is harmless.
     await this.docker.createVolume({ Name: name, Driver: 'local', Labels: labels }).catch((e) => {
       throw engineError(e, `cannot create volume ${name}`);

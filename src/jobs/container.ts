@@ -16,6 +16,9 @@ export interface AttemptInput {
   attempt: number;
 }
 
+/** The label filter matching every job container (`label=` of the Engine's API). */
+export const JOB_LABEL_FILTER = `${LABELS.kind}=job`;
+
 /** `slipway-demo-transform-run12-3-1`: task, run, instance, attempt — unique per attempt. */
 export function jobContainerName(app: string, task: string, runId: number, index: number, attempt: number): string {
   return `slipway-${app}-${task}-run${runId}-${index}-${attempt}`;

@@ -62,9 +62,15 @@ export async function runGraph(g: GraphRun, ports: TaskPorts): Promise<GraphResu
   const launched: Promise<void>[] = [];
   // First attempts' containers, created while the tasks they wait for run: at the exit only the
   // start is left (create is a fair part of a container's start-up on the engine).
+  // (Not while the engine is still starting what they wait for: that would slow those starts.)
   const ahead = new Map<string, Promise<{ id: string; name: string } | null>>();
-  const started = (t: ServiceSpec) =>
-    t.dependsOn.every((d) => !inGraph.has(d.service) || ['running', 'succeeded'].includes(rec.get(d.service)!.state));
+  // Running tasks whose every instance's container has started (compose's service_started).
+  const up = new Set<string>();
+  const isUp = (name: string) => {
+    const s = rec.get(name)!.state;
+    return s === 'succeeded' || (s === 'running' && up.has(name));
+  };
+  const started = (t: ServiceSpec) => t.dependsOn.every((d) => !inGraph.has(d.service) || isUp(d.service));
   let settle!: () => void;
   const allDone = new Promise<void>((r) => (settle = r));
 
@@ -72,7 +78,7 @@ export async function runGraph(g: GraphRun, ports: TaskPorts): Promise<GraphResu
     t.dependsOn.every((d) => {
       if (!inGraph.has(d.service)) return true;
       const s = rec.get(d.service)!.state;
-      return d.condition === 'service_completed_successfully' ? s === 'succeeded' : s === 'running' || s === 'succeeded';
+      return d.condition === 'service_completed_successfully' ? s === 'succeeded' : isUp(d.service);
     });
 
   const startReady = () => {
@@ -92,7 +98,6 @@ export async function runGraph(g: GraphRun, ports: TaskPorts): Promise<GraphResu
     r.startedAt = iso();
     save();
     say(`${t.name}: starting ${g.replicas(t)} instance${g.replicas(t) === 1 ? '' : 's'}`);
-    startReady(); // dependents waiting for this one to *start*
     let state: TaskState;
     const external = await externalProblem(t);
     if (external) {
@@ -101,7 +106,13 @@ export async function runGraph(g: GraphRun, ports: TaskPorts): Promise<GraphResu
     } else {
       r.instances = Array.from({ length: g.replicas(t) }, (_, index): InstanceRecord => ({ index, state: 'running', attempts: [] }));
       save();
-      const results = await Promise.all(r.instances.map((i) => runInstance(t, i)));
+      let starting = r.instances.length;
+      const onStarted = () => {
+        if (--starting > 0) return;
+        up.add(t.name);
+        startReady(); // dependents waiting for this one to *start*
+      };
+      const results = await Promise.all(r.instances.map((i) => runInstance(t, i, onStarted)));
       state = results.every((s) => s === 'succeeded') ? 'succeeded' : results.includes('failed') ? 'failed' : 'cancelled';
       if (state === 'failed') r.error = describeFailure(t, r.instances);
     }
@@ -124,13 +135,19 @@ export async function runGraph(g: GraphRun, ports: TaskPorts): Promise<GraphResu
     return null;
   }
 
-  async function runInstance(t: ServiceSpec, inst: InstanceRecord): Promise<TaskState> {
+  /** `onStarted` is called once, when this instance's first container has started. */
+  async function runInstance(t: ServiceSpec, inst: InstanceRecord, onStarted: () => void): Promise<TaskState> {
+    let first = true;
+    const once = () => {
+      if (first) onStarted();
+      first = false;
+    };
     const job = t.job ?? { retries: 0, removeContainers: 'remove-finished' as const };
     for (let n = 1; n <= job.retries + 1; n++) {
       if (halt.signal.aborted) return (inst.state = g.signal.aborted ? 'cancelled' : 'failed');
       const a: AttemptRecord = { attempt: n, container: '', containerId: null, exitCode: null, startedAt: iso(), finishedAt: null, kept: true };
       inst.attempts.push(a);
-      const code = await attempt(t, inst.index, a);
+      const code = await attempt(t, inst.index, a, once);
       a.finishedAt = iso();
       save();
       if (a.containerId && removesContainer(job.removeContainers, a.exitCode)) removals.push(removeLater(a));
@@ -146,7 +163,7 @@ export async function runGraph(g: GraphRun, ports: TaskPorts): Promise<GraphResu
   }
 
   /** Runs one attempt's container to its end; its exit code, or null when it could not start. */
-  async function attempt(t: ServiceSpec, index: number, a: AttemptRecord): Promise<number | null> {
+  async function attempt(t: ServiceSpec, index: number, a: AttemptRecord, onStarted: () => void): Promise<number | null> {
     try {
       const early = a.attempt === 1 ? await ahead.get(`${t.name}/${index}`) : null;
       ahead.delete(`${t.name}/${index}`);
@@ -160,6 +177,7 @@ export async function runGraph(g: GraphRun, ports: TaskPorts): Promise<GraphResu
         if (g.signal.aborted) throw new Error('cancelled before it started');
         await ports.start(c.id);
         running.add(c.id);
+        onStarted();
         a.exitCode = await ports.wait(c.id);
       } finally {
         running.delete(c.id);

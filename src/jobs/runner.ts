@@ -107,6 +107,8 @@ export class JobRunner {
     const poll = setInterval(() => {
       if (state.runs.cancelRequested(row.id)) a.abort.abort();
     }, CANCEL_POLL_MS);
+    // Subscribed while the release is prepared, so the first container's exit is seen at once.
+    const unhold = this.deps.ports.exits.hold();
     try {
       await prepareRelease(this.deps.ports, release);
       const result = await runGraph(
@@ -126,6 +128,7 @@ export class JobRunner {
       state.runs.finish(row.id, a.shutdown ? 'interrupted' : 'failed', errorMessage(e));
     } finally {
       clearInterval(poll);
+      unhold();
     }
     await this.notify(row.id, release);
     await this.prune(state.runs.get(row.id), release);

@@ -1,7 +1,11 @@
 // Tails a container's declared log files from its log volume on the host. Files are tracked
 // by inode: a renamed (rotated) file keeps its checkpoint and is read to its end, a new file
 // under the old name starts at 0, and a file shorter than its offset was truncated.
-import { open, readdir, stat } from 'node:fs/promises';
+// The volume's content is the container's, and Slipway reads it as root: only regular files
+// directly in the volume are read — never through a symlink (a container could point one at
+// any host file), a FIFO or a device — and each refusal is said once, in the app's logs.
+import { constants } from 'node:fs';
+import { lstat, open, readdir, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import type { FileCheckpoint, LogEntry } from './entry.js';
 import { isoNano } from './entry.js';
@@ -17,8 +21,13 @@ export interface FileTailDeps {
   /** The checkpoints stored for this volume when the tail starts. */
   checkpoints: FileCheckpoint[];
   write(item: WriteItem): Promise<void>;
+  /** Told once per file name refused (also written to the app's logs). */
+  onRefused?: (file: string, why: string) => void;
   now?: () => Date;
 }
+
+/** Opened for reading only, never through a symlink, never blocking on a FIFO raced in. */
+const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
 /** `*.log,app-?.txt` → a matcher of base names. */
 export function globMatcher(pattern: string): (name: string) => boolean {
@@ -46,6 +55,9 @@ export class FileTail {
   private readonly missing = new Set<string>();
   private readonly matches: (name: string) => boolean;
   private readonly now: () => Date;
+  /** Names already refused, so each refusal is said once. */
+  private readonly refused = new Set<string>();
+  private root: string | null = null;
 
   constructor(private readonly deps: FileTailDeps) {
     for (const c of deps.checkpoints) this.cps.set(c.inode, c);
@@ -73,24 +85,56 @@ export class FileTail {
       await this.deps.write({ entries: [], fileGone: { volume: this.deps.mount.volume, inode } });
     }
     // Files we were already reading first (a rotated file is finished before its successor).
-    // A file rotated before we first saw it (`app.log.1`) still holds unshipped lines.
-    const rotated = (name: string) => /\.\d+$/.test(name) && this.matches(name.replace(/\.\d+$/, ''));
-    const tracked = files.filter((f) => this.cps.has(f.inode) || this.matches(f.name) || rotated(f.name));
+    const tracked = files.filter((f) => this.cps.has(f.inode) || this.declared(f.name));
     tracked.sort((a, b) => Number(this.cps.has(b.inode)) - Number(this.cps.has(a.inode)) || a.mtimeMs - b.mtimeMs);
     for (const f of tracked) await this.read(f, final || !this.matches(f.name));
+  }
+
+  /** A declared name, or one rotated before we first saw it (`app.log.1`, still holding unshipped lines). */
+  private declared(name: string): boolean {
+    return this.matches(name) || (/\.\d+$/.test(name) && this.matches(name.replace(/\.\d+$/, '')));
   }
 
   private async scan(): Promise<Seen[]> {
     const out: Seen[] = [];
     for (const name of await readdir(this.deps.hostDir)) {
+      let s;
       try {
-        const s = await stat(path.join(this.deps.hostDir, name));
-        if (s.isFile()) out.push({ name, inode: String(s.ino), size: s.size, mtimeMs: s.mtimeMs });
+        s = await lstat(path.join(this.deps.hostDir, name));
       } catch {
-        /* removed between readdir and stat */
+        continue; // removed between readdir and lstat
       }
+      if (s.isFile()) out.push({ name, inode: String(s.ino), size: s.size, mtimeMs: s.mtimeMs });
+      else if (!s.isDirectory() && this.declared(name)) await this.refuse(name, s.isSymbolicLink() ? 'is a symbolic link' : 'is not a regular file');
     }
     return out;
+  }
+
+  private async refuse(name: string, why: string): Promise<void> {
+    if (this.refused.has(name)) return;
+    this.refused.add(name);
+    const file = path.posix.join(this.deps.mount.target, name);
+    this.deps.onRefused?.(file, why);
+    const line = `slipway: ${file} is not shipped: it ${why}; declared log files must be regular files in their log directory`;
+    await this.deps.write({ entries: this.lines(Buffer.from(line), file) });
+  }
+
+  /** Opens `name` only if it is still the regular file the scan saw, inside the volume. */
+  private async openChecked(f: Seen) {
+    const file = path.join(this.deps.hostDir, f.name);
+    this.root ??= await realpath(this.deps.hostDir);
+    const fh = await open(file, READ_FLAGS).catch(async (e: NodeJS.ErrnoException) => {
+      // Swapped for a symlink since the scan.
+      if (e.code === 'ELOOP') await this.refuse(f.name, 'is a symbolic link');
+      return null;
+    });
+    if (!fh) return null;
+    const st = await fh.stat();
+    const real = await realpath(file).catch(() => null);
+    if (st.isFile() && String(st.ino) === f.inode && real !== null && path.dirname(real) === this.root) return fh;
+    await fh.close();
+    if (real !== null && path.dirname(real) !== this.root) await this.refuse(f.name, 'leaves its log volume');
+    return null;
   }
 
   private async read(f: Seen, finishPartial: boolean): Promise<void> {
@@ -105,7 +149,7 @@ export class FileTail {
     if (!known) this.cps.set(f.inode, cp);
     let offset = cp.offset > f.size ? 0 : cp.offset; // truncated in place (copytruncate, `> file`)
     if (offset === f.size) return;
-    const fh = await open(path.join(this.deps.hostDir, f.name), 'r').catch(() => null);
+    const fh = await this.openChecked(f);
     if (!fh) return;
     try {
       let buf = Buffer.alloc(READ_CHUNK);

@@ -27,6 +27,6 @@ export interface LogSource {
   frames(id: string, since: string | null, signal: AbortSignal): AsyncIterable<LogFrame[]>;
   /** Ids of containers carrying `label` as they start, until `signal` aborts. */
   starts(label: string, signal: AbortSignal): AsyncIterable<string>;
-  /** Host path of a volume, null when it does not exist. */
-  volumePath(name: string): Promise<string | null>;
+  /** Host path and `slipway.app` label of a volume, null when it does not exist. */
+  volume(name: string): Promise<{ path: string; app: string | null } | null>;
 }

@@ -12,6 +12,7 @@ import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import { type LogEntry, type LogFilters, type LogSink, isoNano } from './entry.js';
 import { LABELS } from '../domain.js';
+import { declaredLogFiles, type ReleaseServices } from './file-mounts.js';
 import { LokiSink, forwardToSink } from './loki.js';
 import type { AppRetention } from './retention.js';
 import type { LogSource, ShippedContainer } from './ports.js';
@@ -34,6 +35,8 @@ export interface LogServiceDeps {
   ownsApp?: (app: string) => boolean;
   /** An app's own retention (apps:log-retention); default: the config's per-app limits. */
   retentionFor?: (app: string) => AppRetention;
+  /** A stored release's services, which say which log files to tail; without it none are. */
+  servicesOf?: ReleaseServices;
 }
 
 const MiB = 1024 * 1024;
@@ -248,6 +251,7 @@ export class LogService {
       containerCheckpoint: (id) => store.containerCheckpoint(id),
       fileCheckpoints: (v) => store.fileCheckpoints(v),
       filePollMs: this.deps.filePollMs ?? 500,
+      logFiles: (c) => (this.deps.servicesOf ? declaredLogFiles(c, this.deps.servicesOf) : []),
     };
   }
 

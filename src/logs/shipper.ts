@@ -21,6 +21,8 @@ export interface ShipperDeps {
   fileCheckpoints(volume: string): FileCheckpoint[];
   /** How often declared log files are polled. */
   filePollMs: number;
+  /** The container's declared log files (see declaredLogFiles); [] for none. */
+  logFiles(c: ShippedContainer): LogFileMount[];
 }
 
 export function containerMeta(c: ShippedContainer): ContainerMeta {
@@ -32,17 +34,6 @@ export function containerMeta(c: ShippedContainer): ContainerMeta {
     container: c.name,
     release: Number.isInteger(release) ? release : null,
   };
-}
-
-export function declaredMounts(c: ShippedContainer): LogFileMount[] {
-  const raw = c.labels[LABELS.logFiles];
-  if (!raw) return [];
-  try {
-    const v = JSON.parse(raw) as unknown;
-    return Array.isArray(v) ? (v as LogFileMount[]).filter((m) => m && typeof m.volume === 'string') : [];
-  } catch {
-    return [];
-  }
 }
 
 /**
@@ -104,17 +95,23 @@ async function shipStreams(meta: ContainerMeta, deps: ShipperDeps, signal: Abort
 }
 
 async function tailFiles(c: ShippedContainer, meta: ContainerMeta, deps: ShipperDeps, signal: AbortSignal, streamDone: { value: boolean }): Promise<void> {
-  const mounts = declaredMounts(c);
+  const mounts = deps.logFiles(c);
   if (!mounts.length) return;
   const tails: FileTail[] = [];
   for (const mount of mounts) {
-    const hostDir = await deps.source.volumePath(mount.volume).catch(() => null);
-    if (!hostDir) {
+    const volume = await deps.source.volume(mount.volume).catch(() => null);
+    if (!volume) {
       deps.logger.warn('log volume not found; its files are not shipped', { container: meta.container, volume: mount.volume });
       continue;
     }
+    if (volume.app !== meta.app) {
+      deps.logger.warn("log volume is not the container's app's; not tailed", { container: meta.container, volume: mount.volume, owner: volume.app });
+      continue;
+    }
+    const hostDir = volume.path;
     await deps.flush();
-    tails.push(new FileTail({ mount, hostDir, meta, checkpoints: deps.fileCheckpoints(mount.volume), write: deps.write }));
+    const onRefused = (file: string, why: string) => deps.logger.warn('log file not shipped', { container: meta.container, file, why });
+    tails.push(new FileTail({ mount, hostDir, meta, checkpoints: deps.fileCheckpoints(mount.volume), write: deps.write, onRefused }));
   }
   const pass = async (final: boolean) => {
     for (const t of tails) {

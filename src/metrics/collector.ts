@@ -38,6 +38,8 @@ export interface CollectorDeps {
   /** How often rollups and pruning run. */
   maintainEveryMs?: number;
   now?: () => number;
+  /** Told after each sample is stored (the dashboard's live charts refresh then). */
+  onSampled?: (ts: number) => void;
 }
 
 /** A container as last read: cumulative values, for /metrics and the next delta. */
@@ -131,6 +133,7 @@ export class Collector {
     this.cost.samples++;
     this.cost.cpuSeconds += (used.user + used.system) / 1e6;
     this.cost.lastContainers = rows.length;
+    this.deps.onSampled?.(ts);
   }
 
   /** The last reading of every container and backend (cumulative), for GET /metrics. */

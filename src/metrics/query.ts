@@ -151,3 +151,22 @@ export function metricsView(input: ViewInput): MetricsView {
     }),
   };
 }
+
+/** An app's services summed per point (null where no service has a value). */
+export interface AppTotals {
+  cpu: (number | null)[];
+  requests: (number | null)[];
+}
+
+export function appTotals(view: MetricsView): AppTotals {
+  const sum = (m: MetricName) =>
+    view.times.map((_, i) => {
+      let total: number | null = null;
+      for (const s of view.services) {
+        const v = s.series[m]?.[i];
+        if (v !== null && v !== undefined) total = (total ?? 0) + v;
+      }
+      return total;
+    });
+  return { cpu: sum('cpu'), requests: sum('requests') };
+}

@@ -6,7 +6,7 @@ import type { AccessLog } from '../proxy/access-log.js';
 import { CgroupReader } from './cgroup-reader.js';
 import { Collector, type CollectorPorts } from './collector.js';
 import { containerFamilies, httpFamilies, platformFamilies, renderFamilies, type PlatformFacts } from './prometheus.js';
-import { metricsView, type MetricsView } from './query.js';
+import { appTotals, metricsView, type AppTotals, type MetricsView } from './query.js';
 import { parseTiers, tierFor, type Tier } from './retention.js';
 import { MetricsStore } from './store.js';
 
@@ -16,6 +16,8 @@ export interface MetricsServiceDeps {
   ports: CollectorPorts;
   accessLog: AccessLog | null;
   ownsApp?: (app: string) => boolean;
+  /** Told after each sample is stored. */
+  onSampled?: (ts: number) => void;
   /** Where the kernel's files are (a Slipway in a container mounts the host's elsewhere). */
   cgroupRoot?: string;
   procRoot?: string;
@@ -51,6 +53,7 @@ export class MetricsService {
       logger: deps.logger,
       ownsApp: deps.ownsApp,
       maintainEveryMs: Math.min(60_000, this.tiers[1]?.bucketMs ?? 60_000),
+      onSampled: deps.onSampled,
     });
   }
 
@@ -84,6 +87,21 @@ export class MetricsService {
       http: this.store.httpRows(app, q),
       recent: { rows: this.store.containerRows(app, recent), http: this.store.httpRows(app, recent), from: recentFrom, to: now },
     });
+  }
+
+  /** Per app, its services summed: CPU and requests/s over the window (the apps list's sparklines). */
+  totals(apps: string[], opts: { sinceMs: number; points: number; now?: number }): { times: number[]; step: number; apps: Record<string, AppTotals> } {
+    const now = opts.now ?? Date.now();
+    let times: number[] = [];
+    let step = 0;
+    const out: Record<string, AppTotals> = {};
+    for (const app of apps) {
+      const v = this.view(app, { sinceMs: opts.sinceMs, points: opts.points, now });
+      times = v.times;
+      step = v.step;
+      out[app] = appTotals(v);
+    }
+    return { times, step, apps: out };
   }
 
   /** Averages of these containers over [now - windowMs, now]. */

@@ -1,10 +1,13 @@
 // The deploy queue (BullMQ on Redis): every deploy — push, webhook, CLI upload, rollback,
 // config or scale change — is a job naming a deployment row. Jobs survive restarts of Slipway
 // and Redis; transient failures retry with backoff, user errors never; one pipeline per app
-// at a time, and a queued code deploy superseded by a newer one is skipped.
-import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
+// at a time, and a queued code deploy superseded by a newer one is skipped. Each attempt runs
+// under a deadline (SLIPWAY_DEPLOY_TIMEOUT). A deployment waiting for its app's turn holds no
+// worker slot: it is parked in BullMQ's delayed set and promoted when the app's deploy ends.
+import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
-import { DiskFullError, TransientError, UserError, errorMessage, isDiskFull } from '../errors.js';
+import { DiskFullError, Superseded, TransientError, UserError, errorMessage, isDiskFull } from '../errors.js';
+import { DeployDeadline } from '../deadline.js';
 import type { Logger } from '../log.js';
 import type { DeploymentRow, Deployments } from '../state/deployments.js';
 import type { DeployProgress, Outcome } from './progress.js';
@@ -13,8 +16,9 @@ export interface DeployJob {
   deploymentId: number;
 }
 
-/** Runs one deployment to its end; throws UserError or TransientError on failure. */
-export type RunDeployment = (d: DeploymentRow, progress: (line: string) => void) => Promise<{ release?: number }>;
+/** Runs one deployment to its end; throws UserError or TransientError on failure. The work
+ *  must stop when `deadline.signal` aborts (its reason is the error to fail with). */
+export type RunDeployment = (d: DeploymentRow, progress: (line: string) => void, deadline: DeployDeadline) => Promise<{ release?: number }>;
 
 export interface DeployQueueDeps {
   redisUrl: string;
@@ -24,6 +28,13 @@ export interface DeployQueueDeps {
   run: RunDeployment;
   logger: Logger;
   concurrency?: number;
+  /** SLIPWAY_DEPLOY_TIMEOUT: the deadline of each attempt (default 30 min). */
+  deployTimeoutSeconds?: number;
+  /** How long a parked deployment waits before it looks again if nobody promotes it. */
+  parkMs?: number;
+  /** Called once a deployment's outcome is final (never after an attempt that will be retried):
+   *  what it kept for retries (its upload) can go. */
+  finished?: (d: DeploymentRow) => void;
 }
 
 const QUEUE = 'deploys';
@@ -33,8 +44,11 @@ export class DeployQueue {
   private readonly queue: Queue<DeployJob>;
   private worker?: Worker<DeployJob>;
   private workerConnection?: Redis;
-  /** Apps with a deployment running, and their waiting deployments, lowest id first. */
-  private readonly busy = new Map<number, { id: number; wake: () => void }[]>();
+  /** Per app, the deployment running now. */
+  private readonly running = new Map<number, number>();
+  /** Per app, its parked deployments (deployment id → job id): waiting for their turn, in Redis's
+   *  delayed set rather than in a worker slot. */
+  private readonly parked = new Map<number, Map<number, string>>();
 
   constructor(private readonly deps: DeployQueueDeps) {
     this.connection = new Redis(deps.redisUrl, { maxRetriesPerRequest: null, lazyConnect: false });
@@ -76,7 +90,7 @@ export class DeployQueue {
   start(): void {
     // BullMQ never closes a connection it is given; close() does.
     this.workerConnection = this.connection.duplicate();
-    this.worker = new Worker<DeployJob>(QUEUE, (job) => this.process(job), {
+    this.worker = new Worker<DeployJob>(QUEUE, (job, token) => this.process(job, token), {
       connection: this.workerConnection,
       prefix: this.deps.prefix,
       concurrency: this.deps.concurrency ?? 8,
@@ -102,36 +116,61 @@ export class DeployQueue {
     this.connection.disconnect();
   }
 
-  private async process(job: Job<DeployJob>): Promise<void> {
+  private async process(job: Job<DeployJob>, token?: string): Promise<void> {
     const first = this.deps.deployments.get(job.data.deploymentId);
     if (first.status !== 'queued') return; // already handled (redelivered or reconciled)
-    await this.turn(first.appId, first.id);
+    if (!this.claim(first.appId, first.id, job.id!)) {
+      // Not its turn: give the slot back, and come back when promoted (or after parkMs).
+      await job.moveToDelayed(Date.now() + (this.deps.parkMs ?? 3000), token);
+      throw new DelayedError();
+    }
     try {
       await this.runLocked(job);
     } finally {
-      this.next(first.appId);
+      this.running.delete(first.appId);
+      void this.wake(first.appId);
     }
   }
 
-  /** Resolves when it is this deployment's turn: one per app at a time, in the order they were
-   *  made (the worker may pick up two waiting jobs in either order). */
-  private turn(appId: number, id: number): Promise<void> {
-    const waiting = this.busy.get(appId);
-    if (!waiting) {
-      this.busy.set(appId, []);
-      return Promise.resolve();
+  /**
+   * Whether deployment `id` may run now: one per app at a time, in the order they were made (the
+   * worker may pick up two waiting jobs in either order). If not, it is recorded as parked.
+   */
+  private claim(appId: number, id: number, jobId: string): boolean {
+    const parked = this.parked.get(appId) ?? new Map<number, string>();
+    this.parked.set(appId, parked);
+    for (const older of parked.keys()) if (older < id && !this.stillQueued(older)) parked.delete(older);
+    const olderWaits = [...parked.keys()].some((older) => older < id);
+    if (this.running.has(appId) || olderWaits) {
+      parked.set(id, jobId);
+      // The app is free but an older deployment is parked: let it go first.
+      if (!this.running.has(appId)) void this.wake(appId);
+      return false;
     }
-    return new Promise((wake) => {
-      waiting.push({ id, wake });
-      waiting.sort((a, b) => a.id - b.id);
-    });
+    parked.delete(id);
+    if (!parked.size) this.parked.delete(appId);
+    this.running.set(appId, id);
+    return true;
   }
 
-  private next(appId: number): void {
-    const waiting = this.busy.get(appId);
-    const n = waiting?.shift();
-    if (n) n.wake();
-    else this.busy.delete(appId);
+  private stillQueued(id: number): boolean {
+    try {
+      return this.deps.deployments.get(id).status === 'queued';
+    } catch {
+      return false; // deleted with its app
+    }
+  }
+
+  /** Promotes the app's oldest parked deployment, so it runs now instead of after its delay. */
+  private async wake(appId: number): Promise<void> {
+    const parked = this.parked.get(appId);
+    if (!parked?.size) return;
+    const jobId = parked.get(Math.min(...parked.keys()))!;
+    try {
+      await (await this.queue.getJob(jobId))?.promote();
+    } catch {
+      // Not in the delayed set (yet, or any more): its own delay brings it back.
+    }
   }
 
   private async runLocked(job: Job<DeployJob>): Promise<void> {
@@ -139,22 +178,36 @@ export class DeployQueue {
     const d = deployments.get(job.data.deploymentId);
     if (d.status !== 'queued') return;
     const out = progress.writer(d.id);
-    const done = (o: Outcome) => progress.finish(d.id, o);
+    const done = (o: Outcome) => {
+      progress.finish(d.id, o);
+      this.deps.finished?.(d);
+    };
+    const skip = (error: string, line: string) => {
+      deployments.update(d.id, { status: 'superseded', error });
+      out(`-----> Skipped: ${line}`);
+      done({ status: 'superseded', error });
+    };
+    // Before every attempt (a retry may come after newer work): never go back in time.
+    if (['push', 'webhook', 'cli', 'rollback'].includes(d.trigger)) {
+      const started = deployments.newerStartedCodeChange(d.appId, d.id);
+      if (started)
+        return skip(
+          `superseded by deployment ${started.id}, which started first`,
+          `a newer ${started.trigger === 'rollback' ? 'rollback' : 'deploy'} (deployment ${started.id}${started.sha ? `, ${started.sha.slice(0, 7)}` : ''}) has already started; running this one now would put older code back`,
+        );
+    }
     if (['push', 'webhook', 'cli'].includes(d.trigger)) {
       const newer = deployments.newerQueuedCodeDeploy(d.appId, d.id);
-      if (newer) {
-        deployments.update(d.id, { status: 'superseded', error: `superseded by deployment ${newer.id}` });
-        out(`-----> Skipped: a newer push (deployment ${newer.id}, ${newer.sha?.slice(0, 7) ?? ''}) is queued`);
-        done({ status: 'superseded' });
-        return;
-      }
+      if (newer) return skip(`superseded by deployment ${newer.id}`, `a newer push (deployment ${newer.id}, ${newer.sha?.slice(0, 7) ?? ''}) is queued`);
     }
     deployments.update(d.id, { status: 'running' });
+    const deadline = new DeployDeadline(this.deps.deployTimeoutSeconds ?? 1800);
     try {
-      const result = await this.deps.run(d, out);
+      const result = await this.deps.run(d, out, deadline).finally(() => deadline.dispose());
       deployments.update(d.id, { status: 'succeeded', releaseVersion: result.release ?? null });
       done({ status: 'succeeded', release: result.release });
     } catch (caught) {
+      if (caught instanceof Superseded) return skip(caught.message, caught.message);
       // A full disk anywhere on the way (a log, the state DB) is said as such, never retried.
       const e = isDiskFull(caught) && !(caught instanceof UserError) ? new DiskFullError('the deploy could not store its data', caught) : caught;
       const message = errorMessage(e);

@@ -4,7 +4,8 @@
 import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { AppJson, Progress, Release, ServiceSource, ServiceSpec, SourceRevision } from '../domain.js';
-import { DiskFullError, UserError, isDiskFull } from '../errors.js';
+import type { DeployDeadline } from '../deadline.js';
+import { DiskFullError, Superseded, UserError, isDiskFull } from '../errors.js';
 import { planAppEnv } from '../build/app-env.js';
 import { formationManaged, releaseScale } from '../deploy/formation.js';
 import type { DeploymentRow } from '../state/deployments.js';
@@ -16,21 +17,24 @@ import type { RunDeployment } from './deploy-queue.js';
 /** What the pipeline needs from the stages; the composition root wires the real ones. */
 export interface PipelineStages {
   /** source: the revision a code deployment names (an upload, or a fetch from the app's repo). */
-  revision(d: DeploymentRow, app: AppRow, progress: Progress): Promise<SourceRevision>;
-  /** build + registry: image built from the revision and pushed as vN. */
+  revision(d: DeploymentRow, app: AppRow, progress: Progress, signal: AbortSignal): Promise<SourceRevision>;
+  /** build + registry: image built from the revision and pushed as vN (the build under its own limit). */
   buildAndPush(
     rev: SourceRevision,
     app: AppRow,
     version: number,
     progress: Progress,
+    signal: AbortSignal,
   ): Promise<Pick<Release, 'image' | 'services' | 'appJson' | 'releaseCommand' | 'serviceSource'>>;
-  /** deploy: a compose release's services, derived again under a changed config; throws UserError. */
-  servicesUnder(source: ServiceSource, config: Record<string, string>, progress: Progress): ServiceSpec[];
+  /** deploy: a compose release's services, derived again under a changed config (images stay
+   *  pinned as in `previous` while unchanged); throws UserError. */
+  servicesUnder(source: ServiceSource, config: Record<string, string>, progress: Progress, previous: ServiceSpec[]): Promise<ServiceSpec[]>;
   /**
    * deploy: rolls the release out; throws UserError when it fails (old release keeps serving).
-   * Calls `live` once traffic has moved for good, before the old release stops.
+   * Calls `live` once traffic has moved for good, before the old release stops. `signal` (the
+   * deadline) stops it until then, removing the new color.
    */
-  rollout(release: Release, previous: Release | null, progress: Progress, live: () => void, options: { releasePhase: boolean }): Promise<void>;
+  rollout(release: Release, previous: Release | null, progress: Progress, live: () => void, options: { releasePhase: boolean; signal: AbortSignal }): Promise<void>;
   /** deploy: runs the serving release's `service` with `replicas` replicas in place; resolves to
    *  the count before. */
   resize?(release: Release, service: string, replicas: number, progress: Progress): Promise<number>;
@@ -80,8 +84,10 @@ export function createPipeline(deps: PipelineDeps): RunDeployment {
   const { state } = deps;
   mkdirSync(deps.buildsDir, { recursive: true });
 
-  async function codeDeploy(d: DeploymentRow, app: AppRow, out: Progress) {
-    const rev = await deps.stages.revision(d, app, out);
+  async function codeDeploy(d: DeploymentRow, app: AppRow, out: Progress, deadline: DeployDeadline, started: () => void) {
+    deadline.step('fetching the source');
+    const rev = await deps.stages.revision(d, app, out, deadline.signal);
+    started();
     try {
       const build = state.builds.start(app.id, rev.sha, rev.ref, (id) => path.join(deps.buildsDir, `${id}.log`));
       state.deployments.update(d.id, { buildId: build.id, sha: rev.sha });
@@ -97,7 +103,8 @@ export function createPipeline(deps: PipelineDeps): RunDeployment {
       const version = state.apps.nextVersion(app.id);
       let built;
       try {
-        built = await deps.stages.buildAndPush(rev, app, version, buildOut);
+        deadline.step('the build');
+        built = await deps.stages.buildAndPush(rev, app, version, buildOut, deadline.signal);
         // A build log that could not be written (a full disk) fails the deploy, as any write would.
         const failed = await buildLog.close();
         if (failed) throw isDiskFull(failed) ? new DiskFullError(`cannot write the build log ${build.logPath}`, failed) : failed;
@@ -125,7 +132,7 @@ export function createPipeline(deps: PipelineDeps): RunDeployment {
         serviceSource: built.serviceSource,
         description: `Deploy ${rev.sha.slice(0, 7)}`,
       });
-      await rollout(app, release, previous, out, { releasePhase: true, scaleApplied: true });
+      await rollout(app, release, previous, out, deadline, { releasePhase: true, scaleApplied: true });
       return { release: version };
     } finally {
       rmSync(rev.dir, { recursive: true, force: true });
@@ -133,7 +140,7 @@ export function createPipeline(deps: PipelineDeps): RunDeployment {
   }
 
   /** A new release from an existing one: rollback, config change, scale change. */
-  async function rerelease(d: DeploymentRow, app: AppRow, out: Progress) {
+  async function rerelease(d: DeploymentRow, app: AppRow, out: Progress, deadline: DeployDeadline) {
     const current = state.releases.current(app.id);
     let base: ReleaseRow | undefined = current;
     let description: string;
@@ -146,8 +153,9 @@ export function createPipeline(deps: PipelineDeps): RunDeployment {
       base = state.releases.find(app.id, target);
       if (!base) throw new UserError(`no release v${target} to roll back to (see: slipway releases ${app.name})`, 404);
       description = `Rollback to v${base.version}`;
-      // Heroku semantics: a rollback restores the target's config vars too.
-      config = state.apps.setConfig(app.id, diffConfig(state.apps.config(app.id), base.config));
+      // Heroku semantics: a rollback restores the target's config vars too — in the app's config
+      // only once it is live (see rollout): a failed rollback leaves the config as it was.
+      config = base.config;
       scale = base.scale;
     } else if (d.trigger === 'scale') {
       scale = { ...scale, ...(d.params.scale as Record<string, number>) };
@@ -157,7 +165,7 @@ export function createPipeline(deps: PipelineDeps): RunDeployment {
     }
     if (!base) throw new UserError(`${app.name} has no release yet: push code first`, 409);
     // `${VAR}` and named environment keys follow the config; a rollback keeps its release's own.
-    const services = d.trigger === 'config' && base.serviceSource ? deps.stages.servicesUnder(base.serviceSource, config, out) : base.services;
+    const services = d.trigger === 'config' && base.serviceSource ? await deps.stages.servicesUnder(base.serviceSource, config, out, base.services) : base.services;
     // The replicas running now carry over (an autoscaled service keeps its count), unless set here.
     const carried = deps.stages.carryScale?.(app, services, current ?? null) ?? {};
     const asked = d.trigger === 'scale' ? (d.params.scale as Record<string, number>) : {};
@@ -178,7 +186,7 @@ export function createPipeline(deps: PipelineDeps): RunDeployment {
     out(`-----> ${description}: release v${version} (image ${base.image.tags[0] ?? base.image.digest.slice(0, 19)}, no build)`);
     // Neither a rollback nor a scale change brings new code or config to migrate for.
     const releasePhase = d.trigger === 'config';
-    await rollout(app, release, current ?? null, out, { releasePhase, scaleApplied: d.trigger !== 'rollback' });
+    await rollout(app, release, current ?? null, out, deadline, { releasePhase, scaleApplied: d.trigger !== 'rollback', restoresConfig: d.trigger === 'rollback' });
     return { release: version };
   }
 
@@ -192,13 +200,22 @@ export function createPipeline(deps: PipelineDeps): RunDeployment {
     out(`-----> app.json env: set ${keys.map((k) => `${k} (${plan.why[k]})`).join(', ')}`);
   }
 
-  async function rollout(app: AppRow, release: ReleaseRow, previous: Release | null, out: Progress, opts: { releasePhase: boolean; scaleApplied: boolean }) {
+  /** `restoresConfig`: the release's config becomes the app's when it goes live (a rollback). */
+  async function rollout(
+    app: AppRow,
+    release: ReleaseRow,
+    previous: Release | null,
+    out: Progress,
+    deadline: DeployDeadline,
+    opts: { releasePhase: boolean; scaleApplied: boolean; restoresConfig?: boolean },
+  ) {
     const deployOut: Progress = (line) => {
       deps.logLine?.(app.name, 'deploy', line);
       out(line);
     };
     state.releases.setStatus(app.id, release.version, 'deploying');
     let live = false;
+    deadline.step('the rollout');
     try {
       // Active as soon as it serves: a crash while the old release drains must keep the new one.
       await deps.stages.rollout(
@@ -206,11 +223,14 @@ export function createPipeline(deps: PipelineDeps): RunDeployment {
         previous,
         deployOut,
         () => {
-          state.releases.activate(app.id, release.version);
-          if (opts.scaleApplied) state.apps.savePendingScale(app.id, null);
+          state.db.transaction(() => {
+            state.releases.activate(app.id, release.version);
+            if (opts.restoresConfig) state.apps.setConfig(app.id, diffConfig(state.apps.config(app.id), release.config));
+            if (opts.scaleApplied) state.apps.savePendingScale(app.id, null);
+          })();
           live = true;
         },
-        { releasePhase: opts.releasePhase },
+        { releasePhase: opts.releasePhase, signal: deadline.signal },
       );
     } catch (e) {
       // Once live, the release serves; a failed clean-up of the old one is not a failed deploy.
@@ -273,25 +293,27 @@ export function createPipeline(deps: PipelineDeps): RunDeployment {
     }
   }
 
-  return async (d, out) => {
+  return async (d, out, deadline) => {
     const app = state.apps.byId(d.appId);
     try {
-      return await run(d, app, out);
+      return await run(d, app, out, deadline);
     } finally {
       await retain(app, out);
     }
   };
 
-  async function run(d: DeploymentRow, app: AppRow, out: Progress) {
+  async function run(d: DeploymentRow, app: AppRow, out: Progress, deadline: DeployDeadline) {
     if (d.trigger === 'push' || d.trigger === 'cli' || d.trigger === 'webhook') {
       const status = statusUpdates(d, app);
-      status({ state: 'pending', description: 'Slipway is building and deploying this commit' });
+      // Pending once the commit is known to be one to deploy (an old, replayed one is not).
+      const pending = () => status({ state: 'pending', description: 'Slipway is building and deploying this commit' });
       try {
-        const result = await codeDeploy(d, app, out);
+        const result = await codeDeploy(d, app, out, deadline, pending);
         deps.released?.(app, result.release, d, out);
         status({ state: 'success', description: `Deployed as v${result.release}`, targetUrl: deps.appUrl(app.name) });
         return result;
       } catch (e) {
+        if (e instanceof Superseded) throw e;
         // Whether the queue retries is not known here; a retry sets pending again, so the
         // host's latest status is always the latest attempt's.
         const retried = e instanceof UserError ? '' : ' (transient faults are retried)';
@@ -300,7 +322,7 @@ export function createPipeline(deps: PipelineDeps): RunDeployment {
       }
     }
     if (d.trigger === 'autoscale') return autoscale(d, app, out);
-    const result = await rerelease(d, app, out);
+    const result = await rerelease(d, app, out, deadline);
     deps.released?.(app, result.release, d, out);
     return result;
   }

@@ -1,7 +1,7 @@
 // Live, replayable output of each deployment: lines are appended to DATA/deploys/ID.log and
 // pushed to whoever follows (git push, CLI, API) — a follower that joins late replays the file
 // first. The last line a follower gets is the outcome, in a machine-readable status line.
-import { closeSync, createReadStream, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, rmSync, statSync, writeSync } from 'node:fs';
 import { EventEmitter, on } from 'node:events';
 import path from 'node:path';
 import readline from 'node:readline';
@@ -13,6 +13,15 @@ export interface Outcome {
   status: 'succeeded' | 'failed' | 'superseded' | 'interrupted';
   release?: number;
   error?: string;
+}
+
+/** The outcome a deployment in a final state ended with, or null while it is queued or running. */
+export function outcomeOf(d: { status: string; releaseVersion: number | null; error: string | null }): Outcome | null {
+  if (d.status === 'queued' || d.status === 'running') return null;
+  const o: Outcome = { status: d.status as Outcome['status'] };
+  if (d.releaseVersion !== null) o.release = d.releaseVersion;
+  if (d.error !== null) o.error = d.error;
+  return o;
 }
 
 export function statusLine(o: Outcome): string {
@@ -97,6 +106,30 @@ export class DeployProgress {
     return (text: string) => {
       for (const l of text.replace(/\r?\n$/, '').split(/\r?\n/)) this.emit(id, l);
     };
+  }
+
+  /**
+   * Ends the output with `outcome` unless it already ends with a status line: every terminal
+   * state ends the stream, also one reached outside the queue (a failed upload, a deploy
+   * interrupted by a crash) or written before this rule.
+   */
+  ensureFinished(id: number, outcome: Outcome): void {
+    if (this.open.has(id) || !this.endsWithStatus(id)) this.finish(id, outcome);
+  }
+
+  private endsWithStatus(id: number): boolean {
+    const file = this.file(id);
+    if (!existsSync(file)) return false;
+    const size = statSync(file).size;
+    const fd = openSync(file, 'r');
+    try {
+      const tail = Buffer.alloc(Math.min(size, 64 * 1024));
+      readSync(fd, tail, 0, tail.length, size - tail.length);
+      const last = tail.toString('utf8').replace(/\n$/, '').split('\n').at(-1) ?? '';
+      return last.startsWith(STATUS_PREFIX);
+    } finally {
+      closeSync(fd);
+    }
   }
 
   finish(id: number, outcome: Outcome): void {

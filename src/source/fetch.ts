@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { simpleGit, type SimpleGit, type SimpleGitOptions } from 'simple-git';
 import { isValidAppName, type Progress, type SourceRevision } from '../domain.js';
-import { TransientError, UserError, errorMessage } from '../errors.js';
+import { Superseded, TransientError, UserError, errorMessage } from '../errors.js';
 import { validateBranch, validateRepoUrl } from './repo-url.js';
 import { credentialSecrets, redact, type RepoCredential } from './secrets.js';
 
@@ -17,6 +17,13 @@ export interface FetchRequest {
   branch: string;
   /** The pushed commit; without it, the branch head is deployed. */
   sha?: string;
+  /**
+   * With `sha`: deploy it only if it is still the branch head or descends from the commit that
+   * serves now (`servingSha`); otherwise it is old — a replayed or late delivery — and the fetch
+   * throws Superseded. A signature covers the body, not its delivery id, so a captured delivery
+   * can be sent again; this keeps it from putting old code back.
+   */
+  current?: { servingSha: string | null };
   credential?: RepoCredential;
   progress: Progress;
   allowFile: boolean;
@@ -24,6 +31,8 @@ export interface FetchRequest {
   workDir?: string;
   /** Kill git when it prints nothing for this long (default 120 s). */
   stallTimeoutMs?: number;
+  /** Kills git when aborted (the deploy's deadline); the fetch then fails with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 const SHA = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
@@ -42,6 +51,7 @@ export async function fetchRevision(req: FetchRequest): Promise<SourceRevision> 
     const mirror = await updateMirror(req, url, env, secrets);
     const git = gitAt(mirror, req, env);
     const sha = await resolve(git, url, branch, req.sha, secrets);
+    if (req.sha && req.current) await checkCurrent(git, branch, sha, req.current.servingSha);
     dir = mkdtempSync(path.join(req.workDir ?? os.tmpdir(), `slipway-src-${req.app}-`));
     // A private index outside both the mirror and the tree: the mirror stays untouched (two
     // checkouts never share an index) and no index file lands in the build context.
@@ -51,6 +61,7 @@ export async function fetchRevision(req: FetchRequest): Promise<SourceRevision> 
     return { app: req.app, sha, ref: `refs/heads/${branch}`, dir, ...(message ? { message } : {}) };
   } catch (e) {
     if (dir) rmSync(dir, { recursive: true, force: true });
+    if (req.signal?.aborted) throw req.signal.reason;
     throw classify(e, url, secrets);
   } finally {
     rmSync(scratch, { recursive: true, force: true });
@@ -98,6 +109,20 @@ async function resolve(git: SimpleGit, url: string, branch: string, sha: string 
   return head;
 }
 
+/** Throws Superseded unless `sha` is the head of `branch` or descends from `servingSha`. */
+async function checkCurrent(git: SimpleGit, branch: string, sha: string, servingSha: string | null): Promise<void> {
+  const head = (await git.raw(['rev-parse', '--verify', '--quiet', '--end-of-options', `refs/heads/${branch}^{commit}`]).catch(() => '')).trim();
+  if (sha === head) return;
+  // The serving commit is an ancestor of `sha` (or `sha` itself) when it is their merge base.
+  // (Not `--is-ancestor`: it answers by exit code alone, which simple-git does not treat as an error.)
+  const base = servingSha === null ? '' : (await git.raw(['merge-base', '--end-of-options', servingSha, sha]).catch(() => '')).trim();
+  const descends = servingSha !== null && base === servingSha;
+  if (descends) return;
+  const now = head ? `now ${head.slice(0, 7)}` : 'gone';
+  const serving = servingSha ? ` and does not descend from the serving commit ${servingSha.slice(0, 7)}` : '';
+  throw new Superseded(`commit ${sha.slice(0, 7)} is no longer the head of ${branch} (${now})${serving}: an old or replayed delivery, not deployed`);
+}
+
 function gitAt(baseDir: string, req: FetchRequest, env: Record<string, string>): SimpleGit {
   let lastShown = '';
   const options: Partial<SimpleGitOptions> = {
@@ -115,6 +140,7 @@ function gitAt(baseDir: string, req: FetchRequest, env: Record<string, string>):
     // input; here they are Slipway's own (protocol list above, auth env below), never the user's.
     unsafe: { allowUnsafeProtocolOverride: true, allowUnsafeConfigEnvCount: true, allowUnsafeSshCommand: true },
     timeout: { block: req.stallTimeoutMs ?? 120_000 },
+    ...(req.signal ? { abort: req.signal } : {}),
     progress: ({ stage, progress }) => {
       // One line per stage and quarter: enough to show life without flooding a git push's output.
       const step = `${stage}:${Math.floor(progress / 25)}`;
@@ -182,7 +208,7 @@ export function classifyGitFailure(message: string): 'user' | 'transient' {
 }
 
 function classify(e: unknown, url: string, secrets: string[]): Error {
-  if (e instanceof UserError || e instanceof TransientError) return e;
+  if (e instanceof UserError || e instanceof TransientError || e instanceof Superseded) return e;
   const text = redact(errorMessage(e), secrets).trim().split('\n').slice(-6).join('\n');
   const where = redact(url, secrets);
   if (classifyGitFailure(text) === 'user')

@@ -2,8 +2,9 @@
 // authenticate (HTTP basic, password = a Slipway token), map the URL to the app's bare repo,
 // and pass the environment the pre-receive hook needs to stream the deploy back.
 import { spawn } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
 import express, { type Request, type Response } from 'express';
-import { tokenFrom } from '../api/auth.js';
+import { gitToken } from '../api/auth.js';
 import { authenticated } from '../api/deadline.js';
 import type { Logger } from '../log.js';
 import type { Tokens } from '../state/tokens.js';
@@ -33,7 +34,7 @@ export function gitRouter(deps: GitHttpDeps): express.Router {
     const m = PATH.exec(req.path);
     if (!m) return deny(res, 404, 'not a git endpoint: use /git/APP.git');
     const [, app, endpoint] = m as unknown as [string, string, string];
-    const token = tokenFrom(req);
+    const token = gitToken(req);
     const who = deps.tokens.verify(token);
     if (!who) return deny(res, 401, token ? 'Slipway: invalid token' : 'Slipway: authentication required (password = an API token)');
     authenticated(res);
@@ -63,11 +64,12 @@ export function gitRouter(deps: GitHttpDeps): express.Router {
     };
     if (req.headers['content-length']) env.CONTENT_LENGTH = req.headers['content-length'];
     const cgi = spawn('git', ['http-backend'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
-    req.pipe(cgi.stdin);
-    // git may stop reading early (a pack over receive.maxInputSize): that ends this request, not the server.
-    cgi.stdin.on('error', (e) => deps.logger.debug('git http-backend stopped reading the request', { app, error: e.message }));
+    const fault = (what: string) => (e: Error) => deps.logger.debug(`git http-backend: ${what}`, { app, error: e.message });
+    // git may stop reading early (it exits first, or a pack over receive.maxInputSize): that ends this request, not the server.
+    feedBody(req, cgi.stdin, fault('request body'));
     cgi.stderr.on('data', (d: Buffer) => deps.logger.debug('git http-backend', { app, stderr: d.toString().trim() }));
-    relayCgi(cgi.stdout, res);
+    cgi.stderr.on('error', fault('stderr'));
+    relayCgi(cgi.stdout, res, fault('response'));
     cgi.on('error', (e) => {
       deps.logger.error('git http-backend failed to start', { error: e.message });
       if (!res.headersSent) deny(res, 500, 'Slipway: git is not available on the server');
@@ -80,10 +82,35 @@ export function gitRouter(deps: GitHttpDeps): express.Router {
   return r;
 }
 
+/**
+ * Streams the request body into the backend's stdin. The backend may exit before it has read
+ * it all (a POST to info/refs, a push it refuses): its own answer still goes out, and the rest
+ * of the body is read and dropped instead of written to a closed pipe (EPIPE). Not
+ * `stream.pipeline`: on error it destroys the request, and with it the socket git answers on.
+ */
+function feedBody(req: Request, stdin: Writable, onError: (e: Error) => void): void {
+  stdin.on('error', (e) => {
+    req.unpipe(stdin);
+    req.resume();
+    onError(e);
+  });
+  req.on('error', (e) => {
+    stdin.destroy();
+    onError(e);
+  });
+  req.pipe(stdin);
+}
+
 /** Parses the CGI header block (Status, Content-Type, …) then streams the body as it comes. */
-function relayCgi(out: NodeJS.ReadableStream, res: Response) {
+function relayCgi(out: Readable, res: Response, onError: (e: Error) => void) {
   let head = Buffer.alloc(0);
   let inBody = false;
+  // The backend dying mid-answer ends the response; the client sees a cut transfer, git retries.
+  out.on('error', (e) => {
+    onError(e);
+    res.destroy();
+  });
+  res.on('error', onError);
   out.on('data', (chunk: Buffer) => {
     if (inBody) {
       res.write(chunk);

@@ -74,6 +74,21 @@ function scpLike(url: string): string {
   return url;
 }
 
+/**
+ * Where a stored credential may be sent: scheme (ssh for git's scp-like form), host and port of
+ * an already validated URL, e.g. `https://github.com`, `ssh://git.example.com:2222`.
+ */
+export function repoOrigin(url: string): string {
+  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(url)?.[1]?.toLowerCase();
+  if (scheme === undefined) {
+    const host = /^(?:[^@/:]+@)?([^@/:]+):/.exec(url)?.[1] ?? '';
+    return `ssh://${host.toLowerCase()}`;
+  }
+  const u = new URL(url);
+  const port = u.port && !(scheme === 'ssh' && u.port === '22') ? `:${u.port}` : '';
+  return `${scheme}://${u.hostname.toLowerCase()}${port}`;
+}
+
 function checkHost(url: string, host: string): void {
   // `ssh -oProxyCommand=…` (CVE-2017-1000117): a host starting with "-" becomes an ssh option.
   if (!host || host.startsWith('-') || !/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)$/.test(host)) refuse(url, 'invalid host name');

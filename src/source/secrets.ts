@@ -1,9 +1,11 @@
-// Repository credentials at rest (AES-256-GCM under a key file in the data dir) and the
-// redaction every log line about a fetch passes through: a token is never stored or printed in clear.
+// Secrets at rest (AES-256-GCM under a key file in the data dir): repository credentials here,
+// config values and webhook secrets through the state stage's Sealer; and the redaction every
+// log line about a fetch passes through: a token is never stored or printed in clear.
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../errors.js';
+import type { Sealer } from '../state/sealer.js';
 
 const KEY_BYTES = 32;
 const VERSION = 'v1';
@@ -44,9 +46,16 @@ export function encrypt(key: Buffer, plaintext: string, context = ''): string {
   return [VERSION, iv.toString('base64'), cipher.getAuthTag().toString('base64'), ct.toString('base64')].join(':');
 }
 
-export function decrypt(key: Buffer, sealed: string, context = ''): string {
+/** What a value that fails to open is called in the error, and what the user can do about it. */
+export interface SealedWhat {
+  name: string;
+  fix: string;
+}
+const CREDENTIAL: SealedWhat = { name: 'stored credential', fix: 'reconnect the app with a new token or key' };
+
+export function decrypt(key: Buffer, sealed: string, context = '', what: SealedWhat = CREDENTIAL): string {
   const parts = sealed.split(':');
-  if (parts.length !== 4 || parts[0] !== VERSION) throw new UserError('stored credential is not in a known format; reconnect the app with a new token or key', 500);
+  if (parts.length !== 4 || parts[0] !== VERSION) throw new UserError(`${what.name} is not in a known format; ${what.fix}`, 500);
   const [, iv, tag, ct] = parts.map((p) => Buffer.from(p, 'base64')) as [Buffer, Buffer, Buffer, Buffer];
   try {
     const decipher = createDecipheriv('aes-256-gcm', key, iv);
@@ -54,8 +63,17 @@ export function decrypt(key: Buffer, sealed: string, context = ''): string {
     decipher.setAuthTag(tag);
     return Buffer.concat([decipher.update(ct), decipher.final()]).toString('utf8');
   } catch {
-    throw new UserError('stored credential cannot be decrypted (the data dir secret.key changed?); reconnect the app with a new token or key', 500);
+    throw new UserError(`${what.name} cannot be decrypted (the data dir secret.key changed?); ${what.fix}`, 500);
   }
+}
+
+/** Seals what the state stage keeps at rest (config values, webhook secrets) under the same key. */
+export function stateSealer(key: Buffer): Sealer {
+  return {
+    seal: (plaintext, context) => encrypt(key, plaintext, context),
+    open: (sealed, context) =>
+      decrypt(key, sealed, context, { name: `stored value (${context})`, fix: 'restore DATA/secret.key from a backup, or set the value again' }),
+  };
 }
 
 /** What `apps:connect --token/--ssh-key` stores, encrypted, in apps.repo_credential. */

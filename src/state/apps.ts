@@ -1,8 +1,10 @@
-// Apps and their config vars.
+// Apps and their config vars; config values and webhook secrets are sealed at rest (sealer.ts).
 import { randomBytes } from 'node:crypto';
 import { APP_NAME_RULE, isValidAppName } from '../domain.js';
 import { NotFoundError, UserError } from '../errors.js';
+import type { Changes } from './changes.js';
 import { type Db, now } from './db.js';
+import { sealContext, type Sealer } from './sealer.js';
 
 export interface AppRow {
   id: number;
@@ -34,40 +36,49 @@ interface Raw {
   created_at: string;
 }
 
-const toApp = (r: Raw): AppRow => ({
-  id: r.id,
-  name: r.name,
-  deployBranch: r.deploy_branch,
-  dockerfilePath: r.dockerfile_path,
-  repoUrl: r.repo_url,
-  repoBranch: r.repo_branch,
-  repoCredential: r.repo_credential,
-  webhookSecret: r.webhook_secret ?? '',
-  logRetentionMb: r.log_retention_mb,
-  logRetentionDays: r.log_retention_days,
-  createdAt: r.created_at,
-});
-
 export class Apps {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly sealer: Sealer,
+    private readonly changes?: Changes,
+  ) {}
+
+  private toApp(r: Raw): AppRow {
+    return {
+      id: r.id,
+      name: r.name,
+      deployBranch: r.deploy_branch,
+      dockerfilePath: r.dockerfile_path,
+      repoUrl: r.repo_url,
+      repoBranch: r.repo_branch,
+      repoCredential: r.repo_credential,
+      webhookSecret: r.webhook_secret ? this.sealer.open(r.webhook_secret, sealContext.webhookSecret(r.id)) : '',
+      logRetentionMb: r.log_retention_mb,
+      logRetentionDays: r.log_retention_days,
+      createdAt: r.created_at,
+    };
+  }
 
   create(name: string): AppRow {
     if (!isValidAppName(name)) throw new UserError(`invalid app name ${JSON.stringify(name)}: ${APP_NAME_RULE}`, 422);
     if (this.find(name)) throw new UserError(`app ${name} already exists`, 409);
     const secret = randomBytes(24).toString('hex');
-    this.db
-      .prepare('INSERT INTO apps (name, webhook_secret, created_at) VALUES (?, ?, ?)')
-      .run(name, secret, now());
+    this.db.transaction(() => {
+      const { lastInsertRowid } = this.db.prepare('INSERT INTO apps (name, created_at) VALUES (?, ?)').run(name, now());
+      const id = Number(lastInsertRowid);
+      this.db.prepare('UPDATE apps SET webhook_secret = ? WHERE id = ?').run(this.sealer.seal(secret, sealContext.webhookSecret(id)), id);
+    })();
+    this.changes?.emit({ kind: 'app', app: name, change: 'created' });
     return this.get(name);
   }
 
   list(): AppRow[] {
-    return (this.db.prepare('SELECT * FROM apps ORDER BY name').all() as Raw[]).map(toApp);
+    return (this.db.prepare('SELECT * FROM apps ORDER BY name').all() as Raw[]).map((r) => this.toApp(r));
   }
 
   find(name: string): AppRow | undefined {
     const r = this.db.prepare('SELECT * FROM apps WHERE name = ?').get(name) as Raw | undefined;
-    return r && toApp(r);
+    return r && this.toApp(r);
   }
 
   get(name: string): AppRow {
@@ -79,12 +90,13 @@ export class Apps {
   byId(id: number): AppRow {
     const r = this.db.prepare('SELECT * FROM apps WHERE id = ?').get(id) as Raw | undefined;
     if (!r) throw new NotFoundError(`no app with id ${id}`);
-    return toApp(r);
+    return this.toApp(r);
   }
 
   destroy(name: string): void {
     const app = this.get(name);
     this.db.prepare('DELETE FROM apps WHERE id = ?').run(app.id);
+    this.changes?.emit({ kind: 'app', app: name, change: 'destroyed' });
   }
 
   update(
@@ -122,7 +134,7 @@ export class Apps {
       key: string;
       value: string;
     }[];
-    return Object.fromEntries(rows.map((r) => [r.key, r.value]));
+    return Object.fromEntries(rows.map((r) => [r.key, this.sealer.open(r.value, sealContext.configVar(appId, r.key))]));
   }
 
   /** Sets (value string) or unsets (value null) config vars in one transaction. */
@@ -133,7 +145,7 @@ export class Apps {
         else
           this.db
             .prepare('INSERT INTO config_vars (app_id, key, value) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET value = excluded.value')
-            .run(appId, k, v);
+            .run(appId, k, this.sealer.seal(v, sealContext.configVar(appId, k)));
       }
     })();
     return this.config(appId);

@@ -2,6 +2,7 @@
 // with its trigger and outcome. The queue drives their state.
 import type { Trigger } from '../domain.js';
 import { NotFoundError } from '../errors.js';
+import type { Changes } from './changes.js';
 import { type Db, now } from './db.js';
 
 export type DeploymentStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'superseded' | 'interrupted';
@@ -61,7 +62,15 @@ const toDeployment = (r: Raw): DeploymentRow => ({
 const SELECT = 'SELECT d.*, a.name AS app FROM deployments d JOIN apps a ON a.id = d.app_id';
 
 export class Deployments {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly changes?: Changes,
+  ) {}
+
+  private told(d: DeploymentRow): DeploymentRow {
+    this.changes?.emit({ kind: 'deployment', app: d.app, id: d.id, trigger: d.trigger, status: d.status, releaseVersion: d.releaseVersion });
+    return d;
+  }
 
   create(appId: number, d: { trigger: Trigger; sha?: string | null; ref?: string | null; params?: Record<string, unknown> }): DeploymentRow {
     const id = Number(
@@ -69,7 +78,7 @@ export class Deployments {
         .prepare(`INSERT INTO deployments (app_id, trigger, sha, ref, status, params, created_at) VALUES (?, ?, ?, ?, 'queued', ?, ?)`)
         .run(appId, d.trigger, d.sha ?? null, d.ref ?? null, JSON.stringify(d.params ?? {}), now()).lastInsertRowid,
     );
-    return this.get(id);
+    return this.told(this.get(id));
   }
 
   has(id: number): boolean {
@@ -104,6 +113,17 @@ export class Deployments {
     return r && toDeployment(r);
   }
 
+  /** A newer deployment of the app that changes its code (push, webhook, upload, rollback) and has
+   *  started — running, or ended in any way: running `id` after it would put older code back. */
+  newerStartedCodeChange(appId: number, id: number): DeploymentRow | undefined {
+    const r = this.db
+      .prepare(
+        `${SELECT} WHERE d.app_id = ? AND d.id > ? AND d.started_at IS NOT NULL AND d.trigger IN ('push', 'webhook', 'cli', 'rollback') ORDER BY d.id DESC LIMIT 1`,
+      )
+      .get(appId, id) as Raw | undefined;
+    return r && toDeployment(r);
+  }
+
   update(id: number, fields: Partial<Pick<DeploymentRow, 'status' | 'releaseVersion' | 'buildId' | 'error' | 'sha'>>): void {
     const cols: Record<string, string> = { status: 'status', releaseVersion: 'release_version', buildId: 'build_id', error: 'error', sha: 'sha' };
     for (const [k, v] of Object.entries(fields)) {
@@ -113,6 +133,13 @@ export class Deployments {
     if (fields.status === 'running') this.db.prepare('UPDATE deployments SET started_at = ? WHERE id = ?').run(now(), id);
     if (fields.status && !['queued', 'running'].includes(fields.status))
       this.db.prepare('UPDATE deployments SET finished_at = ? WHERE id = ?').run(now(), id);
+    if (fields.status !== undefined || fields.releaseVersion !== undefined) this.told(this.get(id));
+  }
+
+  /** The newest deployment of every app (for the apps list), by app id. */
+  latestPerApp(): Map<number, DeploymentRow> {
+    const rows = this.db.prepare(`${SELECT} WHERE d.id IN (SELECT MAX(id) FROM deployments GROUP BY app_id)`).all() as Raw[];
+    return new Map(rows.map((r) => [r.app_id, toDeployment(r)]));
   }
 
   /** Deployments a crash left running; they are marked interrupted at start-up. */

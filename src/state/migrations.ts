@@ -1,5 +1,15 @@
-// Numbered schema migrations: append only, never edit one that has shipped.
-export const MIGRATIONS: string[] = [
+// Numbered schema migrations: append only, never edit one that has shipped. A step is SQL, or
+// a function for what SQL cannot do (encrypting existing rows).
+import type Database from 'better-sqlite3';
+import { sealContext, type Sealer } from './sealer.js';
+
+export interface MigrationContext {
+  sealer: Sealer;
+}
+
+type Step = string | ((db: Database.Database, ctx: MigrationContext) => void);
+
+export const MIGRATIONS: Step[] = [
   // 1: the foundation
   `
   CREATE TABLE apps (
@@ -223,7 +233,55 @@ export const MIGRATIONS: string[] = [
   ALTER TABLE apps ADD COLUMN log_retention_mb REAL;
   ALTER TABLE apps ADD COLUMN log_retention_days REAL;
   `,
-  // 9: scale saved with --no-deploy for the next deploy; host ports routed to an app (ports plugin)
+  // 9: config var values, webhook secrets and each release's config and services (whose
+  // environment holds interpolated config values) are encrypted at rest (see sealer.ts)
+  (db, { sealer }) => {
+    const vars = db.prepare('SELECT app_id, key, value FROM config_vars').all() as { app_id: number; key: string; value: string }[];
+    const setVar = db.prepare('UPDATE config_vars SET value = ? WHERE app_id = ? AND key = ?');
+    for (const v of vars) setVar.run(sealer.seal(v.value, sealContext.configVar(v.app_id, v.key)), v.app_id, v.key);
+    const apps = db.prepare('SELECT id, webhook_secret FROM apps WHERE webhook_secret IS NOT NULL').all() as { id: number; webhook_secret: string }[];
+    const setSecret = db.prepare('UPDATE apps SET webhook_secret = ? WHERE id = ?');
+    for (const a of apps) setSecret.run(sealer.seal(a.webhook_secret, sealContext.webhookSecret(a.id)), a.id);
+    const releases = db.prepare('SELECT app_id, version, config, services FROM releases').all() as { app_id: number; version: number; config: string; services: string }[];
+    const setRelease = db.prepare('UPDATE releases SET config = ?, services = ? WHERE app_id = ? AND version = ?');
+    for (const r of releases)
+      setRelease.run(
+        sealer.seal(r.config, sealContext.releaseConfig(r.app_id, r.version)),
+        sealer.seal(r.services, sealContext.releaseServices(r.app_id, r.version)),
+        r.app_id,
+        r.version,
+      );
+  },
+  // 10: webhook deliveries are deduplicated per app: one repository may feed several apps, and
+  // each gets its own deploy of a delivery
+  `
+  CREATE TABLE webhook_deliveries_new (
+    app_id INTEGER NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+    delivery_id TEXT NOT NULL,
+    provider TEXT NOT NULL,
+    deployment_id INTEGER,
+    received_at TEXT NOT NULL,
+    PRIMARY KEY (app_id, delivery_id)
+  );
+  INSERT INTO webhook_deliveries_new (app_id, delivery_id, provider, deployment_id, received_at)
+    SELECT app_id, delivery_id, provider, deployment_id, received_at FROM webhook_deliveries;
+  DROP TABLE webhook_deliveries;
+  ALTER TABLE webhook_deliveries_new RENAME TO webhook_deliveries;
+  `,
+  // 11: dashboard sessions (a browser's httpOnly cookie) and the one-time sign-in codes
+  // `slipway login:ui` prints; both stand for the API token that made them, stored as hashes
+  `
+  CREATE TABLE sessions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    hash TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    token_id INTEGER NOT NULL REFERENCES tokens(id) ON DELETE CASCADE,
+    created_at TEXT NOT NULL,
+    last_seen_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+  );
+  `,
+  // 12: scale saved with --no-deploy for the next deploy; host ports routed to an app (ports plugin)
   `
   ALTER TABLE apps ADD COLUMN pending_scale TEXT;
   CREATE TABLE port_mappings (

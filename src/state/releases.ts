@@ -1,9 +1,12 @@
 // Releases: immutable, numbered per app; only their status and error change after creation.
+// Their config and services (environment values) are sealed at rest (sealer.ts).
 import type { AppJson, ImageRef, Release, ReleaseStatus, ServiceSource, ServiceSpec } from '../domain.js';
 import { NotFoundError } from '../errors.js';
 import { type Db, now } from './db.js';
+import { sealContext, type Sealer } from './sealer.js';
 
 interface Raw {
+  app_id: number;
   app: string;
   version: number;
   image: string;
@@ -22,13 +25,13 @@ interface Raw {
 
 export type ReleaseRow = Release & { error: string | null };
 
-const toRelease = (r: Raw): ReleaseRow => ({
+const toRelease = (r: Raw, sealer: Sealer): ReleaseRow => ({
   app: r.app,
   version: r.version,
   image: JSON.parse(r.image) as ImageRef,
   sha: r.sha,
-  config: JSON.parse(r.config) as Record<string, string>,
-  services: JSON.parse(r.services) as ServiceSpec[],
+  config: JSON.parse(sealer.open(r.config, sealContext.releaseConfig(r.app_id, r.version))) as Record<string, string>,
+  services: JSON.parse(sealer.open(r.services, sealContext.releaseServices(r.app_id, r.version))) as ServiceSpec[],
   scale: JSON.parse(r.scale) as Record<string, number>,
   appJson: r.app_json ? (JSON.parse(r.app_json) as AppJson) : null,
   releaseCommand: r.release_command,
@@ -42,7 +45,10 @@ const toRelease = (r: Raw): ReleaseRow => ({
 const SELECT = 'SELECT r.*, a.name AS app FROM releases r JOIN apps a ON a.id = r.app_id';
 
 export class Releases {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly sealer: Sealer,
+  ) {}
 
   create(appId: number, r: Omit<Release, 'app' | 'createdAt' | 'status'>): ReleaseRow {
     this.db
@@ -55,8 +61,8 @@ export class Releases {
         r.version,
         JSON.stringify(r.image),
         r.sha,
-        JSON.stringify(r.config),
-        JSON.stringify(r.services),
+        this.sealer.seal(JSON.stringify(r.config), sealContext.releaseConfig(appId, r.version)),
+        this.sealer.seal(JSON.stringify(r.services), sealContext.releaseServices(appId, r.version)),
         JSON.stringify(r.scale),
         r.appJson ? JSON.stringify(r.appJson) : null,
         r.releaseCommand,
@@ -68,12 +74,12 @@ export class Releases {
   }
 
   list(appId: number): ReleaseRow[] {
-    return (this.db.prepare(`${SELECT} WHERE r.app_id = ? ORDER BY r.version DESC`).all(appId) as Raw[]).map(toRelease);
+    return (this.db.prepare(`${SELECT} WHERE r.app_id = ? ORDER BY r.version DESC`).all(appId) as Raw[]).map((r) => toRelease(r, this.sealer));
   }
 
   find(appId: number, version: number): ReleaseRow | undefined {
     const r = this.db.prepare(`${SELECT} WHERE r.app_id = ? AND r.version = ?`).get(appId, version) as Raw | undefined;
-    return r && toRelease(r);
+    return r && toRelease(r, this.sealer);
   }
 
   get(appId: number, version: number): ReleaseRow {
@@ -87,7 +93,7 @@ export class Releases {
     const r = this.db
       .prepare(`${SELECT} WHERE r.app_id = ? AND r.status = 'active' ORDER BY r.version DESC LIMIT 1`)
       .get(appId) as Raw | undefined;
-    return r && toRelease(r);
+    return r && toRelease(r, this.sealer);
   }
 
   setStatus(appId: number, version: number, status: ReleaseStatus, error: string | null = null): void {
@@ -115,6 +121,6 @@ export class Releases {
 
   /** Releases left `deploying` by a crash. */
   inFlight(): ReleaseRow[] {
-    return (this.db.prepare(`${SELECT} WHERE r.status IN ('pending', 'deploying')`).all() as Raw[]).map(toRelease);
+    return (this.db.prepare(`${SELECT} WHERE r.status IN ('pending', 'deploying')`).all() as Raw[]).map((r) => toRelease(r, this.sealer));
   }
 }

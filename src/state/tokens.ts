@@ -2,7 +2,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { type Db, now } from './db.js';
 
-const hash = (token: string) => createHash('sha256').update(token).digest('hex');
+export const hash = (token: string) => createHash('sha256').update(token).digest('hex');
 
 export class Tokens {
   constructor(private readonly db: Db) {}
@@ -16,13 +16,18 @@ export class Tokens {
 
   /** The token's name when it is valid. Hash lookup, so no timing leak on the secret. */
   verify(token: string): string | null {
+    return this.find(token)?.name ?? null;
+  }
+
+  /** The token's row (id and name) when it is valid; marks it used. */
+  find(token: string): { id: number; name: string } | null {
     if (!token) return null;
     const row = this.db.prepare('SELECT id, name FROM tokens WHERE hash = ?').get(hash(token)) as
       | { id: number; name: string }
       | undefined;
     if (!row) return null;
     this.db.prepare('UPDATE tokens SET last_used_at = ? WHERE id = ?').run(now(), row.id);
-    return row.name;
+    return row;
   }
 
   count(): number {

@@ -13,14 +13,19 @@ export interface ServerProcess {
   httpPort: number;
   /** fetch against the API with the admin token. */
   api(p: string, init?: RequestInit): Promise<Response>;
+  /** The pid of `slipway server` (under `supervised`, the supervisor's child). */
+  serverPid(): number;
   /** Starts (or starts again) the server process and waits until it answers. */
   start(): Promise<void>;
+  /** Whether the process started last is still running (it did not crash). */
+  running(): boolean;
   kill(signal: NodeJS.Signals): Promise<void>;
   /** Stops the server and the HAProxy it started, and removes the data directory. */
   cleanup(): Promise<void>;
 }
 
-export async function serverProcess(env: Record<string, string> = {}): Promise<ServerProcess> {
+/** `supervised`: run `slipway supervise`, which runs the server as its child and restarts it. */
+export async function serverProcess(env: Record<string, string> = {}, opts: { supervised?: boolean } = {}): Promise<ServerProcess> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'slipway-proc-'));
   const port = await freePort();
   const httpPort = await freePort();
@@ -48,7 +53,8 @@ export async function serverProcess(env: Record<string, string> = {}): Promise<S
     async start() {
       const log = openSync(path.join(dataDir, 'server.log'), 'a');
       // node itself (not the tsx wrapper, which forks): a signal must reach the server process.
-      child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), 'server'], { cwd: ROOT, env: fullEnv, stdio: ['ignore', log, log] });
+      const command = opts.supervised ? 'supervise' : 'server';
+      child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), command], { cwd: ROOT, env: fullEnv, stdio: ['ignore', log, log] });
       const exited = new Promise<never>((_, reject) =>
         child!.once('exit', (code) => reject(new Error(`slipway server exited (${code}):\n${readFileSync(path.join(dataDir, 'server.log'), 'utf8').slice(-3000)}`))),
       );
@@ -60,6 +66,8 @@ export async function serverProcess(env: Record<string, string> = {}): Promise<S
       }
       sp.token = readFileSync(path.join(dataDir, 'admin-token'), 'utf8').trim();
     },
+    serverPid: () => (opts.supervised ? Number(readFileSync(path.join(dataDir, 'run/slipway-server.pid'), 'utf8').trim()) : child?.pid ?? 0),
+    running: () => child !== null && child.exitCode === null && child.signalCode === null,
     async kill(signal) {
       const c = child;
       if (!c || c.exitCode !== null) return;

@@ -62,9 +62,9 @@ test('a compose app with web, worker and a named volume deploys; web reads what 
     ['worker', null, 'v1', 'running', null],
   ]);
   const table = await s.cli(['ps', app]);
-  assert.match(table.stdout, /web\s+slipway-\S+-web-blue-1\s+blue\s+v1\s+running\s+healthy\s+[\d.]+\s+3000/);
-  const { stdout } = await promisify(execFile)('docker', ['volume', 'inspect', '--format', '{{.Name}}', `slipway-${app}-shared`]);
-  assert.equal(stdout.trim(), `slipway-${app}-shared`);
+  assert.match(table.stdout, /web\s+slipway_\S+_web_blue_1\s+blue\s+v1\s+running\s+healthy\s+[\d.]+\s+3000/);
+  const { stdout } = await promisify(execFile)('docker', ['volume', 'inspect', '--format', '{{.Name}}', `slipway_${app}_shared`]);
+  assert.equal(stdout.trim(), `slipway_${app}_shared`);
 
   // What both services print, and the deploy's own output, are in `slipway logs`.
   await eventually('the containers\' lines reach slipway logs', async () => {

@@ -5,6 +5,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import Dockerode from 'dockerode';
 import type { HealthCheck, ServiceSpec } from '../../src/domain.js';
+import { withinStep } from '../../src/deadline.js';
 import { UserError } from '../../src/errors.js';
 import { Containers } from '../../src/docker/containers.js';
 import { Networks } from '../../src/docker/networks.js';
@@ -18,6 +19,7 @@ import {
   type Color,
 } from '../../src/deploy/container-spec.js';
 import { waitHealthy } from '../../src/deploy/health.js';
+import { uniqueName } from '../helpers/server.js';
 import { serviceSpec } from '../helpers/specs.js';
 
 const docker = new Dockerode({ socketPath: process.env.SLIPWAY_DOCKER_SOCKET ?? '/var/run/docker.sock' });
@@ -170,6 +172,16 @@ test('a one-off streams its output line by line and returns its exit code; it is
   assert.equal((await containers.listContainers({ app, all: true })).filter((c) => c.name === spec.name).length, 0);
 });
 
+test('a one-off past its limit is killed and removed, and fails with the limit named', async () => {
+  const spec = oneOffCreateOptions({ app, release, command: 'echo started; sleep 600', kind: 'release' });
+  const lines: string[] = [];
+  await assert.rejects(
+    withinStep(undefined, 'the release command', 2, 'SLIPWAY_RELEASE_TIMEOUT', (signal) => containers.runOneOff(spec, (l) => lines.push(l), signal)),
+    /the release command took longer than its limit of 2 s \(SLIPWAY_RELEASE_TIMEOUT\) and was stopped/,
+  );
+  assert.equal((await containers.listContainers({ app, all: true })).filter((c) => c.name === spec.name).length, 0, 'the one-off is gone');
+});
+
 test('containers are found by their labels', async () => {
   const w1 = await run(web({ name: 'lweb', volumes: [] }), 'blue', 1);
   const w2 = await run(web({ name: 'lweb', volumes: [] }), 'green', 1, 4);
@@ -181,7 +193,8 @@ test('containers are found by their labels', async () => {
   assert.deepEqual(names(await containers.listContainers({ app, service: 'lweb', color: 'green' })), [w2.name]);
   assert.deepEqual(names(await containers.listContainers({ app, release: 4 })), [w2.name, wk.name].sort());
   const [worker] = await containers.listContainers({ app, service: 'lworker' });
-  assert.deepEqual({ ...worker, id: '' }, { id: '', name: `slipway-${app}-lworker-v4-1`, app, service: 'lworker', release: 4, color: null, kind: 'worker', state: 'running', ip: wk.ip });
+  assert.ok(worker!.createdAt > 0);
+  assert.deepEqual({ ...worker, id: '', createdAt: 0 }, { id: '', name: `slipway_${app}_lworker_v4_1`, app, service: 'lworker', release: 4, color: null, kind: 'worker', state: 'running', ip: wk.ip, createdAt: 0 });
   assert.equal(await containers.containerIp(w1.id, appNetworkName(app)), w1.ip);
   await containers.stopContainer(wk.id, 1);
   assert.equal((await containers.listContainers({ app, service: 'lworker' })).length, 0);
@@ -202,4 +215,29 @@ test('a leftover container of the same name (from a crashed deploy) is replaced'
   await wait(c, { kind: 'port' }, 3000);
   assert.equal(await (await fetch(`http://${c.ip}:3000/`)).text(), 'hello from web.2');
   await containers.removeContainer(c.id);
+});
+
+test('a container of the same name labelled as another app\'s (or no app\'s) is never removed; the run fails saying whose it is', async () => {
+  const name = containerName(app, 'web', 'blue', 3);
+  const other = uniqueName('other');
+  for (const labels of [{ 'slipway.app': other }, {}] as Record<string, string>[]) {
+    const theirs = await docker.createContainer({ name, Image: DEBIAN, Cmd: ['sleep', '600'], Labels: labels });
+    try {
+      await assert.rejects(run(web({ volumes: [] }), 'blue', 3), (e: unknown) => e instanceof UserError && /left alone/.test(e.message) && e.message.includes(labels['slipway.app'] ?? 'not made by Slipway'));
+      assert.equal((await theirs.inspect()).Id, theirs.id);
+    } finally {
+      await theirs.remove({ force: true });
+    }
+  }
+});
+
+test('a volume labelled as another app\'s is never shared: ensureVolume refuses it', async () => {
+  const other = uniqueName('other');
+  const name = volumeName(app, 'taken');
+  await docker.createVolume({ Name: name, Labels: { 'slipway.app': other } });
+  try {
+    await assert.rejects(networks.ensureVolume(name, { 'slipway.app': app }), (e: unknown) => e instanceof UserError && e.message.includes(`belongs to app ${other}`));
+  } finally {
+    await docker.getVolume(name).remove();
+  }
 });

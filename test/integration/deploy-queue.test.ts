@@ -1,6 +1,7 @@
 // The deploy queue on a real Redis (BullMQ), with a stand-in pipeline that records what ran when:
 // one deploy at a time per app, different apps in parallel, queued pushes superseded by the
-// newest, rollbacks never superseded, user errors not retried, transient faults retried.
+// newest, rollbacks never superseded, user errors not retried, transient faults retried; a
+// deployment waiting for its app's turn holds no worker slot; an attempt has a deadline.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -8,9 +9,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { TransientError, UserError } from '../../src/errors.js';
 import { silentLogger } from '../../src/log.js';
-import { DeployQueue, type RunDeployment } from '../../src/queue/deploy-queue.js';
+import { DeployQueue, type DeployQueueDeps, type RunDeployment } from '../../src/queue/deploy-queue.js';
 import { DeployProgress } from '../../src/queue/progress.js';
-import { openState, type State } from '../../src/state/index.js';
+import type { State } from '../../src/state/index.js';
+import { openTestState } from '../helpers/state.js';
 import type { DeploymentRow } from '../../src/state/deployments.js';
 import { uniqueName } from '../helpers/server.js';
 
@@ -56,7 +58,7 @@ async function settled(ids: number[]): Promise<DeploymentRow[]> {
 
 before(() => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'slipway-queue-'));
-  state = openState(path.join(dir, 'state.db'));
+  state = openTestState(path.join(dir, 'state.db'));
   const progress = new DeployProgress(path.join(dir, 'deploys'));
   queue = new DeployQueue({ redisUrl: REDIS, prefix: uniqueName('q'), deployments: state.deployments, progress, run, logger: silentLogger() });
   queue.start();
@@ -127,4 +129,110 @@ test('a user error fails at once; a transient fault is retried until it passes',
   assert.equal(attempts.get(bad.id), 1, 'a user error is not retried');
   assert.equal(f!.status, 'succeeded');
   assert.equal(attempts.get(flaky.id), 2, 'the transient fault was retried once');
+});
+
+/** A queue of its own (own prefix and state), for tests that need other settings. */
+async function ownQueue(t: { after(fn: () => Promise<void>): void }, run: RunDeployment, more: Partial<DeployQueueDeps> = {}) {
+  const d = mkdtempSync(path.join(os.tmpdir(), 'slipway-queue-'));
+  const st = openTestState(path.join(d, 'state.db'));
+  const q = new DeployQueue({
+    redisUrl: REDIS,
+    prefix: uniqueName('q'),
+    deployments: st.deployments,
+    progress: new DeployProgress(path.join(d, 'deploys')),
+    run,
+    logger: silentLogger(),
+    ...more,
+  });
+  q.start();
+  t.after(async () => {
+    await q.close();
+    st.close();
+    rmSync(d, { recursive: true, force: true });
+  });
+  const settledIn = async (id: number) => {
+    for (let i = 0; i < 1200; i++) {
+      const r = st.deployments.get(id);
+      if (!['queued', 'running'].includes(r.status)) return r;
+      await new Promise((res) => setTimeout(res, 50));
+    }
+    return assert.fail(`deployment ${id} never settled: ${JSON.stringify(st.deployments.get(id))}`);
+  };
+  return { q, st, settledIn };
+}
+
+test("deployments waiting for their app's turn hold no worker slot: another app deploys meanwhile", async (t) => {
+  const release = new Map<number, () => void>();
+  const ran: number[] = [];
+  const run: RunDeployment = async (d) => {
+    ran.push(d.id);
+    await new Promise<void>((r) => (d.trigger === 'push' && d.sha === 'hold' ? release.set(d.id, r) : r()));
+    return {};
+  };
+  // Two slots: app A's running deploy takes one; A's three waiting ones must not take the other.
+  const { q, st, settledIn } = await ownQueue(t, run, { concurrency: 2, parkMs: 500 });
+  const a = st.apps.create(uniqueName('qs'));
+  const b = st.apps.create(uniqueName('qt'));
+  const a1 = st.deployments.create(a.id, { trigger: 'push', sha: 'hold' });
+  await q.enqueue(a1);
+  while (!release.has(a1.id)) await new Promise((r) => setTimeout(r, 20));
+  const waiting = [st.deployments.create(a.id, { trigger: 'rollback' }), st.deployments.create(a.id, { trigger: 'config' }), st.deployments.create(a.id, { trigger: 'scale' })];
+  for (const d of waiting) await q.enqueue(d);
+  await new Promise((r) => setTimeout(r, 1000)); // the worker has picked A's waiting jobs up by now
+  const b1 = st.deployments.create(b.id, { trigger: 'push', sha: '7'.repeat(40) });
+  await q.enqueue(b1);
+  assert.equal((await settledIn(b1.id)).status, 'succeeded', 'B deployed while A was busy');
+  assert.equal(st.deployments.get(a1.id).status, 'running');
+
+  release.get(a1.id)!();
+  for (const d of waiting) assert.equal((await settledIn(d.id)).status, 'succeeded');
+  const order = ran.filter((id) => [a1.id, ...waiting.map((d) => d.id)].includes(id));
+  assert.deepEqual(order, [a1.id, ...waiting.map((d) => d.id)], "A's deployments ran one at a time, in the order they were made");
+});
+
+test('an attempt past SLIPWAY_DEPLOY_TIMEOUT is stopped, fails naming the step and the limit, and is not retried', async (t) => {
+  let attempts = 0;
+  const run: RunDeployment = async (_d, _out, deadline) => {
+    attempts++;
+    deadline.step('the build');
+    // A step that never ends by itself, but stops when its signal aborts (as the real ones do).
+    await new Promise((_, reject) => deadline.signal.addEventListener('abort', () => reject(deadline.signal.reason)));
+    return {};
+  };
+  const { q, st, settledIn } = await ownQueue(t, run, { deployTimeoutSeconds: 1 });
+  const a = st.apps.create(uniqueName('qd'));
+  const d = st.deployments.create(a.id, { trigger: 'push', sha: '8'.repeat(40) });
+  await q.enqueue(d);
+  const done = await settledIn(d.id);
+  assert.equal(done.status, 'failed');
+  assert.match(done.error ?? '', /the deploy took longer than its limit of 1 s \(SLIPWAY_DEPLOY_TIMEOUT\) and was stopped during the build/);
+  assert.equal(attempts, 1);
+});
+
+test('a deploy retried after a newer one of the app started is skipped, saying so; finished() runs once per deployment, at its final outcome', async (t) => {
+  const finished: number[] = [];
+  let newer: DeploymentRow | undefined;
+  const ran: string[] = [];
+  let ctx: Awaited<ReturnType<typeof ownQueue>>;
+  const run: RunDeployment = async (d) => {
+    ran.push(`${d.id}`);
+    if (d.trigger === 'webhook') {
+      // The first attempt fails transiently after a newer push has been queued behind it.
+      const push = ctx.st.deployments.create(d.appId, { trigger: 'push', sha: 'c'.repeat(40) });
+      newer = push;
+      await ctx.q.enqueue(push);
+      throw new TransientError('registry unreachable');
+    }
+    return { release: 2 };
+  };
+  ctx = await ownQueue(t, run, { finished: (d) => finished.push(d.id) });
+  const a = ctx.st.apps.create(uniqueName('qn'));
+  const old = ctx.st.deployments.create(a.id, { trigger: 'webhook', sha: 'b'.repeat(40) });
+  await ctx.q.enqueue(old);
+  const done = await ctx.settledIn(old.id);
+  assert.equal(done.status, 'superseded');
+  assert.match(done.error ?? '', new RegExp(`superseded by deployment ${newer!.id}, which started first`));
+  assert.equal((await ctx.settledIn(newer!.id)).status, 'succeeded');
+  assert.deepEqual(ran, [`${old.id}`, `${newer!.id}`], 'the old deploy did not run again');
+  assert.deepEqual(finished.sort(), [old.id, newer!.id].sort());
 });

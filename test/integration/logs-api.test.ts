@@ -31,7 +31,7 @@ const noContainers: LogSource = {
   starts: async function* (_label, signal) {
     await new Promise((r) => signal.addEventListener('abort', r));
   },
-  volumePath: async () => null,
+  volume: async () => null,
 };
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'slipway-logs-api-'));

@@ -27,8 +27,12 @@ function testConfig(): Config {
   return loadConfig({}, { dataDir });
 }
 
+/** The releases these tests "stored": app/release → services with their declared log files. */
+const releases = new Map<string, { name: string; logFiles: string[] }[]>();
+const servicesOf = (app: string, release: number) => releases.get(`${app}/${release}`) ?? null;
+
 async function startLogs(config = testConfig()): Promise<LogService> {
-  const logs = new LogService({ docker, config, logger: silentLogger(), filePollMs: 100 });
+  const logs = new LogService({ docker, config, logger: silentLogger(), filePollMs: 100, servicesOf });
   await logs.start();
   services.push(logs);
   return logs;
@@ -59,7 +63,8 @@ async function run(r: Run): Promise<Docker.Container> {
     [LABELS.kind]: 'web',
   };
   if (r.color) labels[LABELS.color] = r.color;
-  if (mounts.length) labels[LABELS.logFiles] = JSON.stringify(mounts);
+  const stored = releases.get(`${r.app}/${r.release}`) ?? [];
+  releases.set(`${r.app}/${r.release}`, [...stored.filter((s) => s.name !== r.service), { name: r.service, logFiles: r.logFiles ?? [] }]);
   for (const m of mounts) await docker.createVolume({ Name: m.volume, Labels: { [LABELS.app]: r.app } });
   const c = await docker.createContainer({
     name,

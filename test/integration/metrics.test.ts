@@ -109,7 +109,7 @@ test('GET /metrics parses as Prometheus text with cAdvisor names and the app, se
   assert.equal(family('container_cpu_usage_seconds_total').type, 'COUNTER');
   assert.deepEqual(
     { app: cpu.labels!.app, service: cpu.labels!.service, release: cpu.labels!.release, color: cpu.labels!.color, name: cpu.labels!.name },
-    { app, service: 'web', release: 'v1', color: 'blue', name: `slipway-${app}-web-blue-1` },
+    { app, service: 'web', release: 'v1', color: 'blue', name: `slipway_${app}_web_blue_1` },
   );
   assert.ok(Number(cpu.value) > 1);
   assert.ok(Number(mine('container_memory_working_set_bytes').value) > 200 * MiB);

@@ -177,6 +177,51 @@ test('a GitLab push hook with the right X-Gitlab-Token deploys the pushed commit
   assert.match((await served(s, c.app)).body, /deployed-by-gitlab/);
 });
 
+// ---- replays ----
+
+test('a captured delivery of an old commit, replayed with a new delivery id, is acknowledged and recorded but deploys nothing', { timeout: 600_000 }, async () => {
+  const c = await connectedApp(s, 'replay');
+  const sha1 = await c.publish('first-release');
+  const captured = githubPush(sha1, c.bareUrl);
+  const d1 = await finished(s, c.app, (await hook(s, c, captured)).json.deploymentId!);
+  assert.equal(d1.status, 'succeeded', JSON.stringify(d1));
+  const sha2 = await c.publish('second-release');
+  const d2 = await finished(s, c.app, (await hook(s, c, githubPush(sha2, c.bareUrl))).json.deploymentId!);
+  assert.equal(d2.status, 'succeeded', JSON.stringify(d2));
+  const builds = (await (await s.api(`/api/apps/${c.app}/builds`)).json()) as unknown[];
+
+  // The signature covers the body, not the delivery id: the same bytes with a fresh id verify.
+  const replay = await hook(s, c, captured, { id: randomUUID() });
+  assert.equal(replay.status, 202, JSON.stringify(replay.json));
+  const d3 = await finished(s, c.app, replay.json.deploymentId!);
+  assert.equal(d3.status, 'superseded', JSON.stringify(d3));
+  assert.match(d3.error ?? '', new RegExp(`commit ${sha1.slice(0, 7)} is no longer the head of main \\(now ${sha2.slice(0, 7)}\\) and does not descend from the serving commit ${sha2.slice(0, 7)}`));
+  assert.equal(((await (await s.api(`/api/apps/${c.app}/builds`)).json()) as unknown[]).length, builds.length, 'nothing was built');
+  assert.match((await served(s, c.app)).body, /second-release/, 'the old commit was not put back');
+});
+
+test('one repository feeding two apps: the same delivery deploys each of them', { timeout: 600_000 }, async () => {
+  const first = await connectedApp(s, 'feeda');
+  const second = uniqueName('feedb');
+  assert.equal((await s.api('/api/apps', { method: 'POST', body: JSON.stringify({ name: second }) })).status, 201);
+  cleanups.push(() => deleteApp(s, second));
+  const connect = await s.api(`/api/apps/${second}/connect`, { method: 'POST', body: JSON.stringify({ repo: first.bareUrl, branch: 'main' }) });
+  assert.equal(connect.status, 200, await connect.text());
+  const secret = ((await (await s.api(`/api/apps/${second}/webhooks`)).json()) as { secret: string }).secret;
+  const sha = await first.publish('fed-to-both');
+  const body = githubPush(sha, first.bareUrl);
+  const id = randomUUID();
+  const toFirst = await hook(s, first, body, { id });
+  const toSecond = await deliverGithub(`${s.url}/webhooks/github/${second}`, secret, body, { id });
+  assert.equal(toFirst.status, 202, JSON.stringify(toFirst.json));
+  assert.equal(toSecond.status, 202, JSON.stringify(toSecond.json));
+  for (const [app, r] of [[first.app, toFirst], [second, toSecond]] as const) {
+    const d = await finished(s, app, r.json.deploymentId!);
+    assert.deepEqual([d.status, d.sha], ['succeeded', sha], JSON.stringify(d));
+    assert.match((await served(s, app)).body, /fed-to-both/);
+  }
+});
+
 // ---- restarts ----
 
 test('a webhook deploy queued while no worker runs is deployed by the next Slipway on the same data', { timeout: 600_000 }, async () => {

@@ -2,7 +2,7 @@
 // the tree refused, Slipway's injected files, and nothing from .git.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import tar from 'tar-stream';
@@ -159,4 +159,21 @@ test('a configured CA file that is missing fails before the build, naming the fi
 test('a context with an escaping symlink is refused before anything is sent', () => {
   const dir = repo({ 'index.html': 'hi', '@key': '/root/.ssh/id_rsa' });
   assert.throws(() => buildContext(dir, { dockerfile: 'Dockerfile' }), (e: unknown) => e instanceof UserError && /key is a symlink/.test(e.message));
+});
+
+test('modes in the context are git\'s 0644/0755 whatever the checkout umask was (a 0600 file would be unreadable to a non-root USER)', async () => {
+  const dir = repo({ 'app.js': 'x', 'run.sh': '#!/bin/sh', 'lib/': '' });
+  chmodSync(path.join(dir, 'app.js'), 0o600);
+  chmodSync(path.join(dir, 'run.sh'), 0o700);
+  chmodSync(path.join(dir, 'lib'), 0o700);
+  const modes = new Map<string, number>();
+  const extract = tar.extract();
+  buildContext(dir, { dockerfile: 'Dockerfile' }).pipe(extract);
+  for await (const entry of extract) {
+    modes.set(entry.header.name.replace(/\/$/, ''), (entry.header.mode ?? 0) & 0o7777);
+    entry.resume();
+  }
+  assert.equal(modes.get('app.js'), 0o644);
+  assert.equal(modes.get('run.sh'), 0o755);
+  assert.equal(modes.get('lib'), 0o755);
 });

@@ -1,7 +1,7 @@
 // Which build ARGs a Dockerfile declares (only those get app config as build args).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { declaredArgs } from '../../../src/build/dockerfile.js';
+import { baseImages, declaredArgs } from '../../../src/build/dockerfile.js';
 
 const args = (text: string) => [...declaredArgs(text)].sort();
 
@@ -20,4 +20,23 @@ test('continuation lines are joined; comments and other instructions are not ARG
 test('a Dockerfile without ARG declares nothing', () => {
   assert.deepEqual(args('FROM node:18-slim\nCOPY . .\nCMD ["node", "x"]'), []);
   assert.deepEqual(args(''), []);
+});
+
+test('baseImages: every FROM and COPY --from that is not an earlier stage, with global ARGs expanded', () => {
+  const text = [
+    'ARG BASE=node:18-slim',
+    'ARG PY',
+    'FROM --platform=linux/amd64 ${BASE} AS deps',
+    'RUN npm ci',
+    'FROM python:${PY:-x} AS unknown',
+    'FROM deps AS build',
+    'COPY --from=deps /app /app',
+    'COPY --from=busybox:1.36 /bin/busybox /bin/',
+    'COPY --from=0 /x /y',
+    'FROM scratch',
+    'from debian:bookworm-slim',
+    'FROM node:18-slim',
+  ].join('\n');
+  assert.deepEqual(baseImages(text), ['node:18-slim', 'busybox:1.36', 'debian:bookworm-slim']);
+  assert.deepEqual(baseImages(text, { BASE: 'node:20-slim', PY: '3.11' }), ['node:20-slim', 'busybox:1.36', 'debian:bookworm-slim', 'node:18-slim']);
 });

@@ -7,7 +7,7 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { silentLogger } from '../../../src/log.js';
-import { openState } from '../../../src/state/index.js';
+import { openTestState as openState } from '../../helpers/state.js';
 import { CertStore } from '../../../src/certs/store.js';
 import { CertService } from '../../../src/certs/service.js';
 import { AcmeJobs } from '../../../src/certs/acme-jobs.js';

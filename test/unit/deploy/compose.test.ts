@@ -22,6 +22,19 @@ function problems(text: string, o: Partial<ComposeOptions> = {}): string[] {
 /** A one-service file; `lines` are the service's keys, written at line 4 onwards. */
 const web = (...lines: string[]) => ['services:', '  web:', '    image: app', ...lines.map((l) => `    ${l}`)].join('\n') + '\n';
 
+test('a file with hundreds of problems lists the first 50 in file order and counts the rest', () => {
+  const lines = problems(web(...Array.from({ length: 120 }, (_, i) => `unknown_${i}: ${i}`)));
+  assert.equal(lines.length, 51);
+  assert.match(lines[0]!, /^compose\.yaml:4:5: services\.web\.unknown_0: /);
+  assert.match(lines[49]!, /^compose\.yaml:53:5: services\.web\.unknown_49: /);
+  assert.equal(lines[50], '… and 70 more problems (fix these and push again to see them)');
+});
+
+test('a key written twice is a YAML error wherever it is, however many keys its map has', () => {
+  const many = web(...Array.from({ length: 2000 }, (_, i) => `x-k${i}: ${i}`), 'x-k7: again');
+  assert.throws(() => parse(many), /compose\.yaml:2004:5: YAML syntax: Map keys must be unique/);
+});
+
 test('a minimal file gives one service', () => {
   const app = parse('services:\n  web:\n    image: nginx\n');
   assert.equal(app.services.length, 1);

@@ -3,11 +3,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { serviceSpec } from '../../helpers/specs.js';
+import { logFileMounts } from '../../../src/logs/file-mounts.js';
+import { replicaIndex } from '../../../src/deploy/resize.js';
 import {
   appNetworkName,
   containerCreateOptions,
   containerName,
+  legacyVolumeName,
   oneOffCreateOptions,
+  oneOffName,
   volumeName,
   type ServiceContainerInput,
 } from '../../../src/deploy/container-spec.js';
@@ -20,16 +24,46 @@ const input = (over: Partial<ServiceContainerInput> = {}): ServiceContainerInput
 const envOf = (list: string[]) => Object.fromEntries(list.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
 
 test('container, network and volume names are scoped to the app', () => {
-  assert.equal(containerName('demo', 'web', 'blue', 1), 'slipway-demo-web-blue-1');
-  assert.equal(containerName('demo', 'web', 'green', 2), 'slipway-demo-web-green-2');
-  assert.equal(containerName('demo', 'worker', 7, 1), 'slipway-demo-worker-v7-1');
+  assert.equal(containerName('demo', 'web', 'blue', 1), 'slipway_demo_web_blue_1');
+  assert.equal(containerName('demo', 'web', 'green', 2), 'slipway_demo_web_green_2');
+  assert.equal(containerName('demo', 'worker', 7, 1), 'slipway_demo_worker_v7_1');
   assert.equal(appNetworkName('demo'), 'slipway-demo');
-  assert.equal(volumeName('demo', 'data'), 'slipway-demo-data');
+  assert.equal(volumeName('demo', 'data'), 'slipway_demo_data');
+});
+
+test('names of two apps never meet, though app and service names contain "-" (app foo + bar-web vs app foo-bar + web)', () => {
+  assert.notEqual(containerName('foo', 'bar-web', 'blue', 1), containerName('foo-bar', 'web', 'blue', 1));
+  assert.notEqual(volumeName('foo', 'bar-data'), volumeName('foo-bar', 'data'));
+  // The old names did: this is what the `_` separator fixes.
+  assert.equal(legacyVolumeName('foo', 'bar-data'), legacyVolumeName('foo-bar', 'data'));
+  // Every name an app's parts can make, across a few apps, services, slots and volumes: no two
+  // containers and no two volumes are called the same (Docker keeps the two kinds apart).
+  const apps = ['a', 'a-b', 'a-b-c', 'b'];
+  const parts = ['b', 'b-c', 'c', 'b_c', 'web', 'blue', 'v1', '1', 'b_blue_1', 'b_blue_1_0', 'release'];
+  const seen = new Map<string, string>();
+  const add = (name: string, what: string) => {
+    const key = `${what.split(' ')[0] === 'container' || what.startsWith('one-off') ? 'container' : 'volume'}:${name}`;
+    assert.ok(!seen.has(key) || seen.get(key) === what, `${what} and ${seen.get(key)} are both ${name}`);
+    seen.set(key, what);
+  };
+  for (const app of apps)
+    for (const p of parts) {
+      for (const slot of ['blue', 'green', 1, 12] as const)
+        for (const i of [1, 2, 12]) {
+          const c = containerName(app, p, slot, i);
+          add(c, `container ${app}/${p}/${slot}/${i}`);
+          add(logFileMounts(c, ['/l/*.log'])[0]!.volume, `log volume of ${app}/${p}/${slot}/${i}`);
+        }
+      add(volumeName(app, p), `volume ${app}/${p}`);
+      add(volumeName(app, `${p}.x`), `volume ${app}/${p}.x`);
+      for (const kind of ['release', 'run'] as const) add(oneOffName(app, kind, 1, p), `one-off ${app}/${kind}/${p}`);
+    }
+  for (const key of seen.keys()) assert.match(key.slice(key.indexOf(':') + 1), /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/, 'Docker name rule');
 });
 
 test('a web replica runs the release image, named by color and index', () => {
   const o = containerCreateOptions(input({ color: 'green', index: 2 }));
-  assert.equal(o.name, 'slipway-demo-web-green-2');
+  assert.equal(o.name, 'slipway_demo_web_green_2');
   assert.equal(o.Image, release.imageRef);
   assert.equal(o.Cmd, undefined);
   assert.equal(o.Entrypoint, undefined);
@@ -37,8 +71,9 @@ test('a web replica runs the release image, named by color and index', () => {
 
 test('a worker is named after its release and carries no color', () => {
   const o = containerCreateOptions(input({ service: service({ name: 'worker', role: 'worker', port: undefined, health: { kind: 'none' } }), color: null }));
-  assert.equal(o.name, 'slipway-demo-worker-v7-1');
-  assert.equal(o.Labels['slipway.color'], undefined);
+  assert.equal(o.name, 'slipway_demo_worker_v7_1');
+  // Empty, not absent: an image's `LABEL slipway.color=blue` would otherwise reach the container.
+  assert.equal(o.Labels['slipway.color'], '');
   assert.equal(o.Labels['slipway.kind'], 'worker');
   assert.equal(envOf(o.Env).PORT, undefined);
 });
@@ -90,25 +125,21 @@ test('labels: Slipway labels identify the container and cannot be overridden by 
   });
 });
 
-test('declared log files get a volume per directory and a label the shipper reads', () => {
+test('declared log files get a volume per directory, and no label (the shipper reads the stored release)', () => {
   const o = containerCreateOptions(input({ service: service({ logFiles: ['/app/log/*.log', '/app/log/*.txt', '/var/log/x/*.log'] }) }));
-  const mounts = JSON.parse(o.Labels['slipway.logs.files']!) as { volume: string; target: string; pattern: string }[];
-  assert.deepEqual(mounts, [
-    { volume: 'slipway-demo-web-blue-1-logs0', target: '/app/log', pattern: '*.log,*.txt' },
-    { volume: 'slipway-demo-web-blue-1-logs1', target: '/var/log/x', pattern: '*.log' },
+  assert.equal(o.Labels['slipway.logs.files'], undefined);
+  assert.deepEqual(logFileMounts(o.name, ['/app/log/*.log', '/app/log/*.txt', '/var/log/x/*.log']), [
+    { volume: 'slipway-logs_demo_web_blue_1_0', target: '/app/log', pattern: '*.log,*.txt' },
+    { volume: 'slipway-logs_demo_web_blue_1_1', target: '/var/log/x', pattern: '*.log' },
   ]);
-  const logMounts = o.HostConfig.Mounts.filter((m) => m.Source.includes('-logs'));
+  const logMounts = o.HostConfig.Mounts.filter((m) => m.Source.startsWith('slipway-logs_'));
   assert.deepEqual(
     logMounts.map((m) => [m.Type, m.Source, m.Target, m.ReadOnly, m.VolumeOptions?.Labels['slipway.app']]),
     [
-      ['volume', 'slipway-demo-web-blue-1-logs0', '/app/log', false, 'demo'],
-      ['volume', 'slipway-demo-web-blue-1-logs1', '/var/log/x', false, 'demo'],
+      ['volume', 'slipway-logs_demo_web_blue_1_0', '/app/log', false, 'demo'],
+      ['volume', 'slipway-logs_demo_web_blue_1_1', '/var/log/x', false, 'demo'],
     ],
   );
-});
-
-test('no log files, no logs label', () => {
-  assert.equal(containerCreateOptions(input()).Labels['slipway.logs.files'], undefined);
 });
 
 test('named volumes are scoped to the app; binds pass through as declared', () => {
@@ -123,7 +154,7 @@ test('named volumes are scoped to the app; binds pass through as declared', () =
     }),
   );
   assert.deepEqual(o.HostConfig.Mounts, [
-    { Type: 'volume', Source: 'slipway-demo-data', Target: '/data', ReadOnly: false, VolumeOptions: { Labels: { 'slipway.app': 'demo' } } },
+    { Type: 'volume', Source: 'slipway_demo_data', Target: '/data', ReadOnly: false, VolumeOptions: { Labels: { 'slipway.app': 'demo' } } },
     { Type: 'bind', Source: '/srv/shared', Target: '/shared', ReadOnly: true },
   ]);
 });
@@ -193,14 +224,14 @@ test('host access, when allowed upstream, maps to privileged, caps, pid and host
 
 test('a one-off runs `sh -c command` in the release image on the app network, kept after exit', () => {
   const o = oneOffCreateOptions({ app: 'demo', release, command: 'npm run migrate && echo done', kind: 'release' });
-  assert.equal(o.name, 'slipway-demo-release-v7');
+  assert.equal(o.name, 'slipway_demo_release.v7');
   assert.equal(o.Image, release.imageRef);
   assert.deepEqual(o.Cmd, ['sh', '-c', 'npm run migrate && echo done']);
   assert.equal(o.Entrypoint, undefined);
   assert.equal(o.HostConfig.NetworkMode, 'slipway-demo');
   assert.equal(o.HostConfig.AutoRemove, false);
   assert.deepEqual(o.HostConfig.RestartPolicy, { Name: '' });
-  assert.deepEqual(o.Labels, { 'slipway.app': 'demo', 'slipway.release': '7', 'slipway.kind': 'release' });
+  assert.deepEqual(o.Labels, { 'slipway.app': 'demo', 'slipway.release': '7', 'slipway.kind': 'release', 'slipway.service': 'release', 'slipway.role': '', 'slipway.color': '' });
   const env = envOf(o.Env);
   assert.equal(env.DATABASE_URL, 'postgres://db/x');
   assert.equal(env.SLIPWAY_RELEASE, 'v7');
@@ -211,7 +242,7 @@ test('a one-off runs `sh -c command` in the release image on the app network, ke
 test('one-off kinds and suffixes give distinct names', () => {
   const names = (['release', 'predeploy', 'postdeploy', 'run'] as const).map((kind) => oneOffCreateOptions({ app: 'demo', release, command: 'true', kind }).name);
   assert.equal(new Set(names).size, 4);
-  assert.equal(oneOffCreateOptions({ app: 'demo', release, command: 'true', kind: 'run', suffix: 'k3j' }).name, 'slipway-demo-run-v7-k3j');
+  assert.equal(oneOffCreateOptions({ app: 'demo', release, command: 'true', kind: 'run', suffix: 'k3j' }).name, 'slipway_demo_run.v7.k3j');
 });
 
 test('service containers run an init as PID 1 unless compose says init: false, so SIGTERM stops them at once', () => {
@@ -227,4 +258,10 @@ test('a key compose names alone takes the release config value at start, over en
   assert.equal(env.SHARED, 'from-config');
   assert.equal(env.OTHER, 'from-env-file');
   assert.equal('MISSING' in env, false);
+});
+
+test('the replica number reads back from a container name, as named now or by an older Slipway', () => {
+  assert.equal(replicaIndex(containerName('demo', 'web', 'blue', 3)), 3);
+  assert.equal(replicaIndex(containerName('demo', 'my_worker', 12, 14)), 14);
+  assert.equal(replicaIndex('slipway-demo-web-blue-7'), 7);
 });

@@ -15,6 +15,7 @@ import {
   type ContainerState,
   type HealthDeps,
   type HttpResult,
+  type WaitOptions,
 } from '../../../src/deploy/health.js';
 
 const running: ContainerState = { status: 'running', exitCode: 0, restartCount: 0 };
@@ -30,6 +31,8 @@ test('an exited, dead, restarting or restarted container can no longer become he
   assert.match(containerProblem({ status: 'restarting', exitCode: 1, restartCount: 1 }, 0)!, /restarting \(last exit code 1\)/);
   assert.match(containerProblem({ status: 'running', exitCode: 2, restartCount: 3 }, 2)!, /restarting/);
   assert.equal(containerProblem({ status: 'running', exitCode: 2, restartCount: 3 }, 3), null);
+  // Restarted and running again: Docker reports exit code 0, which says nothing about the crash.
+  assert.equal(containerProblem({ status: 'running', exitCode: 0, restartCount: 1 }, 0), 'crashed and is restarting');
 });
 
 test('docker verdicts follow Health.Status', () => {
@@ -117,8 +120,8 @@ function harness(s: Script) {
       t += ms;
     },
   };
-  const run = (health: HealthCheck, port: number | null = 3000, timeoutSeconds = 30) =>
-    waitHealthy({ id: 'abc123', ip: '10.0.0.5', port: port ?? undefined, name: 'slipway-demo-web-blue-1' }, health, deps, { timeoutSeconds, progress: (l) => progress.push(l), clock });
+  const run = (health: HealthCheck, port: number | null = 3000, timeoutSeconds = 30, more: Partial<WaitOptions> = {}) =>
+    waitHealthy({ id: 'abc123', ip: '10.0.0.5', port: port ?? undefined, name: 'slipway-demo-web-blue-1' }, health, deps, { timeoutSeconds, progress: (l) => progress.push(l), clock, ...more });
   return { run, urls, progress, sleeps, seen, elapsed: () => t };
 }
 
@@ -141,6 +144,28 @@ test("'none' resolves once the container runs, not before", async () => {
   assert.ok(h.elapsed() > 0, 'it slept between looks');
 });
 
+test("'none' with a settle time: a worker that exits a second after starting fails, naming its exit code", async () => {
+  const exited = { status: 'exited' as const, exitCode: 3, restartCount: 0 };
+  const h = harness({ states: [running, running, running, exited], logs: ['worker giving up'] });
+  const e = await rejectsWith(h.run({ kind: 'none' }, null, 30, { settleSeconds: 3 }), /slipway-demo-web-blue-1 exited with code 3 before it was healthy/);
+  assert.match(e.message, /\| worker giving up/);
+  assert.match(h.progress.join('\n'), /counts as started once it has stayed up 3s/);
+});
+
+test("'none' with a settle time: one that stays up counts as started after it", async () => {
+  const h = harness({});
+  await h.run({ kind: 'none' }, null, 30, { settleSeconds: 3 });
+  assert.equal(h.elapsed(), 3000);
+});
+
+test('the health limit bounds app.json checks, however many attempts and waits they declare', async () => {
+  const h = harness({ http: [{ status: 503, body: 'not yet' }] });
+  await rejectsWith(
+    h.run({ kind: 'http', checks: [check({ attempts: 100_000, wait: 60, initialDelay: 0 })] }, 3000, 30, { limit: { seconds: 600, setting: 'SLIPWAY_HEALTH_MAX' } }),
+    /the health check took longer than its limit of 600 s \(SLIPWAY_HEALTH_MAX\)/,
+  );
+  assert.equal(h.elapsed(), 600_000);
+});
 
 test("'port' retries through refused connections until any HTTP answer, even a 500", async () => {
   const h = harness({ http: [new Error('connection refused'), new Error('connection refused'), { status: 500, body: '' }] });
@@ -224,6 +249,13 @@ test("'docker' unhealthy reports the last healthcheck outputs", async () => {
 test("'docker' with no HEALTHCHECK on the container is an error, not an endless wait", async () => {
   const h = harness({});
   await rejectsWith(h.run({ kind: 'docker', test: ['CMD', 'true'], interval: 1, timeout: 1, retries: 1, startPeriod: 0 }), /no Docker HEALTHCHECK/);
+});
+
+test('a deadline that aborts the wait is what the wait throws', async () => {
+  const ac = new AbortController();
+  ac.abort(new UserError('deploy stopped after 1800 s (SLIPWAY_DEPLOY_TIMEOUT) during health checks'));
+  const deps: HealthDeps = { inspectHealth: async () => running, logTail: async () => [] };
+  await rejectsWith(waitHealthy({ id: 'x', ip: '10.0.0.1' }, { kind: 'port' }, deps, { timeoutSeconds: 5, progress: () => {}, signal: ac.signal }), /SLIPWAY_DEPLOY_TIMEOUT/);
 });
 
 test('an aborted deploy stops the wait with a UserError', async () => {

@@ -3,13 +3,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { silentLogger } from '../../../src/log.js';
-import { openState } from '../../../src/state/index.js';
+import { openTestState } from '../../helpers/state.js';
 import { reconcile } from '../../../src/deploy/reconcile.js';
 import type { RolloutPorts, RunningContainer } from '../../../src/deploy/rollout.js';
 import { serviceSpec } from '../../helpers/specs.js';
 
 test('replicas scaled in place beyond the release scale keep their slots and their traffic after a restart', async () => {
-  const state = openState(':memory:');
+  const state = openTestState();
   const app = state.apps.create('demo');
   state.releases.create(app.id, {
     version: 1, image: { repository: 'r', tags: [], digest: 'd', ref: 'r@d' }, sha: null, config: {}, services: [serviceSpec()],

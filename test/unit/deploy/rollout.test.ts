@@ -201,3 +201,30 @@ test('a request still open at the drain limit does not hold the deploy: the old 
   assert.ok(calls.includes('remove web-blue-1 grace 7'));
   assert.ok(said.some((l) => /v1 still had 1 request open after 5 s \(SLIPWAY_DRAIN_SECONDS\); stopping it/.test(l)), said.join('\n'));
 });
+
+test('a service failing to start while a sibling is still starting: the sibling is removed too once it has started', async () => {
+  const r = release(2, [service('crasher'), service('steady', { replicas: 2 })]);
+  const { ports, calls } = fakePorts([]);
+  const start = ports.start;
+  ports.start = async (rel, s, color, index) => {
+    if (s.name === 'crasher') throw new UserError('cannot start crasher: no such image');
+    await new Promise((res) => setTimeout(res, 30 * index)); // still starting when crasher fails
+    return start(rel, s, color, index);
+  };
+  await assert.rejects(rollout(r, null, ports, () => undefined), /no such image/);
+  const removed = calls.filter((c) => c.startsWith('remove')).sort();
+  assert.deepEqual(removed, ['remove steady-v2-1 grace 0', 'remove steady-v2-2 grace 0']);
+});
+
+test('a service failing its health check stops its siblings\' waits, and every started container is removed', async () => {
+  const r = release(2, [service('bad'), service('slow')]);
+  const { ports, calls } = fakePorts([], { unhealthy: ['bad-v2-1'] });
+  const wait = ports.waitHealthy;
+  ports.waitHealthy = async (c, s, progress, signal) => {
+    if (s.name !== 'slow') return wait(c, s, progress, signal);
+    // A wait that would last until its timeout unless told to stop.
+    await new Promise<void>((_, reject) => signal?.addEventListener('abort', () => reject(new UserError('stopped waiting'))));
+  };
+  await assert.rejects(rollout(r, null, ports, () => undefined), /bad-v2-1 is unhealthy/);
+  assert.deepEqual(calls.filter((c) => c.startsWith('remove')).sort(), ['remove bad-v2-1 grace 0', 'remove slow-v2-1 grace 0']);
+});

@@ -41,7 +41,7 @@ test('the service: --service, else web, else the first; an unknown one lists wha
 
 test('a run container: release image, config and service env, the volumes; no restart, health, alias or log volumes', () => {
   const spec = runSpec(release(), runService(release()), ['sh', '-c', 'true'], 'k3j');
-  assert.equal(spec.name, 'slipway-demo-run-v4-k3j');
+  assert.equal(spec.name, 'slipway_demo_run.v4.k3j');
   assert.equal(spec.Image, 'r/demo@sha256:abc');
   assert.deepEqual(spec.Cmd, ['sh', '-c', 'true']);
   const env = envOf(spec.Env);

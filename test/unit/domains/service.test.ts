@@ -1,7 +1,7 @@
 // Domains: one owner per name, routed at once, the default address kept, the API's own name.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { openState } from '../../../src/state/index.js';
+import { openTestState as openState } from '../../helpers/state.js';
 import { claimApiDomain, DomainService } from '../../../src/domains/service.js';
 
 function setup() {

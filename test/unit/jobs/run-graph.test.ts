@@ -14,7 +14,8 @@ const after = (service: string, condition: ServiceSpec['dependsOn'][number]['con
 /** Exit code (and how long it runs, ms) of each attempt: `script('extract', 0, 1)`. */
 type Script = (task: string, index: number, attempt: number) => { code: number; ms?: number };
 
-function fakePorts(script: Script, opts: { notReady?: string } = {}) {
+/** `startMs`: how long the engine takes to start a task's containers (`started ID` is logged after). */
+function fakePorts(script: Script, opts: { notReady?: string; startMs?: Record<string, number> } = {}) {
   const events: string[] = [];
   const sleeps: number[] = [];
   let live = 0;
@@ -31,6 +32,11 @@ function fakePorts(script: Script, opts: { notReady?: string } = {}) {
     },
     async start(id) {
       events.push(`start ${id}`);
+      const ms = opts.startMs?.[id.replace(/-\d+-\d+$/, '')];
+      if (ms) {
+        await new Promise((r) => setTimeout(r, ms));
+        events.push(`started ${id}`);
+      }
       live++;
       maxLive = Math.max(maxLive, live);
     },
@@ -136,11 +142,23 @@ test('after a failure nothing new starts: running tasks finish, their dependents
   assert.ok(r2.detail.tasks[1]!.instances[0]!.attempts.length < 6, 'no retry starts once the run has failed');
 });
 
-test('service_started lets a dependent start beside its dependency', async () => {
-  const f = fakePorts((task) => ({ code: 0, ms: task === 'server' ? 30 : 1 }));
+test('service_started lets a dependent start beside its dependency, once its container has started', async () => {
+  const f = fakePorts((task) => ({ code: 0, ms: task === 'server' ? 30 : 1 }), { startMs: { server: 15 } });
   const r = await run([job('server'), job('client', after('server', 'service_started'))], f.ports);
   assert.equal(r.state, 'succeeded');
-  assert.ok(f.events.indexOf('start client-0-1') < f.events.indexOf('exit server-0-1 0'), f.events.join(', '));
+  const at = (e: string) => f.events.indexOf(e);
+  assert.ok(at('started server-0-1') < at('start client-0-1'), f.events.join(', '));
+  assert.ok(at('start client-0-1') < at('exit server-0-1 0'), f.events.join(', '));
+});
+
+test("dependents' containers are created once what they wait for is up, not while the engine starts it", async () => {
+  const f = fakePorts((task) => ({ code: 0, ms: task === 'transform' ? 40 : 1 }), { startMs: { transform: 10 } });
+  const r = await run([job('extract'), job('transform', { replicas: 3, ...after('extract') }), job('report', after('transform'))], f.ports);
+  assert.equal(r.state, 'succeeded', r.reason ?? '');
+  const at = (e: string) => f.events.indexOf(e);
+  for (const i of [0, 1, 2]) assert.ok(at(`started transform-${i}-1`) < at('create report-0-1'), f.events.join(', '));
+  assert.ok(at('create report-0-1') < at('exit transform-0-1 0'), 'still created ahead of the exit: ' + f.events.join(', '));
+  assert.equal(f.events.filter((e) => e.startsWith('create report')).length, 1, 'created once, then started');
 });
 
 test('a job whose long-running dependency is not up fails with why', async () => {

@@ -8,7 +8,11 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ScheduleSpec } from '../../../src/domain.js';
 import { silentLogger } from '../../../src/log.js';
-import { openState, type State } from '../../../src/state/index.js';
+import type { State } from '../../../src/state/index.js';
+import { openTestState } from '../../helpers/state.js';
+
+const KEY = Buffer.alloc(32, 7);
+const openState = (file: string) => openTestState(file, KEY);
 import { Scheduler } from '../../../src/jobs/scheduler.js';
 import type { RunRow } from '../../../src/jobs/model.js';
 import { serviceSpec } from '../../helpers/specs.js';

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, renameSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { FileCheckpoint, LogEntry } from '../../../src/logs/entry.js';
@@ -9,6 +10,7 @@ import type { WriteItem } from '../../../src/logs/writer.js';
 
 function harness(checkpoints: FileCheckpoint[] = [], dir = mkdtempSync(path.join(os.tmpdir(), 'slipway-tail-'))) {
   const shipped: LogEntry[] = [];
+  const refused: string[] = [];
   const saved = new Map<string, FileCheckpoint>(checkpoints.map((c) => [c.inode, c]));
   const tail = new FileTail({
     mount: { volume: 'vol', target: '/var/log/app', pattern: '*.log' },
@@ -20,8 +22,9 @@ function harness(checkpoints: FileCheckpoint[] = [], dir = mkdtempSync(path.join
       if (item.file) saved.set(item.file.inode, item.file);
       if (item.fileGone) saved.delete(item.fileGone.inode);
     },
+    onRefused: (file, why) => refused.push(`${file} ${why}`),
   });
-  return { dir, tail, shipped, saved, lines: () => shipped.map((e) => e.line), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  return { dir, tail, shipped, saved, refused, lines: () => shipped.map((e) => e.line), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 test('globs of base names match as a shell would', () => {
@@ -130,5 +133,36 @@ test('on the final pass an unfinished last line is shipped', async () => {
   writeFileSync(path.join(h.dir, 'app.log'), 'done\nno newline');
   await h.tail.poll(true);
   assert.deepEqual(h.lines(), ['done', 'no newline']);
+  h.cleanup();
+});
+
+test('a symlink in the log volume is never followed — to a host file, a sibling or a folder — and is reported once', async () => {
+  const h = harness();
+  const outside = mkdtempSync(path.join(os.tmpdir(), 'slipway-host-'));
+  writeFileSync(path.join(outside, 'shadow'), 'root:secret-hash\n');
+  mkdirSync(path.join(outside, 'dir'));
+  writeFileSync(path.join(h.dir, 'real.log'), 'a real line\n');
+  symlinkSync(path.join(outside, 'shadow'), path.join(h.dir, 'evil.log'));
+  symlinkSync('real.log', path.join(h.dir, 'alias.log'));
+  symlinkSync(path.join(outside, 'dir'), path.join(h.dir, 'dir.log'));
+  for (let i = 0; i < 3; i++) await h.tail.poll(i === 2);
+  const text = h.lines().join('\n');
+  assert.ok(!text.includes('secret-hash'), text);
+  assert.deepEqual(h.lines().filter((l) => !l.startsWith('slipway:')), ['a real line']);
+  assert.deepEqual(h.refused.sort(), ['/var/log/app/alias.log is a symbolic link', '/var/log/app/dir.log is a symbolic link', '/var/log/app/evil.log is a symbolic link']);
+  const said = h.shipped.filter((e) => e.line.startsWith('slipway:'));
+  assert.equal(said.length, 3);
+  assert.match(said.find((e) => e.stream === 'file:/var/log/app/evil.log')!.line, /evil\.log is not shipped: it is a symbolic link/);
+  rmSync(outside, { recursive: true, force: true });
+  h.cleanup();
+});
+
+test('a FIFO named like a log file is refused without blocking the tail', async () => {
+  const h = harness();
+  execFileSync('mkfifo', [path.join(h.dir, 'pipe.log')]);
+  writeFileSync(path.join(h.dir, 'app.log'), 'still read\n');
+  await h.tail.poll();
+  assert.deepEqual(h.lines().filter((l) => !l.startsWith('slipway:')), ['still read']);
+  assert.deepEqual(h.refused, ['/var/log/app/pipe.log is not a regular file']);
   h.cleanup();
 });

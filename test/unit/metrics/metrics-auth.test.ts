@@ -4,10 +4,10 @@ import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { prometheusRouter } from '../../../src/api/metrics-routes.js';
-import { openState } from '../../../src/state/index.js';
+import { openTestState } from '../../helpers/state.js';
 
 async function serve(open: boolean) {
-  const state = openState(':memory:');
+  const state = openTestState();
   const token = state.tokens.create('admin');
   const app = express();
   app.use('/metrics', prometheusRouter({ state, open, render: () => 'up 1\n' }));

@@ -6,11 +6,11 @@ import assert from 'node:assert/strict';
 import type { Color } from '../../../src/domain.js';
 import { UserError } from '../../../src/errors.js';
 import { AppPorts, servingOf } from '../../../src/ports/service.js';
-import { openState } from '../../../src/state/index.js';
+import { openTestState } from '../../helpers/state.js';
 import { serviceSpec } from '../../helpers/specs.js';
 
 function harness(t: { after(fn: () => void): void }, opts: { busy?: number[]; serving?: { color: Color; addrs: string[] } | null; refuse?: boolean } = {}) {
-  const state = openState(':memory:');
+  const state = openTestState();
   t.after(() => state.close());
   const calls: string[] = [];
   const ports = new AppPorts({

@@ -7,8 +7,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { AppJson, ServiceSpec, Trigger } from '../../../src/domain.js';
+import { DeployDeadline } from '../../../src/deadline.js';
 import { createPipeline } from '../../../src/queue/pipeline.js';
-import { openState } from '../../../src/state/index.js';
+import { openTestState } from '../../helpers/state.js';
 import { serviceSpec } from '../../helpers/specs.js';
 
 const root = mkdtempSync(path.join(os.tmpdir(), 'slipway-pipeline-formation-'));
@@ -22,7 +23,7 @@ const procfileServices = (): ServiceSpec[] => [serviceSpec({ name: 'web' }), ser
 
 function harness(t: { after(fn: () => void): void }) {
   const tmp = mkdtempSync(path.join(root, 'case-'));
-  const state = openState(':memory:');
+  const state = openTestState();
   t.after(() => state.close());
   const app = state.apps.create('demo');
   const built = { appJson: appJson(), services: procfileServices(), releaseCommand: './migrate' as string | null };
@@ -41,7 +42,7 @@ function harness(t: { after(fn: () => void): void }) {
         releaseCommand: built.releaseCommand,
         serviceSource: null,
       }),
-      servicesUnder: () => [],
+      servicesUnder: async () => [],
       rollout: async (release, _prev, _out, live, options) => {
         rollouts.push({ version: release.version, releasePhase: options.releasePhase });
         if (failRollout) throw new Error('health check failed');
@@ -51,7 +52,7 @@ function harness(t: { after(fn: () => void): void }) {
   });
   const deploy = (trigger: Trigger, params: Record<string, unknown> = {}) => {
     const lines: string[] = [];
-    return run(state.deployments.create(app.id, { trigger, sha: 'a'.repeat(40), ref: 'refs/heads/main', params }), (l) => lines.push(l)).then(
+    return run(state.deployments.create(app.id, { trigger, sha: 'a'.repeat(40), ref: 'refs/heads/main', params }), (l) => lines.push(l), new DeployDeadline(600)).then(
       (r) => ({ ...r, lines }),
       (e: Error) => ({ error: e.message, lines }),
     );

@@ -8,8 +8,10 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Trigger } from '../../../src/domain.js';
 import { UserError } from '../../../src/errors.js';
+import { DeployDeadline } from '../../../src/deadline.js';
 import { createPipeline, type CommitStatusReporter, type CommitStatusUpdate, type PipelineStages } from '../../../src/queue/pipeline.js';
-import { openState } from '../../../src/state/index.js';
+import { openTestState } from '../../helpers/state.js';
+import { stubStages } from '../../helpers/pipeline.js';
 
 const SHA = 'a'.repeat(40);
 // One temp root for the file, removed last: the pipeline's build-log streams open and close
@@ -22,7 +24,7 @@ after(async () => {
 
 function harness(t: { after(fn: () => void): void }, o: { rollout?: PipelineStages['rollout']; report?: CommitStatusReporter } = {}) {
   const tmp = mkdtempSync(path.join(root, 'case-'));
-  const state = openState(':memory:');
+  const state = openTestState();
   t.after(() => state.close());
   const app = state.apps.create('demo');
   const reports: { sha: string; app: string; update: CommitStatusUpdate }[] = [];
@@ -35,20 +37,9 @@ function harness(t: { after(fn: () => void): void }, o: { rollout?: PipelineStag
       (async (_d, a, sha, update) => {
         reports.push({ sha, app: a.name, update });
       }),
-    stages: {
-      revision: async (d, a) => ({ app: a.name, sha: d.sha ?? SHA, ref: 'refs/heads/main', dir: mkdtempSync(path.join(tmp, 'src-')) }),
-      buildAndPush: async (_rev, a, version) => ({
-        image: { repository: `127.0.0.1:5000/${a.name}`, tags: [`v${version}`], digest: `sha256:${'0'.repeat(64)}`, ref: `127.0.0.1:5000/${a.name}@sha256:${'0'.repeat(64)}` },
-        services: [],
-        appJson: null,
-        releaseCommand: null,
-        serviceSource: null,
-      }),
-      servicesUnder: () => [],
-      rollout: o.rollout ?? (async () => undefined),
-    },
+    stages: stubStages(tmp, o.rollout),
   });
-  const deploy = (trigger: Trigger, sha: string | null = SHA) => run(state.deployments.create(app.id, { trigger, sha, ref: 'refs/heads/main' }), () => undefined);
+  const deploy = (trigger: Trigger, sha: string | null = SHA) => run(state.deployments.create(app.id, { trigger, sha, ref: 'refs/heads/main' }), () => undefined, new DeployDeadline(600));
   return { run, deploy, reports };
 }
 

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { UserError } from '../../../src/errors.js';
 import { classifyGitFailure } from '../../../src/source/fetch.js';
-import { validateBranch, validateRepoUrl } from '../../../src/source/repo-url.js';
+import { repoOrigin, validateBranch, validateRepoUrl } from '../../../src/source/repo-url.js';
 
 const off = { allowFile: false };
 const on = { allowFile: true };
@@ -141,4 +141,13 @@ test('git failures: wrong URL/credential/ref are the user\'s; network trouble is
   ];
   for (const m of user) assert.equal(classifyGitFailure(m), 'user', m);
   for (const m of transient) assert.equal(classifyGitFailure(m), 'transient', m);
+});
+
+test('repoOrigin: where a stored credential may go — scheme, host and port; scp-like is ssh on 22', () => {
+  assert.equal(repoOrigin('https://GitHub.com/acme/demo.git'), 'https://github.com');
+  assert.equal(repoOrigin('https://github.com:8443/acme/demo.git'), 'https://github.com:8443');
+  assert.equal(repoOrigin('ssh://git@github.com:22/acme/demo.git'), 'ssh://github.com');
+  assert.equal(repoOrigin('ssh://git@github.com:2222/acme/demo.git'), 'ssh://github.com:2222');
+  assert.equal(repoOrigin('git@github.com:acme/demo.git'), 'ssh://github.com');
+  assert.equal(repoOrigin('file:///srv/repo.git'), 'file://');
 });

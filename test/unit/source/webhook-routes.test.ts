@@ -77,12 +77,30 @@ test('ping answers 200 pong; tag deletions and other branches answer 200 with wh
   assert.equal(h.enqueued.length, 0);
 });
 
-test('unknown app is 404 before anything else, even with a bad signature', async (t) => {
-  const h = await startHarness();
+test('an unknown app, a malformed name and an app without a secret answer exactly as a known app with a wrong signature', async (t) => {
+  const h = await startHarness([
+    { id: 1, name: 'demo', webhookSecret: SECRET, repoBranch: 'master' },
+    { id: 2, name: 'nosecret', webhookSecret: '', repoBranch: 'master' },
+  ]);
   t.after(() => h.close());
-  const r = await post(h.port, '/webhooks/github/nope', { 'content-type': 'text/plain' }, Buffer.from('x'));
-  assert.equal(r.status, 404);
-  assert.match(String(r.json.error), /no app named "nope"/);
+  // What a prober sends: the URL's name is the only thing that differs between the requests.
+  const probe = async (provider: string, name: string, headers: Record<string, string>, body: Buffer) => {
+    const r = await post(h.port, `/webhooks/${provider}/${name}`, headers, body);
+    return { status: r.status, json: JSON.stringify(r.json).split(name).join('APP'), contentType: r.contentType };
+  };
+  const badSig = github(PUSH, 'push', { 'x-hub-signature-256': signGithub(PUSH, 'guess') });
+  const known = await probe('github', 'demo', badSig, PUSH);
+  assert.equal(known.status, 401);
+  for (const name of ['nope', 'nosecret', 'Not_An-App'])
+    assert.deepEqual(await probe('github', name, badSig, PUSH), known, name);
+  const text = { 'content-type': 'text/plain' };
+  assert.deepEqual(await probe('github', 'nope', text, Buffer.from('x')), await probe('github', 'demo', text, Buffer.from('x')));
+  const gitlab = { 'content-type': 'application/json', 'x-gitlab-event': 'Push Hook', 'x-gitlab-token': 'guess' };
+  assert.deepEqual(await probe('gitlab', 'nope', gitlab, GITLAB), await probe('gitlab', 'demo', gitlab, GITLAB));
+  // Signed with the empty secret an app without one would have: still refused, the same way.
+  assert.deepEqual(await probe('github', 'nosecret', { ...github(PUSH), 'x-hub-signature-256': signGithub(PUSH, '') }, PUSH), known);
+  assert.equal(h.enqueued.length, 0);
+  // An unknown provider names no app: 404 for every name alike.
   assert.equal((await post(h.port, '/webhooks/bitbucket/demo', github(PUSH), PUSH)).status, 404);
 });
 

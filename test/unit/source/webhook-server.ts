@@ -32,7 +32,7 @@ export async function startHarness(apps: WebhookApp[] = [{ id: 1, name: 'demo', 
     '/webhooks',
     webhookRouter({
       findApp: (name) => apps.find((a) => a.name === name),
-      seenDelivery: (id) => h.seen.has(id),
+      seenDelivery: (_app, id) => h.seen.has(id),
       enqueue: async (a, push, deliveryId) => {
         const r = await h.enqueueImpl(push, deliveryId);
         h.seen.add(deliveryId);

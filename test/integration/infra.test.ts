@@ -1,0 +1,63 @@
+// What the set-up scripts guarantee on this machine: the registry and Redis (no credentials) are
+// reachable from loopback only, and an address that is not loopback is refused before anything
+// changes; the data dir is made private on every run; the seeded base images' digests are recorded.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { ROOT } from '../helpers/server.js';
+
+const run = promisify(execFile);
+
+/** Runs a function of scripts/lib.sh; resolves to its exit code and output. */
+async function libSh(script: string): Promise<{ code: number; out: string }> {
+  try {
+    const { stdout, stderr } = await run('bash', ['-c', `source ${ROOT}/scripts/lib.sh; trap - EXIT; ${script}`]);
+    return { code: 0, out: stdout + stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, out: err.stdout + err.stderr };
+  }
+}
+
+test('a registry or Redis address that is not loopback is refused, naming the setting', async () => {
+  for (const ok of ['127.0.0.1:5000', 'localhost:5000', '[::1]:5000', 'redis://127.0.0.1:6379', 'redis://:pw@localhost:6379/0'])
+    assert.equal((await libSh(`require_loopback registry '${ok}' SLIPWAY_REGISTRY`)).code, 0, ok);
+  for (const bad of ['0.0.0.0:5000', '10.1.2.3:5000', '[::]:5000', 'registry.example.com:5000', '127.example.com:5000', 'redis://0.0.0.0:6379']) {
+    const r = await libSh(`require_loopback registry '${bad}' SLIPWAY_REGISTRY`);
+    assert.notEqual(r.code, 0, bad);
+    assert.match(r.out, new RegExp(`SLIPWAY_REGISTRY=.*must listen on loopback only`), bad);
+  }
+});
+
+test('the registry and Redis listen on loopback only', async () => {
+  const { stdout } = await run('ss', ['-H', '-ltn']);
+  for (const port of [5000, 6379]) {
+    const local = stdout.split('\n').map((l) => l.trim().split(/\s+/)[3] ?? '').filter((a) => a.endsWith(`:${port}`));
+    assert.ok(local.length > 0, `nothing listens on ${port}`);
+    for (const a of local) assert.match(a, /^(127\.\d+\.\d+\.\d+|\[::1\]):\d+$/, `port ${port} listens on ${a}`);
+    assert.equal((await libSh(`listens_on_loopback_only ${port}`)).code, 0);
+  }
+});
+
+test('infra.sh makes an existing 0755 data dir private and records the seeded base images\' digests (0600)', async (t) => {
+  const data = mkdtempSync(path.join(os.tmpdir(), 'slipway-infra-'));
+  t.after(() => rmSync(data, { recursive: true, force: true }));
+  chmodSync(data, 0o755);
+  await run('bash', [path.join(ROOT, 'scripts/infra.sh')], { env: { ...process.env, SLIPWAY_DATA: data }, maxBuffer: 16 * 1024 * 1024 });
+  assert.equal(statSync(data).mode & 0o777, 0o700);
+  const file = path.join(data, 'base-images.json');
+  assert.equal(statSync(file).mode & 0o777, 0o600);
+  const { images } = JSON.parse(readFileSync(file, 'utf8')) as { images: { name: string; registry: string; repository: string; tag: string; digest: string }[] };
+  assert.deepEqual(images.map((i) => i.name).sort(), ['debian:bookworm-slim', 'node:18-slim', 'python:3.11-slim']);
+  for (const i of images) {
+    const res = await fetch(`http://${i.registry}/v2/${i.repository}/manifests/${i.tag}`, {
+      method: 'HEAD',
+      headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json' },
+    });
+    assert.equal(res.headers.get('docker-content-digest'), i.digest, i.name);
+  }
+});
