@@ -1,7 +1,8 @@
 // The Engine's `die` events for containers carrying a label, on one event stream shared by all
 // the containers being watched. Docker 20.10 (Debian's docker.io) emits `die` before it cleans up
 // the exited container (network endpoint, mounts) while holding the container's lock, and the
-// wait API answers only after that clean-up: measured here under load, `die` came 0.1–1 s earlier.
+// wait API answers only after that clean-up (seen 0.1–1 s later under heavy load; within a few ms
+// on 2026-11-30's bench/jobs, where the Engine's own start-up of the dependents was the delay).
 // A reconnect asks for the events since shortly before the drop (`since`), so an exit during the
 // gap is replayed; still, this is a fast path next to the wait API, never instead of it.
 import type Dockerode from 'dockerode';

@@ -66,7 +66,7 @@ test('a worker that exits 3 one second after starting fails the deploy; only the
   await repo.commit('v2 with a crashing worker', { 'docker-compose.yml': COMPOSE_V2, VERSION: 'two\n' });
   const pushed = await repo.push(pushUrl(s.url, s.token, app));
   assert.notEqual(pushed.code, 0, pushed.output);
-  assert.match(pushed.output, /crasher-v2-1 (exited with code 3|crashed and is restarting( \(last exit code 3\))?) before it was healthy/);
+  assert.match(pushed.output, /_crasher_v2_1 (exited with code 3|crashed and is restarting( \(last exit code 3\))?) before it was healthy/);
   assert.match(pushed.output, /crasher giving up/);
 
   const left = await new Containers(createDocker(s.config)).listContainers({ app, all: true });

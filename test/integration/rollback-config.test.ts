@@ -60,7 +60,7 @@ test('a failed rollback leaves the app config as it was; the release serving kee
 
   const rollback = await outcome(await s.api(`/api/apps/${app}/rollback`, { method: 'POST', body: JSON.stringify({ version: 1 }) }));
   assert.equal(rollback.status, 'failed', JSON.stringify(rollback));
-  assert.match(rollback.error ?? '', /web-(blue|green)-1 (exited with code 1|crashed)/);
+  assert.match(rollback.error ?? '', /_web_(blue|green)_1 (exited with code 1|crashed)/);
   assert.deepEqual(await (await s.api(`/api/apps/${app}/config`)).json(), { GREETING: 'two' });
   const releases = (await (await s.api(`/api/apps/${app}/releases`)).json()) as { version: number; status: string }[];
   assert.deepEqual(releases.map((r) => [r.version, r.status]), [[3, 'failed'], [2, 'active'], [1, 'superseded']]);
