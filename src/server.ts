@@ -15,6 +15,9 @@ import { deployRouter } from './api/deploy-routes.js';
 import { repoRouter } from './api/repo-routes.js';
 import { logsRouter } from './api/logs-routes.js';
 import { webhookRouter } from './api/webhook-routes.js';
+import { runRouter } from './api/run-routes.js';
+import { portsRouter } from './api/ports-routes.js';
+import { imagesRouter } from './api/images-routes.js';
 import { createDocker } from './docker/client.js';
 import { Containers } from './docker/containers.js';
 import { Networks } from './docker/networks.js';
@@ -22,11 +25,14 @@ import { ContainerExits } from './docker/exits.js';
 import { Proxy } from './proxy/haproxy.js';
 import { appProxy, routeApi } from './proxy/app-proxy.js';
 import { proxyTls } from './proxy/haproxy-certs.js';
+import { withPortRoutes } from './proxy/app-ports.js';
+import { AppPorts, servingOf } from './ports/service.js';
 import { GitRepos } from './source/repos.js';
 import { gitRouter } from './source/git-http.js';
 import { loadOrCreateKey, openCredential, stateSealer } from './source/secrets.js';
 import { reportStatus } from './source/commit-status.js';
 import type { Provider } from './source/webhooks.js';
+import { baseImageLookup } from './registry/base-images.js';
 import { checkBaseImages, readBaseImages } from './build/base-images.js';
 import { inspectImage } from './docker/images.js';
 import { tagDigest } from './registry/api.js';
@@ -39,6 +45,7 @@ import { INTERRUPTED, reconcile } from './deploy/reconcile.js';
 import { singleHostEngine } from './deploy/engine.js';
 import { SWARM_LIMITS } from './deploy/engine-limits.js';
 import { appNetworkName } from './deploy/container-spec.js';
+import { OneOffRuns } from './deploy/run.js';
 import { DeployProgress, outcomeOf } from './queue/progress.js';
 import { Uploads } from './queue/uploads.js';
 import { Cluster } from './cluster/cluster.js';
@@ -154,16 +161,26 @@ export async function startServer(config: Config, logger: Logger, options: Serve
   if (https) await tls.challenges.prepare(new Map());
   await proxy.start();
   await certs.started();
-  const routes = appProxy(proxy, config.appsDomain, (app) => domains.customNames(app));
+  const routes = withPortRoutes(appProxy(proxy, config.appsDomain, (app) => domains.customNames(app)), proxy, (app) => state.ports.forApp(app));
   const domains: DomainService = new DomainService({
     state,
     appsDomain: config.appsDomain,
     routes,
     listener: { added: (app, d) => acme.domainAdded(app, d), removed: (app) => certs.domainRemoved(app) },
   });
-  const single = singleHostEngine({ ports: dockerRolloutPorts({ docker, containers, networks, proxy: routes, config }), containers });
+  const ports = dockerRolloutPorts({ docker, containers, networks, proxy: routes, config });
+  const single = singleHostEngine({ ports, containers });
   // Chosen by configuration: `slipway cluster:init` switches deploys to the swarm.
   const engine = () => cluster.engine() ?? single;
+  const appPorts = new AppPorts({
+    state,
+    routes: routes.ports,
+    serving: async (app) => servingOf(state.releases.current(state.apps.get(app).id), await ports.list(app)),
+    reserved: new Map([
+      [config.httpPort, "Slipway's HTTP port for apps"],
+      [config.port, "Slipway's API port"],
+    ]),
+  });
   const repos = new GitRepos(paths.repos, config.maxPushMb * 1024 * 1024);
   const progress = new DeployProgress(path.join(config.dataDir, 'deploys'), (id, e) =>
     logger.error('deploy output could not be stored (is the disk full?); it still streams live', { deployment: id, error: (e as Error).message }),
@@ -194,6 +211,8 @@ export async function startServer(config: Config, logger: Logger, options: Serve
   });
   await logs.start();
   await cluster.start(proxy, routes);
+  const runs = new OneOffRuns({ containers, prepare: (r) => ports.prepare(r), shipped: (id) => logs.whenShipped(id, 60_000).then(() => undefined), ownsApp, warn: (m, f) => logger.warn(m, f) });
+  await runs.adopt();
   const samples = new EventEmitter();
   samples.setMaxListeners(0);
   const metrics = new MetricsService({
@@ -244,6 +263,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
     keepReleases: config.keepReleases,
     logger,
   };
+  const baseImages = baseImageLookup(config.registry);
   const pipeline = createPipeline({
     state,
     buildsDir: paths.builds,
@@ -270,6 +290,8 @@ export async function startServer(config: Config, logger: Logger, options: Serve
         // No registry garbage collection runs while a release is pushed.
         duringPush: (push) => gc.duringPush(push),
         // A release going live may turn the app's HTTPS redirect on or off (SLIPWAY_HTTPS_REDIRECT).
+        baseImages,
+        exposed: config.exposePorts ? (app, exposed, out) => appPorts.syncExposed(app, exposed, out) : undefined,
         onLive: () => void certs.sync().catch((e: Error) => logger.warn('certificate sync failed', { error: e.message })),
       }),
       resize: (release, service, replicas, out) => resize(release, service, replicas, engine().resizePorts(), out),
@@ -355,6 +377,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
       }),
     },
     api: {
+      '/images': imagesRouter({ docker, registry: config.registry }),
       '/session': sessionRouter({ state }),
       '/events': eventsRouter({
         changes: (l) => state.changes.subscribe(l),
@@ -404,6 +427,8 @@ export async function startServer(config: Config, logger: Logger, options: Serve
         const r = express.Router({ mergeParams: true });
         r.use(deployRouter({ state, progress, uploads, maxUploadBytes: config.maxPushMb * 1024 * 1024, enqueue: (d) => queue.enqueue(d) }));
         r.use(repoRouter({ state, config, secretKey, ps: (app) => engine().ps(app) }));
+        r.use(runRouter({ state, runs }));
+        r.use(portsRouter({ state, ports: appPorts }));
         r.use(jobsRouter({ state, runner, scheduler }));
         r.use('/logs', logsRouter(logs, (a, run) => runner.containerGlobs(state.apps.get(a), Number(run))));
         r.use(tlsRouter({ domains, certs, acme }));

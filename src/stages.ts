@@ -13,6 +13,8 @@ import { extractUpload } from './build/upload.js';
 import { rollout, type RolloutPorts } from './deploy/rollout.js';
 import { pinServiceImages, releaseCommand, servicesFor } from './deploy/services.js';
 import type { PipelineStages } from './queue/pipeline.js';
+import type { AppRow } from './state/apps.js';
+import type { Progress } from './domain.js';
 import { pinImage, pushRelease } from './registry/push.js';
 import { fetchRevision } from './source/fetch.js';
 import { openCredential } from './source/secrets.js';
@@ -37,6 +39,10 @@ export interface StagesDeps {
   checkBaseImages?: BuildOptions['checkBaseImages'];
   /** Runs a registry push (the registry's garbage collection waits for it). */
   duringPush?: <T>(push: () => Promise<T>) => Promise<T>;
+  /** What the registry holds, for the message when a FROM image cannot be pulled. */
+  baseImages?: BuildOptions['baseImages'];
+  /** A Dockerfile app's EXPOSEd ports, once its image is pushed (the ports plugin maps them). */
+  exposed?: (app: AppRow, exposed: string[], out: Progress) => Promise<void>;
 }
 
 export function pipelineStages(deps: StagesDeps): PipelineStages {
@@ -102,10 +108,12 @@ export function pipelineStages(deps: StagesDeps): PipelineStages {
           // The image's EXPOSE is not known yet; it only picks a port, it can't make a file invalid.
           check: (inputs) => void servicesFor({ ...inputs, exposedPort: null }, appConfig, rules),
           ...(deps.checkBaseImages ? { checkBaseImages: deps.checkBaseImages } : {}),
+          ...(deps.baseImages ? { baseImages: deps.baseImages } : {}),
         }),
       );
       const push = () => pushRelease(docker, built, { registry: config.registry, version, progress: out, signal });
       const image = await (deps.duringPush ? deps.duringPush(push) : push());
+      if (built.buildpack === null) await deps.exposed?.(app, built.exposed ?? [], out);
       // Compose services that name an image run it by digest, pinned now (a tag can be moved).
       const services = await pinServiceImages(servicesFor(built, appConfig, { ...rules, warn: (l) => out(` !     ${l}`) }), [], (image) => pinImage(docker, image, out, signal));
       if (!services.some((s) => s.role === 'web')) out(' !     no web process: workers run, no route (add a `web` process to serve HTTP)');
@@ -119,7 +127,7 @@ export function pipelineStages(deps: StagesDeps): PipelineStages {
       return pinServiceImages(services, previous, (image) => pinImage(docker, image, out));
     },
 
-    rollout: (release, previous, out, live, signal) =>
+    rollout: (release, previous, out, live, options) =>
       rollout(
         release,
         previous,
@@ -129,7 +137,7 @@ export function pipelineStages(deps: StagesDeps): PipelineStages {
           live();
           deps.onLive?.();
         },
-        signal,
+        options,
       ),
   };
 }

@@ -12,6 +12,8 @@ import { STATUS_PREFIX, outcomeOf, type DeployProgress } from '../queue/progress
 import type { Uploads } from '../queue/uploads.js';
 import type { State } from '../state/index.js';
 import type { DeploymentRow } from '../state/deployments.js';
+import { MAX_QUANTITY } from '../build/app-json.js';
+import { formationManaged, formationOf, formationRefusal } from '../deploy/formation.js';
 import { body, onceDrained } from './http.js';
 import { openEventStream, wantsEventStream } from './sse.js';
 
@@ -27,6 +29,17 @@ export interface DeployRoutesDeps {
 type AppReq = Request<{ app: string; id?: string }>;
 
 const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** `?deploy=false` (the CLI's --no-deploy): store the change for the next deploy, make no release. */
+const noDeploy = (req: Request) => req.query.deploy === 'false' || req.query.deploy === '0';
+
+/** Dokku's `config:set --encoded`: values arrive base64-encoded (binary-safe, any shell). */
+function decoded(key: string, value: string): string {
+  const v = value.replace(/\s+/g, '');
+  if (!BASE64.test(v)) throw new UserError(`value of ${key} is not valid base64 (--encoded expects KEY=BASE64)`, 422);
+  return Buffer.from(v, 'base64').toString('utf8');
+}
 
 const mib = (bytes: number) => (bytes >= 1024 ** 3 && bytes % 1024 ** 3 === 0 ? `${bytes / 1024 ** 3} GiB` : `${Math.round(bytes / 1024 ** 2)} MiB`);
 
@@ -176,7 +189,7 @@ export function deployRouter(deps: DeployRoutesDeps): express.Router {
     for (const [k, v] of Object.entries(set)) {
       if (!ENV_KEY.test(k)) throw new UserError(`bad config key ${JSON.stringify(k)}: letters, digits and _ , not starting with a digit`, 422);
       if (typeof v !== 'string') throw new UserError(`value of ${k} must be a string`, 422);
-      changes[k] = v;
+      changes[k] = b.encoded === true ? decoded(k, v) : v;
     }
     for (const k of unset) {
       if (typeof k !== 'string' || !ENV_KEY.test(k)) throw new UserError(`bad config key ${JSON.stringify(k)}`, 422);
@@ -188,8 +201,9 @@ export function deployRouter(deps: DeployRoutesDeps): express.Router {
       Object.keys(set).length ? `Set ${Object.keys(set).join(', ')}` : '',
       unset.length ? `Unset ${unset.join(', ')}` : '',
     ].filter(Boolean);
-    if (!state.releases.current(app.id)) {
-      res.json({ config: state.apps.config(app.id), message: 'saved; it applies to the first deploy' });
+    if (!state.releases.current(app.id) || noDeploy(req)) {
+      const when = state.releases.current(app.id) ? 'the next deploy' : 'the first deploy';
+      res.json({ config: state.apps.config(app.id), message: `${words.join('; ')}: saved; it applies to ${when}` });
       return;
     }
     const d = state.deployments.create(app.id, { trigger: 'config', params: { description: words.join('; ') } });
@@ -199,18 +213,33 @@ export function deployRouter(deps: DeployRoutesDeps): express.Router {
   r.post('/scale', async (req: AppReq, res) => {
     const app = state.apps.get(req.params.app);
     const current = state.releases.current(app.id);
-    if (!current) throw new UserError(`${app.name} has no release yet: push code first`, 409);
+    if (!current && !noDeploy(req)) throw new UserError(`${app.name} has no release yet: push code first (or scale --no-deploy to set the replicas its first deploy runs)`, 409);
+    if (current && formationManaged(current)) throw formationRefusal(app.name);
     const scale: Record<string, number> = {};
     for (const [k, v] of Object.entries(body(req))) {
-      if (!current.services.some((s) => s.name === k))
+      if (current && !current.services.some((s) => s.name === k))
         throw new UserError(`${app.name} has no service ${k} (services: ${current.services.map((s) => s.name).join(', ')})`, 422);
+      if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(k)) throw new UserError(`bad service name ${JSON.stringify(k)}`, 422);
       const n = Number(v);
-      if (!Number.isInteger(n) || n < 0 || n > 100) throw new UserError(`${k}=${String(v)}: replicas must be 0–100`, 422);
+      if (!Number.isInteger(n) || n < 0 || n > MAX_QUANTITY) throw new UserError(`${k}=${String(v)}: replicas must be 0–${MAX_QUANTITY}`, 422);
       scale[k] = n;
     }
     if (Object.keys(scale).length === 0) throw new UserError('nothing to scale: send {"web": 3}', 422);
+    if (noDeploy(req)) {
+      state.apps.savePendingScale(app.id, scale);
+      const words = Object.entries(scale).map(([k, v]) => `${k}=${v}`).join(' ');
+      res.json({ pending: state.apps.pendingScale(app.id), message: `Scale ${words}: saved; it applies to the ${current ? 'next' : 'first'} deploy` });
+      return;
+    }
     const d = state.deployments.create(app.id, { trigger: 'scale', params: { scale } });
     await queueAndAnswer(req, res, d);
+  });
+
+  /** Every process type of the serving release with its replicas, those at 0 included. */
+  r.get('/formation', (req: AppReq, res) => {
+    const app = state.apps.get(req.params.app);
+    const current = state.releases.current(app.id);
+    res.json({ release: current ? `v${current.version}` : null, formation: current ? formationOf(current) : [], pending: state.apps.pendingScale(app.id) });
   });
 
   r.get('/builds', (req: AppReq, res) => {

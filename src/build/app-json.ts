@@ -1,23 +1,29 @@
-// Parses app.json (Heroku's manifest, with Dokku's `healthchecks` and `scripts.dokku`) into AppJson.
-import type { AppJson, HttpHealthCheck } from '../domain.js';
+// Parses app.json (Heroku's manifest, with Dokku's `healthchecks`, `scripts.dokku` and comments)
+// into AppJson: health checks, deploy scripts, env defaults, the process formation and cron.
+import type { AppEnvVar, AppJson, HttpHealthCheck } from '../domain.js';
 import { UserError } from '../errors.js';
 import { checkCron } from '../jobs/cron.js';
+import { parseJsonText } from './json-text.js';
+import { PROCESS_NAME, PROCESS_NAME_RULE } from './procfile.js';
 
 /** Dokku's defaults for a healthchecks entry (seconds). */
 export const HEALTHCHECK_DEFAULTS = { attempts: 5, timeout: 5, wait: 2, initialDelay: 0 } as const;
 const CHECK_TYPES = ['startup', 'liveness', 'readiness'] as const;
+/** The most replicas a formation or `slipway scale` may ask for. */
+export const MAX_QUANTITY = 100;
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** Unknown keys (name, formation, buildpacks…) are ignored, as Dokku does. */
+/** Unknown keys (name, buildpacks, addons…) are ignored, as Dokku does. */
 export function parseAppJson(text: string): AppJson {
-  const doc = parseJson(text);
+  const doc = parseJsonText(text, 'app.json');
   if (!isObject(doc)) throw new UserError('app.json: the top level must be a JSON object');
   return {
     healthchecks: parseHealthchecks(doc.healthchecks),
     scripts: parseScripts(doc.scripts),
     env: parseEnv(doc.env),
+    formation: parseFormation(doc.formation),
     ...(doc.cron === undefined || doc.cron === null ? {} : { cron: parseCron(doc.cron) }),
   };
 }
@@ -37,90 +43,6 @@ function parseCron(v: unknown): NonNullable<AppJson['cron']> {
     }
     return { command: entry.command.trim(), schedule: entry.schedule.trim() };
   });
-}
-
-function parseJson(text: string): unknown {
-  const body = text.replace(/^\uFEFF/, '');
-  try {
-    return JSON.parse(body);
-  } catch (e) {
-    // V8 names the position only for some errors; find it ourselves so every message has one.
-    const pos = jsonErrorPosition(body);
-    const before = body.slice(0, pos).split('\n');
-    const column = (before[before.length - 1]?.length ?? 0) + 1;
-    const reason = (e as Error).message.replace(/,? ".*" is not valid JSON$/s, '').replace(/ in JSON at position \d+.*$/s, '');
-    throw new UserError(`app.json line ${before.length} column ${column}: invalid JSON (${reason})`);
-  }
-}
-
-/** Offset of the first character a JSON parser rejects (a minimal validating scanner). */
-export function jsonErrorPosition(text: string): number {
-  let i = 0;
-  const ws = () => {
-    while (i < text.length && ' \t\n\r'.includes(text[i] as string)) i++;
-  };
-  const fail = (): never => {
-    throw i;
-  };
-  const literal = (word: string) => (text.startsWith(word, i) ? (i += word.length) : fail());
-  const string = () => {
-    i++;
-    while (i < text.length && text[i] !== '"') {
-      if (text[i] === '\\') i++;
-      else if ((text.charCodeAt(i) ?? 0) < 0x20) fail();
-      i++;
-    }
-    if (i >= text.length) fail();
-    i++;
-  };
-  const value = (): void => {
-    ws();
-    const c = text[i];
-    if (c === '{') {
-      i++;
-      ws();
-      if (text[i] === '}') return void i++;
-      for (;;) {
-        ws();
-        if (text[i] !== '"') fail();
-        string();
-        ws();
-        if (text[i] !== ':') fail();
-        i++;
-        value();
-        ws();
-        if (text[i] === ',') i++;
-        else if (text[i] === '}') return void i++;
-        else fail();
-      }
-    } else if (c === '[') {
-      i++;
-      ws();
-      if (text[i] === ']') return void i++;
-      for (;;) {
-        value();
-        ws();
-        if (text[i] === ',') i++;
-        else if (text[i] === ']') return void i++;
-        else fail();
-      }
-    } else if (c === '"') string();
-    else if (c === 't') literal('true');
-    else if (c === 'f') literal('false');
-    else if (c === 'n') literal('null');
-    else {
-      const m = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i));
-      if (!m || m[0] === '' || m[0] === '-') fail();
-      i += (m as RegExpExecArray)[0].length;
-    }
-  };
-  try {
-    value();
-    ws();
-    return i < text.length ? i : text.length;
-  } catch (pos) {
-    return Math.min(pos as number, text.length);
-  }
 }
 
 function parseHealthchecks(v: unknown): Record<string, HttpHealthCheck[]> {
@@ -172,35 +94,76 @@ function number(v: unknown, fallback: number, where: string, min: number): numbe
   return n;
 }
 
-/** `scripts.dokku.*` (Dokku) wins over top-level `scripts.*` (Heroku). */
+/**
+ * Dokku's `scripts.dokku.predeploy` and `.postdeploy` run on every deploy; Heroku's
+ * `scripts.postdeploy` (a string, or `{"command": …}`) runs once, after the first deploy.
+ */
 function parseScripts(v: unknown): AppJson['scripts'] {
   if (v === undefined || v === null) return {};
   if (!isObject(v)) throw new UserError('app.json scripts: expected an object');
-  const dokku = v.dokku === undefined ? {} : v.dokku;
+  const dokku = v.dokku ?? {};
   if (!isObject(dokku)) throw new UserError('app.json scripts.dokku: expected an object');
   const scripts: AppJson['scripts'] = {};
-  for (const key of ['predeploy', 'postdeploy'] as const) {
-    const value = dokku[key] ?? v[key];
-    if (value === undefined) continue;
-    if (typeof value !== 'string' || value.trim() === '') {
-      throw new UserError(`app.json scripts.${dokku[key] !== undefined ? 'dokku.' : ''}${key}: expected a command string`);
-    }
-    scripts[key] = value;
-  }
+  const predeploy = command(dokku.predeploy, 'scripts.dokku.predeploy');
+  const postdeploy = command(dokku.postdeploy, 'scripts.dokku.postdeploy');
+  const heroku = isObject(v.postdeploy) ? v.postdeploy.command : v.postdeploy;
+  const firstDeploy = command(heroku, isObject(v.postdeploy) ? 'scripts.postdeploy.command' : 'scripts.postdeploy');
+  if (predeploy) scripts.predeploy = predeploy;
+  if (postdeploy) scripts.postdeploy = postdeploy;
+  if (firstDeploy) scripts.firstDeploy = firstDeploy;
   return scripts;
 }
 
-/** Values are strings or `{value}`; an entry with no value (only `required`/`description`) sets nothing. */
-function parseEnv(v: unknown): Record<string, string> {
+function command(v: unknown, where: string): string | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string' || v.trim() === '') throw new UserError(`app.json ${where}: expected a command string`);
+  return v;
+}
+
+/**
+ * Heroku's and Dokku's env entries: a plain value, or `{value, required, generator, sync,
+ * description}`. `required` defaults to true, as both document it: an entry with neither a
+ * value nor a generator must be set with config:set before the app deploys.
+ */
+function parseEnv(v: unknown): Record<string, AppEnvVar> {
   if (v === undefined || v === null) return {};
   if (!isObject(v)) throw new UserError('app.json env: expected an object of NAME → value');
-  const env: Record<string, string> = {};
+  const env: Record<string, AppEnvVar> = {};
   for (const [name, raw] of Object.entries(v)) {
+    const where = `app.json env.${name}`;
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new UserError(`app.json env: ${JSON.stringify(name)} is not a valid variable name`);
-    const value = isObject(raw) ? raw.value : raw;
-    if (value === undefined || value === null) continue;
-    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') env[name] = String(value);
-    else throw new UserError(`app.json env.${name}: expected a string or {"value": "…"}`);
+    const entry = isObject(raw) ? raw : { value: raw };
+    const value = entry.value;
+    const out: AppEnvVar = { required: true, sync: false };
+    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') out.value = String(value);
+    else if (value !== undefined && value !== null) throw new UserError(`${where}: expected a string or {"value": "…"}`);
+    if (entry.generator !== undefined) {
+      if (entry.generator !== 'secret') throw new UserError(`${where}.generator: only "secret" is supported, got ${JSON.stringify(entry.generator)}`);
+      out.generator = 'secret';
+    }
+    for (const flag of ['required', 'sync'] as const) {
+      if (entry[flag] === undefined) continue;
+      if (typeof entry[flag] !== 'boolean') throw new UserError(`${where}.${flag}: expected true or false`);
+      out[flag] = entry[flag];
+    }
+    env[name] = out;
   }
   return env;
+}
+
+/** `{"worker": {"quantity": 2}}`; a type listed without a quantity gets Dokku's default (web 1, others 0). */
+function parseFormation(v: unknown): Record<string, number> | null {
+  if (v === undefined || v === null) return null;
+  if (!isObject(v)) throw new UserError('app.json formation: expected an object of process type → {"quantity": N}');
+  const out: Record<string, number> = {};
+  for (const [type, entry] of Object.entries(v)) {
+    const where = `app.json formation.${type}`;
+    if (!PROCESS_NAME.test(type) || type.length > 63) throw new UserError(`${where}: "${type}" is not a process type name (${PROCESS_NAME_RULE})`);
+    if (!isObject(entry)) throw new UserError(`${where}: expected an object such as {"quantity": 1}`);
+    const q = entry.quantity ?? (type === 'web' ? 1 : 0);
+    if (typeof q !== 'number' || !Number.isInteger(q) || q < 0 || q > MAX_QUANTITY)
+      throw new UserError(`${where}.quantity: expected a whole number 0–${MAX_QUANTITY}, got ${JSON.stringify(entry.quantity)}`);
+    out[type] = q;
+  }
+  return out;
 }

@@ -30,6 +30,11 @@ export class BuildLog {
     }
   }
 
+  /** The step the build was at (`Step 1/5 : FROM node:22-slim`), or null before the first. */
+  get currentStep(): string | null {
+    return this.step;
+  }
+
   /** Flushes a last line that had no newline. */
   end(): void {
     if (this.partial) this.line(this.partial);

@@ -9,8 +9,10 @@ import { isTransientMessage } from '../docker/client.js';
 import { buildImage } from '../docker/build.js';
 import { imagesLabelled, inspectImage } from '../docker/images.js';
 import { parseAppJson } from './app-json.js';
+import { baseImageError, fromImage, type BaseImageLookup } from './base-image.js';
 import { BuildLog } from './build-log.js';
-import { DEFAULT_BUILDPACKS_DIR, detectBuildpack } from './buildpacks.js';
+import { chooseBuildpack, DEFAULT_BUILDPACKS_DIR, detectBuildpack } from './buildpacks.js';
+import { engineRange, nodeBaseImage } from './node-runtime.js';
 import { buildContext, type ContextOptions } from './context.js';
 import { baseImages, declaredArgs } from './dockerfile.js';
 import { parseProcfile } from './procfile.js';
@@ -48,6 +50,8 @@ export interface BuildOptions {
    * so a mistake there is reported in a second rather than after a build; throws UserError.
    */
   check?: (inputs: Pick<BuiltImage, 'processes' | 'appJson' | 'compose'>) => void;
+  /** What the registry holds, for the message when a FROM image cannot be pulled. */
+  baseImages?: BaseImageLookup;
   /** Refuses (UserError) base images that are not what was seeded (see base-images.ts). */
   checkBaseImages?: (refs: string[], say: Progress) => Promise<void>;
 }
@@ -75,14 +79,24 @@ export async function buildRevision(rev: SourceRevision, opts: BuildOptions): Pr
   const inject: ContextOptions['inject'] = {};
   if (opts.config.buildCaFile) inject[CA_FILE] = { file: opts.config.buildCaFile };
 
+  const buildpacksDir = opts.buildpacksDir ?? DEFAULT_BUILDPACKS_DIR;
+  const spec = userDockerfile === null ? chooseBuildpack(dir, buildpacksDir, dockerfilePath) : null;
+  const short = rev.sha.slice(0, 7);
+  const how = spec ? `buildpack ${spec.name}` : dockerfilePath === 'Dockerfile' ? 'Dockerfile' : `Dockerfile (${dockerfilePath})`;
+  opts.progress(`-----> Building ${rev.app} (${short}) with ${how}`);
+
   let buildpack: string | null = null;
   let dockerfile: string;
   let dockerfileText: string;
-  if (userDockerfile !== null) {
+  if (spec === null) {
     dockerfile = dockerfilePath;
-    dockerfileText = userDockerfile;
+    dockerfileText = userDockerfile as string;
   } else {
-    const bp = detectBuildpack(dir, opts.buildpacksDir ?? DEFAULT_BUILDPACKS_DIR, { processes, ca, dockerfilePath });
+    const base =
+      spec.runtime === 'node'
+        ? await nodeBaseImage(engineRange(readRepoFile(dir, 'package.json', 'package.json')), { docker: opts.docker, caFile: opts.config.buildCaFile, progress: opts.progress })
+        : undefined;
+    const bp = detectBuildpack(dir, buildpacksDir, { processes, ca, dockerfilePath, ...(base ? { base } : {}) });
     buildpack = bp.name;
     dockerfile = GENERATED_DOCKERFILE;
     dockerfileText = bp.dockerfile;
@@ -95,10 +109,6 @@ export async function buildRevision(rev: SourceRevision, opts: BuildOptions): Pr
   if (ca && declared.has(CA_BUILD_ARG)) buildargs[CA_BUILD_ARG] = CA_FILE;
 
   await opts.checkBaseImages?.(baseImages(dockerfileText, buildargs), opts.progress);
-
-  const short = rev.sha.slice(0, 7);
-  const how = buildpack ? `buildpack ${buildpack}` : dockerfile === 'Dockerfile' ? 'Dockerfile' : `Dockerfile (${dockerfile})`;
-  opts.progress(`-----> Building ${rev.app} (${short}) with ${how}`);
 
   const tag = buildTag(rev.app, rev.sha);
   const labels: Record<string, string> = { [LABELS.app]: rev.app, [LABELS.sha]: rev.sha };
@@ -115,6 +125,8 @@ export async function buildRevision(rev: SourceRevision, opts: BuildOptions): Pr
   }
   log.end();
   if (log.error !== null) {
+    const from = log.currentStep === null ? null : fromImage(log.currentStep);
+    if (from) throw await baseImageError(from, log.error, opts.baseImages);
     const message = log.failureMessage();
     throw isTransientMessage(log.error) ? new TransientError(message) : new UserError(message);
   }
@@ -130,6 +142,7 @@ export async function buildRevision(rev: SourceRevision, opts: BuildOptions): Pr
     appJson,
     compose,
     exposedPort: info.exposedPorts[0] ?? null,
+    exposed: info.exposed,
   };
 }
 

@@ -17,6 +17,10 @@ export interface BuildpackSpec {
   detect: string[][];
   /** Web command when the Procfile has no `web`. */
   web?: string;
+  /** Default base image for `{{base}}`. */
+  base?: string;
+  /** `node`: the build stage picks the base image from package.json's engines.node. */
+  runtime?: 'node';
 }
 
 export interface Buildpack {
@@ -39,7 +43,14 @@ export function loadBuildpacks(buildpacksDir: string): BuildpackSpec[] {
       if (typeof doc.order !== 'number' || !Array.isArray(doc.detect)) {
         throw new Error(`${file}: needs "order" (number) and "detect" (list of lists of file patterns)`);
       }
-      return { name: d.name, order: doc.order, detect: doc.detect, ...(doc.web ? { web: doc.web } : {}) };
+      return {
+        name: d.name,
+        order: doc.order,
+        detect: doc.detect,
+        ...(doc.web ? { web: doc.web } : {}),
+        ...(doc.base ? { base: doc.base } : {}),
+        ...(doc.runtime ? { runtime: doc.runtime } : {}),
+      };
     });
   return specs.sort((a, b) => a.order - b.order || a.name.localeCompare(b.name));
 }
@@ -66,24 +77,31 @@ export interface DetectOptions {
   ca?: boolean;
   /** Dockerfile path that was looked for, for the message. */
   dockerfilePath?: string;
+  /** Base image for `{{base}}`, over the buildpack's default. */
+  base?: string;
+}
+
+/** The buildpack for `dir`, or a UserError saying everything it looked for. */
+export function chooseBuildpack(dir: string, buildpacksDir: string, dockerfilePath = 'Dockerfile'): BuildpackSpec {
+  const specs = loadBuildpacks(buildpacksDir);
+  const spec = matchBuildpack(readdirSync(dir), specs);
+  if (!spec) {
+    throw new UserError(`no Dockerfile at ${dockerfilePath}, and no buildpack matched: ${describeBuildpacks(specs)}. Add a Dockerfile, or one of those files.`);
+  }
+  return spec;
 }
 
 /** Picks the buildpack for `dir` and renders its Dockerfile, or says everything it looked for. */
 export function detectBuildpack(dir: string, buildpacksDir: string, opts: DetectOptions = {}): Buildpack {
-  const specs = loadBuildpacks(buildpacksDir);
+  const spec = chooseBuildpack(dir, buildpacksDir, opts.dockerfilePath);
   const entries = readdirSync(dir);
-  const spec = matchBuildpack(entries, specs);
-  if (!spec) {
-    throw new UserError(
-      `no Dockerfile at ${opts.dockerfilePath ?? 'Dockerfile'}, and no buildpack matched: ${describeBuildpacks(specs)}. ` +
-        'Add a Dockerfile, or one of those files.',
-    );
-  }
   const processes = opts.processes ?? {};
   const web = processes.web ?? spec.web ?? Object.values(processes)[0] ?? null;
   const folder = path.join(buildpacksDir, spec.name);
   const template = readFileSync(path.join(folder, 'Dockerfile.template'), 'utf8');
-  const dockerfile = renderTemplate(template, { files: new Set(entries), ca: opts.ca ?? false, web }, `buildpacks/${spec.name}/Dockerfile.template`);
+  const base = opts.base ?? spec.base;
+  const facts = { files: new Set(entries), ca: opts.ca ?? false, web, ...(base ? { base } : {}) };
+  const dockerfile = renderTemplate(template, facts, `buildpacks/${spec.name}/Dockerfile.template`);
   return { name: spec.name, dockerfile, files: supportFiles(path.join(folder, 'files')) };
 }
 

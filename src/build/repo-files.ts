@@ -1,12 +1,13 @@
-// The files Slipway itself reads from a repo (compose, app.json, env files, Procfile, Dockerfile):
-// each is parsed on the server's event loop, so each has a size cap, and a file too large is
-// refused with its name and the cap instead of holding every other request up.
+// The files Slipway itself reads from a repo (compose, app.json, env files, Procfile, Dockerfile,
+// package.json for engines.node): each is parsed on the server's event loop, so each has a size
+// cap, and a file too large is refused with its name and the cap instead of holding every other
+// request up.
 import { closeSync, openSync, readSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../errors.js';
 import { isInside } from './context.js';
 
-export type RepoFileKind = 'compose file' | 'app.json' | 'env file' | 'Procfile' | 'Dockerfile';
+export type RepoFileKind = 'compose file' | 'app.json' | 'env file' | 'Procfile' | 'Dockerfile' | 'package.json';
 
 const KIB = 1024;
 /** Generous for real files (a large compose file is tens of KiB), small enough to parse at once. */
@@ -16,6 +17,7 @@ export const REPO_FILE_LIMITS: Record<RepoFileKind, number> = {
   'env file': 256 * KIB,
   Procfile: 64 * KIB,
   Dockerfile: 1024 * KIB,
+  'package.json': 256 * KIB,
 };
 
 export function formatBytes(n: number): string {

@@ -8,11 +8,14 @@ export interface TemplateFacts {
   ca: boolean;
   /** The web process command (Procfile `web`, or the buildpack's default). */
   web: string | null;
+  /** The base image `{{base}}` stands for (the node buildpack's, chosen by engines.node). */
+  base?: string;
 }
 
 /**
  * Directives, each alone on a line: `#if ca`, `#if file NAME…` (true when any NAME exists at the
- * root), `#if !file NAME…`, `#else`, `#endif`; they nest. `{{web}}` becomes a JSON CMD array.
+ * root), `#if !file NAME…`, `#else`, `#endif`; they nest. `{{web}}` becomes a JSON CMD array,
+ * `{{base}}` the base image.
  * Plain `#` comments are kept as Dockerfile comments.
  */
 export function renderTemplate(template: string, facts: TemplateFacts, name = 'Dockerfile.template'): string {
@@ -23,7 +26,7 @@ export function renderTemplate(template: string, facts: TemplateFacts, name = 'D
   template.split('\n').forEach((line, i) => {
     const directive = /^#(if|else|endif)\b\s*(.*)$/.exec(line.trim());
     if (!directive) {
-      if (active()) out.push(line.replace(/\{\{web\}\}/g, () => JSON.stringify(webCommand(facts.web))));
+      if (active()) out.push(line.replace(/\{\{web\}\}/g, () => JSON.stringify(webCommand(facts.web))).replace(/\{\{base\}\}/g, () => baseImage(facts.base, `${name} line ${i + 1}`)));
       return;
     }
     const [, kind, arg] = directive as unknown as [string, string, string];
@@ -61,4 +64,11 @@ export function webCommand(web: string | null): string[] {
   if (web === null) return ['sh', '-c', 'echo "no web process: add a Procfile with a web: line" >&2; exit 1'];
   const keepAsIs = /[;&|`\n]|\$\(/.test(web) || /^\s*exec\s/.test(web);
   return ['sh', '-c', keepAsIs ? web : `exec ${web}`];
+}
+
+/** Image references go into a FROM line: nothing that could end it or add an instruction. */
+function baseImage(base: string | undefined, where: string): string {
+  if (!base) throw new UserError(`${where}: {{base}} needs a base image (the buildpack's detect.json "base")`);
+  if (!/^[a-z0-9][a-z0-9._/:@-]*$/.test(base)) throw new UserError(`${where}: ${JSON.stringify(base)} is not an image reference`);
+  return base;
 }

@@ -9,6 +9,8 @@ import type { ApiClient } from './client.js';
 import { printList } from './output.js';
 
 const app = (name: string) => `/api/apps/${encodeURIComponent(name)}`;
+/** commander turns `--no-deploy` into `deploy: false`. */
+const deployQuery = (opts: { deploy?: boolean }) => (opts.deploy === false ? '?deploy=false' : '');
 
 /** Prints a deploy stream and exits non-zero unless it succeeded. */
 /** Prints a streamed operation (deploy, cluster:init, nodes:drain) and fails when it did. */
@@ -73,45 +75,66 @@ export function registerDeployCommands(program: Command, client: () => ApiClient
     });
 
   program
+    .command('config:get <app> <key>')
+    .description("print one config var's value (exit 1 when it is not set)")
+    .action(async (name: string, key: string) => {
+      const cfg = await client().get<Record<string, string>>(`${app(name)}/config`);
+      if (!Object.hasOwn(cfg, key)) throw new Error(`${key} is not set for ${name}`);
+      console.log(cfg[key]);
+    });
+
+  program
     .command('config:set <app> <pairs...>')
     .description('set config vars (KEY=VALUE …); makes a new release')
-    .action(async (name: string, pairs: string[]) => {
+    .option('--encoded', 'values are base64 (Dokku\'s flag), decoded by Slipway')
+    .option('--no-deploy', 'store them for the next deploy; no release now')
+    .action(async (name: string, pairs: string[], opts: { encoded?: boolean; deploy: boolean }) => {
       const set: Record<string, string> = {};
       for (const p of pairs) {
         const i = p.indexOf('=');
         if (i <= 0) throw new Error(`expected KEY=VALUE, got ${JSON.stringify(p)}`);
         set[p.slice(0, i)] = p.slice(i + 1);
       }
-      await follow(client().lines('POST', `${app(name)}/config`, { set }));
+      await follow(client().lines('POST', `${app(name)}/config${deployQuery(opts)}`, { set, encoded: opts.encoded === true }));
     });
 
   program
     .command('config:unset <app> <keys...>')
     .description('unset config vars; makes a new release')
-    .action(async (name: string, keys: string[]) => {
-      await follow(client().lines('POST', `${app(name)}/config`, { unset: keys }));
+    .option('--no-deploy', 'store the change for the next deploy; no release now')
+    .action(async (name: string, keys: string[], opts: { deploy: boolean }) => {
+      await follow(client().lines('POST', `${app(name)}/config${deployQuery(opts)}`, { unset: keys }));
     });
 
   program
     .command('scale <app> <pairs...>')
-    .description('set replicas per service (web=3 worker=2); makes a new release')
-    .action(async (name: string, pairs: string[]) => {
+    .description('set replicas per process type or service (web=3 worker=2); makes a new release')
+    .option('--no-deploy', 'store them for the next deploy; no release now')
+    .action(async (name: string, pairs: string[], opts: { deploy: boolean }) => {
       const scale: Record<string, number> = {};
       for (const p of pairs) {
         const m = /^([A-Za-z0-9_.-]+)=(\d+)$/.exec(p);
         if (!m) throw new Error(`expected SERVICE=N, got ${JSON.stringify(p)}`);
         scale[m[1]!] = Number(m[2]);
       }
-      await follow(client().lines('POST', `${app(name)}/scale`, scale));
+      await follow(client().lines('POST', `${app(name)}/scale${deployQuery(opts)}`, scale));
     });
 
   program
     .command('ps <app>')
-    .description('containers: service, color, release, state, health, address and port')
+    .description('containers (service, color, release, state, health, address, port) and process types scaled to 0')
     .option('--json', 'print JSON')
     .action(async (name: string, opts: { json?: boolean }) => {
-      const rows = await client().get<Record<string, unknown>[]>(`${app(name)}/ps`);
-      printList(rows, ['service', 'name', 'color', 'release', 'state', 'health', 'ip', 'port'], opts.json);
+      const c = client();
+      const [rows, formation] = await Promise.all([
+        c.get<Record<string, unknown>[]>(`${app(name)}/ps`),
+        c.get<{ release: string | null; formation: { type: string; quantity: number; source: string }[] }>(`${app(name)}/formation`),
+      ]);
+      // Heroku's and Dokku's ps show every process type, also those with no container.
+      const idle = formation.formation
+        .filter((f) => f.quantity === 0)
+        .map((f) => ({ service: f.type, name: null, kind: null, color: null, release: formation.release, state: 'scaled to 0', health: null, ip: null, port: null }));
+      printList([...rows, ...idle], ['service', 'name', 'color', 'release', 'state', 'health', 'ip', 'port'], opts.json);
     });
 
   program

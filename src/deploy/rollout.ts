@@ -53,11 +53,19 @@ export function nextColor(current: RunningContainer[], service: string, previous
   return serving?.color ? otherColor(serving.color) : 'blue';
 }
 
+export interface RolloutOptions {
+  /** Run the Procfile `release` command (not for a rollback or a scale change: no new code or config). */
+  releasePhase?: boolean;
+  /** The deploy's deadline. */
+  signal?: AbortSignal;
+}
+
 /**
- * `live` is called once the new release serves and nothing can undo it any more (after the
- * switch and postdeploy, before the old color stops): from then on a crash keeps the new release.
- * `signal` (the deploy's deadline) stops the rollout until then, removing what it started; a
- * release that went live is never undone by it.
+ * `live` is called once the new release serves and nothing can undo it any more (right after
+ * the switch, before postdeploy and before the old color stops): from then on a crash keeps
+ * the new release. A failing postdeploy script is reported; the release stays, as in Dokku.
+ * `options.signal` (the deploy's deadline) stops the rollout until then, removing what it
+ * started; a release that went live is never undone by it.
  */
 export async function rollout(
   release: Release,
@@ -65,8 +73,9 @@ export async function rollout(
   ports: RolloutPorts,
   progress: Progress,
   live: () => void = () => undefined,
-  signal?: AbortSignal,
+  options: RolloutOptions = {},
 ): Promise<void> {
+  const { signal } = options;
   const t0 = ports.now();
   const say = (s: string) => progress(`-----> ${s}`);
   const existing = await ports.list(release.app);
@@ -78,7 +87,7 @@ export async function rollout(
   try {
     signal?.throwIfAborted();
     await ports.prepare(release, signal, progress);
-    if (release.releaseCommand) await oneOff(ports, release, 'release', release.releaseCommand, progress, signal);
+    if (release.releaseCommand && options.releasePhase !== false) await oneOff(ports, release, 'release', release.releaseCommand, progress, signal);
     const pre = release.appJson?.scripts.predeploy;
     if (pre) await oneOff(ports, release, 'predeploy', pre, progress, signal);
 
@@ -102,6 +111,7 @@ export async function rollout(
           for (const c of existing.filter((c) => c.service === name && c.color === color && c.release !== prevVersion && color))
             await ports.remove(c, 0);
           const label = color ? `${name} ${color}` : name;
+          if (n === 0) return say(`v${release.version}: ${name} is scaled to 0 (slipway scale ${release.app} ${name}=1 starts it)`);
           say(`v${release.version}: starting ${label} × ${n}`);
           const mine = await settleAll(
             Array.from({ length: n }, async (_, i) => {
@@ -135,23 +145,8 @@ export async function rollout(
     say(`v${release.version}: ${service} switched to ${color} (${ports.now() - t} ms)`);
   }
 
-  const post = release.appJson?.scripts.postdeploy;
-  if (post) {
-    try {
-      await oneOff(ports, release, 'postdeploy', post, progress, signal);
-    } catch (e) {
-      // The old color is still running: put it back before failing.
-      for (const [service, color] of colors) {
-        const old = existing.filter((c) => c.service === service && c.release === prevVersion);
-        const port = previous?.services.find((s) => s.name === service)?.port ?? 5000;
-        if (old.length) await ports.proxy.switchTo(release.app, service, otherColor(color), old.map((c) => ({ addr: c.ip, port })));
-      }
-      await Promise.all(started.map((c) => ports.remove(c, 0).catch(() => undefined)));
-      throw e;
-    }
-  }
-
   live();
+  await postdeploy(ports, release, previous === null, progress, signal);
   const old = existing.filter((c) => !started.some((s) => s.id === c.id));
   if (old.length) {
     if (colors.size) await drain(ports, release.app, [...colors].map(([service, color]) => [service, otherColor(color)]), say, prevVersion);
@@ -202,6 +197,21 @@ function describe(release: Release, colors: Map<string, Color>): string {
   if (!jobs.length) return services;
   const jobList = `jobs ${jobs.join(', ')} (they run with slipway jobs:run or on their schedule)`;
   return services ? `${services}; ${jobList}` : jobList;
+}
+
+/** Dokku's `scripts.dokku.postdeploy` every time, Heroku's `scripts.postdeploy` after the first
+ *  deploy only. The release already serves: a failure is reported, nothing is undone. */
+async function postdeploy(ports: RolloutPorts, release: Release, first: boolean, progress: Progress, signal?: AbortSignal) {
+  const scripts = release.appJson?.scripts ?? {};
+  const commands = [scripts.postdeploy, first ? scripts.firstDeploy : undefined].filter((c): c is string => Boolean(c));
+  for (const cmd of commands) {
+    try {
+      await oneOff(ports, release, 'postdeploy', cmd, progress, signal);
+    } catch (e) {
+      progress(` !     ${(e as Error).message}`);
+      progress(` !     v${release.version} stays live: postdeploy runs after traffic has moved, so its failure undoes nothing`);
+    }
+  }
 }
 
 /**

@@ -37,11 +37,28 @@ function longRunning(built: ServiceInputs, appConfig: Record<string, string>, op
     for (const w of app.warnings) opts.warn?.(w);
     if (Object.keys(built.processes).some((k) => k !== 'release'))
       opts.warn?.(`Procfile: process types are not run because ${built.compose.file} declares the services (a release command still runs)`);
+    if (built.appJson?.formation)
+      opts.warn?.(`app.json formation is not applied: ${built.compose.file} sets each service's replicas (deploy.replicas)`);
     return composeSpecs(app, built);
   }
   const types = Object.entries(built.processes).filter(([name]) => name !== 'release');
-  if (!types.length) return [processSpec('web', null, built)];
-  return types.map(([name, command]) => processSpec(name, command, built));
+  const specs = types.length ? types.map(([name, command]) => processSpec(name, command, built)) : [processSpec('web', null, built)];
+  return applyFormation(specs, built.appJson?.formation ?? null);
+}
+
+/**
+ * Heroku's and Dokku's process formation: on an app's first deploy only `web` runs, one
+ * replica; every other type starts at 0 until scaled. app.json `formation` sets every type's
+ * replicas instead (a type it does not list gets 0), and must only name types that exist.
+ */
+export function applyFormation(specs: ServiceSpec[], formation: Record<string, number> | null): ServiceSpec[] {
+  if (!formation) return specs;
+  const unknown = Object.keys(formation).filter((t) => !specs.some((s) => s.name === t));
+  if (unknown.length)
+    throw new UserError(
+      `app.json formation names ${unknown.map((t) => `"${t}"`).join(', ')}, which the Procfile does not declare (process types: ${specs.map((s) => s.name).join(', ')})`,
+    );
+  return specs.map((s) => ({ ...s, replicas: formation[s.name] ?? 0 }));
 }
 
 /** app.json `cron` entries become jobs `cron-1`, `cron-2`…, each on its own schedule, alone. */
@@ -53,6 +70,8 @@ function withCronJobs(specs: ServiceSpec[], built: Pick<ServiceInputs, 'appJson'
     return {
       ...processSpec(name, e.command, { processes: {}, appJson: null, compose: null, exposedPort: null }),
       role: 'job',
+      // One instance a run (a Procfile type other than web would start at 0).
+      replicas: 1,
       restart: 'no',
       job: { retries: 0, removeContainers: 'remove-finished', schedule: { ...DEFAULT_SCHEDULE, cron: e.schedule, taskOnly: true } },
     };
@@ -102,9 +121,8 @@ export function composeSpecs(app: ComposeApp, built: Pick<ServiceInputs, 'appJso
   return specs;
 }
 
+/** Names are already DNS labels (the Procfile parser is strict). */
 function processSpec(name: string, command: string | null, built: ServiceInputs): ServiceSpec {
-  if (!/^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$/.test(name))
-    throw new UserError(`Procfile: process type "${name}" must be 1–63 characters of a-z, 0-9, "-" and "_" (it names containers)`);
   const role = name === 'web' ? 'web' : 'worker';
   const port = role === 'web' ? (built.exposedPort ?? DEFAULT_PORT) : undefined;
   const spec: ServiceSpec = {
@@ -114,7 +132,7 @@ function processSpec(name: string, command: string | null, built: ServiceInputs)
     command: command === null ? undefined : ['sh', '-c', command],
     environment: port === undefined ? {} : { PORT: String(port) },
     port,
-    replicas: 1,
+    replicas: role === 'web' ? 1 : 0,
     health: fallbackHealth(name, role, built),
     volumes: [],
     dependsOn: [],

@@ -1,12 +1,14 @@
 // Docker Engine adapter for images: inspect, find an app's builds, tag, push, pull, remove.
 import type Dockerode from 'dockerode';
-import { TransientError } from '../errors.js';
+import { TransientError, UserError } from '../errors.js';
 import { engineError, isTransientMessage, jsonMessages, type JsonMessage } from './client.js';
 
 export interface ImageInfo {
   id: string;
   /** EXPOSEd TCP ports, ascending. */
   exposedPorts: number[];
+  /** Every EXPOSE as the engine reports it: `5432/tcp`, `53/udp`. */
+  exposed: string[];
   labels: Record<string, string>;
   repoDigests: string[];
   created: string;
@@ -24,6 +26,7 @@ export async function inspectImage(docker: Dockerode, ref: string): Promise<Imag
     return {
       id: info.Id,
       exposedPorts: ports,
+      exposed: Object.keys(info.Config?.ExposedPorts ?? {}),
       labels: info.Config?.Labels ?? {},
       repoDigests: info.RepoDigests ?? [],
       created: info.Created,
@@ -104,6 +107,28 @@ export async function removeImage(docker: Dockerode, ref: string, force = false)
     if ((e as { statusCode?: number }).statusCode === 404) return;
     throw engineError(e, `remove image ${ref}`);
   }
+}
+
+/**
+ * Loads a `docker save` archive into the engine; returns the names it loaded (`node:20-slim`),
+ * or the ids of images saved without a name. A bad archive is the user's to fix.
+ */
+export async function loadImages(docker: Dockerode, archive: NodeJS.ReadableStream): Promise<{ names: string[]; ids: string[] }> {
+  const out = { names: [] as string[], ids: [] as string[] };
+  try {
+    const res = await docker.loadImage(archive, { quiet: true });
+    for await (const m of jsonMessages(res as AsyncIterable<Buffer>)) {
+      if (m.error) throw new UserError(`the archive could not be loaded: ${m.errorDetail?.message ?? m.error}`);
+      const text = m.stream ?? '';
+      for (const [, name] of text.matchAll(/Loaded image: (\S+)/g)) out.names.push(name!);
+      for (const [, id] of text.matchAll(/Loaded image ID: (\S+)/g)) out.ids.push(id!);
+    }
+  } catch (e) {
+    if (e instanceof UserError) throw e;
+    const err = engineError(e, 'load the image archive');
+    throw (err as { statusCode?: number }).statusCode === 500 || (err as { statusCode?: number }).statusCode === 400 ? new UserError(err.message) : err;
+  }
+  return out;
 }
 
 /** Removes the dangling (untagged) images labelled `label=value`: layers a rebuild left behind. */

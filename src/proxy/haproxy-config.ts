@@ -23,6 +23,15 @@ export interface BackendSpec {
   name: string;
   slotsPerColor: number;
   healthCheck?: BackendHealth;
+  /** `tcp` for a tcp: port mapping's backend (bytes through); default http. */
+  mode?: 'http' | 'tcp';
+}
+
+/** A host port HAProxy listens on for one backend (the ports plugin), besides the apps' HTTP port. */
+export interface ListenerSpec {
+  port: number;
+  mode: 'http' | 'tcp';
+  backend: string;
 }
 
 export interface Server {
@@ -64,6 +73,7 @@ export interface HaproxyConfigInput {
   serving?: Record<string, SlotAssignment[]>;
   /** Swarm mode: servers are reached inside a network namespace, plus the cluster's doors. */
   cluster?: ClusterProxyInput;
+  listeners?: ListenerSpec[];
   /** HTTPS beside HTTP (src/proxy/tls-config.ts); absent: HTTP only. */
   tls?: TlsListener;
 }
@@ -145,6 +155,7 @@ function checkCheckPath(p: string): string {
 
 function checkSpec(spec: BackendSpec): void {
   checkBackendName(spec.name);
+  if (spec.mode !== undefined && spec.mode !== 'http' && spec.mode !== 'tcp') throw new Error(`backend ${spec.name}: mode must be http or tcp`);
   if (!Number.isInteger(spec.slotsPerColor) || spec.slotsPerColor < 1 || spec.slotsPerColor > MAX_SLOTS_PER_COLOR)
     throw new Error(`backend ${spec.name}: slotsPerColor must be 1–${MAX_SLOTS_PER_COLOR}, got ${String(spec.slotsPerColor)}`);
   const h = spec.healthCheck;
@@ -169,6 +180,7 @@ export function renderHaproxyConfig(input: HaproxyConfigInput): string {
     seen.add(b.name);
   }
   const backends = [...input.backends].sort((a, b) => a.name.localeCompare(b.name));
+  const listeners = checkListeners(input.listeners ?? [], input.httpPort, seen);
   return [
     '# Slipway — generated HAProxy configuration; edits are overwritten on the next change.',
     global(input.adminSocket, input.accessLogPort) + (input.tls ? tlsGlobal().join('\n') + '\n' : ''),
@@ -176,8 +188,33 @@ export function renderHaproxyConfig(input: HaproxyConfigInput): string {
     frontend(input.bindAddress ?? '', input.httpPort, input.mapFile, input.tls),
     UNKNOWN_HOST,
     ...backends.map((b) => backend(b, input.serving?.[b.name] ?? [], serverNamespace(input.cluster))),
+    ...listeners.map((l) => listener(input.bindAddress ?? '', l)),
+    // Last: the cluster's sections follow a tcp defaults section of their own.
     ...clusterSections(input.cluster),
   ].join('\n');
+}
+
+/** Each listener on its own port (not the apps' HTTP port), for a declared backend of its mode. */
+function checkListeners(listeners: ListenerSpec[], httpPort: number, backends: Set<string>): ListenerSpec[] {
+  const ports = new Set<number>([httpPort]);
+  for (const l of listeners) {
+    checkPort(l.port);
+    if (ports.has(l.port)) throw new Error(`port ${l.port} has two listeners (or is the apps' HTTP port)`);
+    ports.add(l.port);
+    if (l.mode !== 'http' && l.mode !== 'tcp') throw new Error(`listener on ${l.port}: mode must be http or tcp`);
+    if (!backends.has(checkBackendName(l.backend))) throw new Error(`listener on ${l.port}: no backend ${l.backend}`);
+  }
+  return [...listeners].sort((a, b) => a.port - b.port);
+}
+
+/** A ports-plugin frontend: everything arriving on the port goes to its backend. TCP ones wait
+ *  as long as a database connection may idle; the http defaults (forwardfor…) are ignored there,
+ *  and they log nothing: the defaults' access-log format has HTTP-only fields HAProxy refuses. */
+function listener(bindAddress: string, l: ListenerSpec): string {
+  const lines = [`frontend slipway-port-${l.port}`, `    bind ${bindAddress}:${l.port}`];
+  if (l.mode === 'tcp') lines.push('    mode tcp', '    timeout client 1h', '    no log', '    log-format "%b"');
+  lines.push(`    default_backend ${l.backend}`);
+  return lines.join('\n') + '\n';
 }
 
 function global(adminSocket: string, accessLogPort: number | undefined): string {
@@ -250,15 +287,16 @@ const UNKNOWN_HOST = `backend ${UNKNOWN_HOST_BACKEND}
 function backend(spec: BackendSpec, serving: SlotAssignment[], ns: string): string {
   const h = spec.healthCheck;
   const inter = h?.intervalSeconds ?? 2;
-  const lines = [`backend ${spec.name}`, '    balance roundrobin'];
-  if (h) {
+  const tcp = spec.mode === 'tcp';
+  const lines = [`backend ${spec.name}`, ...(tcp ? ['    mode tcp', '    timeout server 1h', '    retry-on conn-failure'] : []), '    balance roundrobin'];
+  if (h && !tcp) {
     lines.push('    option httpchk');
     lines.push(`    http-check send meth GET uri ${checkCheckPath(h.path)} ver HTTP/1.1 hdr Host ${h.host ?? 'localhost'}`);
     lines.push('    http-check expect status 200-399');
   }
   // A retried POST could run twice on the app: only idempotent methods are retried after the
   // request was sent (a refused connection is still retried, nothing was sent then).
-  lines.push('    http-request disable-l7-retry if !METH_GET !METH_HEAD !METH_OPTIONS');
+  if (!tcp) lines.push('    http-request disable-l7-retry if !METH_GET !METH_HEAD !METH_OPTIONS');
   lines.push(`    default-server check inter ${inter}s fall 3 rise 2`);
   const bySlot = new Map(serving.map((s) => [checkSlotName(s.slot), s]));
   for (const color of COLORS) {

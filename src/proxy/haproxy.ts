@@ -44,6 +44,7 @@ import {
   type ClusterProxyInput,
   type Color,
   type HaproxyConfigInput,
+  type ListenerSpec,
   type Server,
 } from './haproxy-config.js';
 import { HaproxyProcess, haproxyPaths, type HaproxyPaths } from './haproxy-process.js';
@@ -74,6 +75,8 @@ export class Proxy {
   private readonly specs = new Map<string, BackendSpec>();
   private readonly slots = new Map<string, BackendSlots>();
   private readonly hosts = new Map<string, string>();
+  /** Extra host ports (ports plugin), by port. */
+  private readonly listeners = new Map<number, ListenerSpec>();
   private loadedShape: string | null = null;
   private writtenConfig = '';
   private started = false;
@@ -98,6 +101,7 @@ export class Proxy {
         this.specs.set(b.name, b);
         this.slots.set(b.name, emptySlots(b.slotsPerColor));
       }
+      for (const l of saved.listeners) if (this.specs.has(l.backend)) this.listeners.set(l.port, l);
       this.hosts.clear();
       const mapText = await readFile(this.paths.map, 'utf8').catch(() => null);
       for (const [h, b] of parseMapFile(mapText ?? '')) this.hosts.set(h, b);
@@ -144,6 +148,33 @@ export class Proxy {
 
   backends(): BackendSpec[] {
     return [...this.specs.values()];
+  }
+
+  /**
+   * Listens on `add`'s host ports for their backends and stops listening on `remove`; one
+   * seamless reload when that changes anything. If HAProxy refuses (a port taken meanwhile),
+   * the listeners are put back as they were, so the next reload does not fail for it too.
+   */
+  declareListeners(add: ListenerSpec[], remove: number[]): Promise<{ reloaded: boolean }> {
+    return this.serial(async () => {
+      this.requireStarted();
+      const before = new Map(this.listeners);
+      for (const p of remove) this.listeners.delete(p);
+      for (const l of add) this.listeners.set(l.port, l);
+      try {
+        renderHaproxyConfig(this.configInput()); // validates before anything is written
+        return await this.reloadIfShapeChanged();
+      } catch (e) {
+        this.listeners.clear();
+        for (const [p, l] of before) this.listeners.set(p, l);
+        await this.reloadIfShapeChanged().catch(() => undefined);
+        throw e;
+      }
+    });
+  }
+
+  listenerPorts(): ListenerSpec[] {
+    return [...this.listeners.values()];
   }
 
   routes(): Map<string, string> {
@@ -290,7 +321,8 @@ export class Proxy {
     for (const spec of specs) {
       const cur = this.specs.get(spec.name);
       const next = { ...spec, slotsPerColor: Math.max(spec.slotsPerColor, cur?.slotsPerColor ?? 0) };
-      renderHaproxyConfig({ ...this.configInput(), backends: [next] }); // validates before anything changes
+      const others = [...this.specs.values()].filter((b) => b.name !== next.name);
+      renderHaproxyConfig({ ...this.configInput(), backends: [...others, next] }); // validates before anything changes
       this.specs.set(spec.name, next);
       this.slots.set(spec.name, { ...emptySlots(next.slotsPerColor), ...this.slots.get(spec.name) });
     }
@@ -298,8 +330,14 @@ export class Proxy {
       this.specs.delete(name);
       this.slots.delete(name);
       for (const [h, b] of this.hosts) if (b === name) this.hosts.delete(h);
+      for (const [p, l] of this.listeners) if (l.backend === name) this.listeners.delete(p);
     }
     if (remove.length) await writeAtomic(this.paths.map, renderMapFile(this.hosts));
+    return this.reloadIfShapeChanged();
+  }
+
+  /** Writes the config; reloads HAProxy only when more than slot states changed. */
+  private async reloadIfShapeChanged(): Promise<{ reloaded: boolean }> {
     await this.writeConfig();
     const shape = this.shape();
     let reloaded = false;
@@ -370,6 +408,7 @@ export class Proxy {
       mapFile: this.paths.map,
       backends: [...this.specs.values()],
       cluster: this.opts.cluster && { ...this.opts.cluster, probeSocket: this.paths.probeSocket },
+      listeners: [...this.listeners.values()],
       accessLogPort: this.opts.accessLogPort,
       tls: this.opts.tls,
     };
@@ -394,7 +433,7 @@ export class Proxy {
   }
 
   private save(): Promise<void> {
-    return saveState(this.paths.stateFile, { backends: [...this.specs.values()], loadedShape: this.loadedShape });
+    return saveState(this.paths.stateFile, { backends: [...this.specs.values()], listeners: [...this.listeners.values()], loadedShape: this.loadedShape });
   }
 
   private requireStarted(): void {

@@ -2,24 +2,30 @@
 // backends and the shape of the config HAProxy last loaded (to know whether a reload is due).
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import type { Logger } from '../log.js';
-import type { BackendSpec } from './haproxy-config.js';
+import type { BackendSpec, ListenerSpec } from './haproxy-config.js';
 
 export interface SavedState {
   backends: BackendSpec[];
+  /** Ports-plugin listeners (absent in files written before they existed). */
+  listeners: ListenerSpec[];
   /** Hash of the config shape (everything but slot states) HAProxy last loaded. */
   loadedShape: string | null;
 }
 
 export async function loadSavedState(file: string, logger: Logger): Promise<SavedState> {
   const text = await readFile(file, 'utf8').catch(() => null);
-  if (text === null) return { backends: [], loadedShape: null };
+  if (text === null) return { backends: [], listeners: [], loadedShape: null };
   try {
     const s = JSON.parse(text) as Partial<SavedState>;
-    return { backends: Array.isArray(s.backends) ? s.backends : [], loadedShape: typeof s.loadedShape === 'string' ? s.loadedShape : null };
+    return {
+      backends: Array.isArray(s.backends) ? s.backends : [],
+      listeners: Array.isArray(s.listeners) ? s.listeners : [],
+      loadedShape: typeof s.loadedShape === 'string' ? s.loadedShape : null,
+    };
   } catch (e) {
     // Losing it costs one extra reload and re-declaring backends; not worth refusing to start.
     logger.warn('ignoring unreadable proxy state file', { file, error: (e as Error).message });
-    return { backends: [], loadedShape: null };
+    return { backends: [], listeners: [], loadedShape: null };
   }
 }
 

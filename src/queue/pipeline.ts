@@ -3,9 +3,11 @@
 // out blue-green. Rollback, config and scale changes skip straight to a new Release.
 import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import type { Progress, Release, ServiceSource, ServiceSpec, SourceRevision } from '../domain.js';
+import type { AppJson, Progress, Release, ServiceSource, ServiceSpec, SourceRevision } from '../domain.js';
 import type { DeployDeadline } from '../deadline.js';
 import { DiskFullError, Superseded, UserError, isDiskFull } from '../errors.js';
+import { planAppEnv } from '../build/app-env.js';
+import { formationManaged, releaseScale } from '../deploy/formation.js';
 import type { DeploymentRow } from '../state/deployments.js';
 import type { State } from '../state/index.js';
 import type { AppRow } from '../state/apps.js';
@@ -32,7 +34,7 @@ export interface PipelineStages {
    * Calls `live` once traffic has moved for good, before the old release stops. `signal` (the
    * deadline) stops it until then, removing the new color.
    */
-  rollout(release: Release, previous: Release | null, progress: Progress, live: () => void, signal: AbortSignal): Promise<void>;
+  rollout(release: Release, previous: Release | null, progress: Progress, live: () => void, options: { releasePhase: boolean; signal: AbortSignal }): Promise<void>;
   /** deploy: runs the serving release's `service` with `replicas` replicas in place; resolves to
    *  the count before. */
   resize?(release: Release, service: string, replicas: number, progress: Progress): Promise<number>;
@@ -116,19 +118,21 @@ export function createPipeline(deps: PipelineDeps): RunDeployment {
         void buildLog.close();
       }
       const previous = state.releases.current(app.id) ?? null;
+      applyAppEnv(app, built.appJson, out);
       const release = state.releases.create(app.id, {
         version,
         image: built.image,
         sha: rev.sha,
         config: state.apps.config(app.id),
         services: built.services,
-        scale: { ...keepScale(previous, built.services.map((s) => s.name)), ...deps.stages.carryScale?.(app, built.services, previous) },
+        // The user's choices (and the autoscaler's in-place counts), then those saved with --no-deploy.
+        scale: releaseScale({ ...previous?.scale, ...deps.stages.carryScale?.(app, built.services, previous) }, built.services, state.apps.pendingScale(app.id), formationManaged(built)),
         appJson: built.appJson,
         releaseCommand: built.releaseCommand,
         serviceSource: built.serviceSource,
         description: `Deploy ${rev.sha.slice(0, 7)}`,
       });
-      await rollout(app, release, previous, out, deadline);
+      await rollout(app, release, previous, out, deadline, { releasePhase: true, scaleApplied: true });
       return { release: version };
     } finally {
       rmSync(rev.dir, { recursive: true, force: true });
@@ -141,7 +145,9 @@ export function createPipeline(deps: PipelineDeps): RunDeployment {
     let base: ReleaseRow | undefined = current;
     let description: string;
     let config = state.apps.config(app.id);
-    let scale = current?.scale ?? {};
+    // Replicas saved with `scale --no-deploy` apply to the next release that carries the current scale.
+    const pending = state.apps.pendingScale(app.id) ?? {};
+    let scale = { ...current?.scale, ...pending };
     if (d.trigger === 'rollback') {
       const target = typeof d.params.version === 'number' ? d.params.version : previousVersion(app.id, current?.version);
       base = state.releases.find(app.id, target);
@@ -163,7 +169,7 @@ export function createPipeline(deps: PipelineDeps): RunDeployment {
     // The replicas running now carry over (an autoscaled service keeps its count), unless set here.
     const carried = deps.stages.carryScale?.(app, services, current ?? null) ?? {};
     const asked = d.trigger === 'scale' ? (d.params.scale as Record<string, number>) : {};
-    scale = { ...scale, ...Object.fromEntries(Object.entries(carried).filter(([k]) => !(k in asked))) };
+    scale = { ...scale, ...Object.fromEntries(Object.entries(carried).filter(([k]) => !(k in asked) && !(k in pending && d.trigger !== 'rollback'))) };
     const version = state.apps.nextVersion(app.id);
     const release = state.releases.create(app.id, {
       version,
@@ -173,17 +179,36 @@ export function createPipeline(deps: PipelineDeps): RunDeployment {
       services,
       scale,
       appJson: base.appJson,
-      releaseCommand: d.trigger === 'rollback' ? null : base.releaseCommand,
+      releaseCommand: base.releaseCommand,
       serviceSource: base.serviceSource,
       description,
     });
     out(`-----> ${description}: release v${version} (image ${base.image.tags[0] ?? base.image.digest.slice(0, 19)}, no build)`);
-    await rollout(app, release, current ?? null, out, deadline, d.trigger === 'rollback');
+    // Neither a rollback nor a scale change brings new code or config to migrate for.
+    const releasePhase = d.trigger === 'config';
+    await rollout(app, release, current ?? null, out, deadline, { releasePhase, scaleApplied: d.trigger !== 'rollback', restoresConfig: d.trigger === 'rollback' });
     return { release: version };
   }
 
+  /** app.json `env` on the app's config (defaults and secrets on the first deploy, `sync` keys always). */
+  function applyAppEnv(app: AppRow, appJson: AppJson | null, out: Progress) {
+    if (!appJson || !Object.keys(appJson.env).length) return;
+    const plan = planAppEnv(appJson.env, state.apps.config(app.id), { firstDeploy: !state.releases.everLive(app.id), app: app.name });
+    const keys = Object.keys(plan.set);
+    if (!keys.length) return;
+    state.apps.setConfig(app.id, plan.set);
+    out(`-----> app.json env: set ${keys.map((k) => `${k} (${plan.why[k]})`).join(', ')}`);
+  }
+
   /** `restoresConfig`: the release's config becomes the app's when it goes live (a rollback). */
-  async function rollout(app: AppRow, release: ReleaseRow, previous: Release | null, out: Progress, deadline: DeployDeadline, restoresConfig = false) {
+  async function rollout(
+    app: AppRow,
+    release: ReleaseRow,
+    previous: Release | null,
+    out: Progress,
+    deadline: DeployDeadline,
+    opts: { releasePhase: boolean; scaleApplied: boolean; restoresConfig?: boolean },
+  ) {
     const deployOut: Progress = (line) => {
       deps.logLine?.(app.name, 'deploy', line);
       out(line);
@@ -200,11 +225,12 @@ export function createPipeline(deps: PipelineDeps): RunDeployment {
         () => {
           state.db.transaction(() => {
             state.releases.activate(app.id, release.version);
-            if (restoresConfig) state.apps.setConfig(app.id, diffConfig(state.apps.config(app.id), release.config));
+            if (opts.restoresConfig) state.apps.setConfig(app.id, diffConfig(state.apps.config(app.id), release.config));
+            if (opts.scaleApplied) state.apps.savePendingScale(app.id, null);
           })();
           live = true;
         },
-        deadline.signal,
+        { releasePhase: opts.releasePhase, signal: deadline.signal },
       );
     } catch (e) {
       // Once live, the release serves; a failed clean-up of the old one is not a failed deploy.
@@ -300,13 +326,6 @@ export function createPipeline(deps: PipelineDeps): RunDeployment {
     deps.released?.(app, result.release, d, out);
     return result;
   }
-}
-
-/** Keeps the user's `slipway scale` choices for services that still exist. */
-function keepScale(previous: Release | null, services: string[]): Record<string, number> {
-  const scale: Record<string, number> = {};
-  for (const [k, v] of Object.entries(previous?.scale ?? {})) if (services.includes(k)) scale[k] = v;
-  return scale;
 }
 
 function diffConfig(current: Record<string, string>, target: Record<string, string>): Record<string, string | null> {

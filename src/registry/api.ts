@@ -1,4 +1,5 @@
-// The registry's HTTP API (Docker distribution v2): list an app's tags, delete a tag's manifest.
+// The registry's HTTP API (Docker distribution v2): list repositories and an app's tags, resolve
+// and delete a tag's manifest.
 import { TransientError, UserError } from '../errors.js';
 
 /** `http://` for a loopback registry (Slipway's own, as Docker's insecure-registries has it), else https. */
@@ -60,4 +61,19 @@ export async function deleteManifest(registry: string, app: string, digest: stri
   if (res.status === 404) return false;
   if (!res.ok) throw new TransientError(`${what}: registry answered ${res.status}`);
   return true;
+}
+
+/** Every repository in the registry (apps' and base images'), following the catalog's pages. */
+export async function listRepositories(registry: string): Promise<string[]> {
+  const out: string[] = [];
+  let next: string | null = `${registryUrl(registry)}/v2/_catalog?n=1000`;
+  while (next) {
+    const res = await call(next, {}, 'list repositories');
+    if (!res.ok) throw new TransientError(`list repositories: registry answered ${res.status}`);
+    out.push(...(((await res.json()) as { repositories?: string[] }).repositories ?? []));
+    // Link: </v2/_catalog?last=x&n=1000>; rel="next"
+    const link = /<([^>]+)>;\s*rel="next"/.exec(res.headers.get('link') ?? '')?.[1];
+    next = link ? new URL(link, registryUrl(registry)).toString() : null;
+  }
+  return out.sort();
 }

@@ -151,6 +151,18 @@ export class Apps {
     return this.config(appId);
   }
 
+  /** Replicas saved with `scale --no-deploy`, applied by the next deploy; null when none. */
+  pendingScale(appId: number): Record<string, number> | null {
+    const r = this.db.prepare('SELECT pending_scale FROM apps WHERE id = ?').get(appId) as { pending_scale: string | null } | undefined;
+    return r?.pending_scale ? (JSON.parse(r.pending_scale) as Record<string, number>) : null;
+  }
+
+  /** Adds to the saved replicas (null clears them). */
+  savePendingScale(appId: number, scale: Record<string, number> | null): void {
+    const next = scale === null ? null : JSON.stringify({ ...this.pendingScale(appId), ...scale });
+    this.db.prepare('UPDATE apps SET pending_scale = ? WHERE id = ?').run(next, appId);
+  }
+
   event(appId: number | null, kind: string, message: string): void {
     this.db.prepare('INSERT INTO events (app_id, kind, message, created_at) VALUES (?, ?, ?, ?)').run(appId, kind, message, now());
   }

@@ -6,6 +6,7 @@ import { Changes } from './changes.js';
 import { type Db, openDb } from './db.js';
 import { WebhookDeliveries } from './deliveries.js';
 import { Deployments } from './deployments.js';
+import { Ports } from './ports.js';
 import { Domains } from './domains.js';
 import { Releases } from './releases.js';
 import { Runs } from './runs.js';
@@ -20,6 +21,7 @@ export interface State {
   releases: Releases;
   builds: Builds;
   deployments: Deployments;
+  ports: Ports;
   deliveries: WebhookDeliveries;
   tokens: Tokens;
   runs: Runs;
@@ -44,6 +46,7 @@ export function openState(file: string, sealer: Sealer): State {
     builds: new Builds(db),
     deployments: new Deployments(db, changes),
     deliveries: new WebhookDeliveries(db),
+    ports: new Ports(db),
     tokens: new Tokens(db),
     runs: new Runs(db),
     scaling: new Scaling(db),

@@ -281,4 +281,16 @@ export const MIGRATIONS: Step[] = [
     expires_at TEXT NOT NULL
   );
   `,
+  // 12: scale saved with --no-deploy for the next deploy; host ports routed to an app (ports plugin)
+  `
+  ALTER TABLE apps ADD COLUMN pending_scale TEXT;
+  CREATE TABLE port_mappings (
+    host_port INTEGER PRIMARY KEY,
+    app_id INTEGER NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+    scheme TEXT NOT NULL,
+    container_port INTEGER NOT NULL,
+    source TEXT NOT NULL,
+    created_at TEXT NOT NULL
+  );
+  `,
 ];

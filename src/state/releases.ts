@@ -108,6 +108,11 @@ export class Releases {
     })();
   }
 
+  /** Whether any release of the app ever served (its first deploy is the one before that). */
+  everLive(appId: number): boolean {
+    return Boolean(this.db.prepare(`SELECT 1 FROM releases WHERE app_id = ? AND status IN ('active', 'superseded') LIMIT 1`).get(appId));
+  }
+
   /** Deletes releases (retention); their images are the caller's to remove. */
   delete(appId: number, versions: number[]): void {
     const del = this.db.prepare('DELETE FROM releases WHERE app_id = ? AND version = ?');

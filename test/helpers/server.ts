@@ -19,6 +19,8 @@ export interface TestServer extends RunningServer {
   dataDir: string;
   /** fetch against the API with the admin token. */
   api(p: string, init?: RequestInit): Promise<Response>;
+  /** Creates an app named PREFIX-unique; `stop()` destroys it (with its containers and routes). */
+  createApp(prefix: string): Promise<string>;
   /** Runs the real CLI (bin/slipway, from source) against this server. */
   cli(args: string[], env?: Record<string, string>): Promise<{ stdout: string; stderr: string; code: number }>;
   /** Closes the server and stops its HAProxy, then removes the data dir. (`close()` alone
@@ -61,18 +63,28 @@ export async function startTestServer(overrides: Partial<Config> = {}, options: 
   );
   const server = await startServer(config, createLogger(config.logLevel, true), options);
   const token = readFileSync(path.join(dataDir, 'admin-token'), 'utf8').trim();
+  const created: string[] = [];
+  const api: TestServer['api'] = (p, init = {}) =>
+    fetch(server.url + p, {
+      ...init,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...(init.headers ?? {}) },
+    });
   return {
     ...server,
     config,
     token,
     dataDir,
-    api: (p, init = {}) =>
-      fetch(server.url + p, {
-        ...init,
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...(init.headers ?? {}) },
-      }),
+    api,
+    async createApp(prefix) {
+      const name = uniqueName(prefix);
+      const res = await api('/api/apps', { method: 'POST', body: JSON.stringify({ name }) });
+      if (res.status !== 201) throw new Error(`creating app ${name}: HTTP ${res.status} ${await res.text()}`);
+      created.push(name);
+      return name;
+    },
     cli: (args, env = {}) => runCli(args, { SLIPWAY_URL: server.url, SLIPWAY_TOKEN: token, ...env }),
     async stop() {
+      for (const a of created) await api(`/api/apps/${a}?confirm=${a}`, { method: 'DELETE' }).catch(() => undefined);
       await server.close();
       // Slipway leaves HAProxy serving when it exits; a test must not.
       await new HaproxyProcess(config.haproxyBin, haproxyPaths(dataPaths(config).haproxy), silentLogger()).terminate();

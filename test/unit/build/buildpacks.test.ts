@@ -72,7 +72,7 @@ test('node with a lockfile: package*.json copied first, then npm ci, then the co
   assert.equal(bp.name, 'node');
   const lines = bp.dockerfile.split('\n');
   const at = (re: RegExp) => lines.findIndex((l) => re.test(l));
-  assert.equal(lines[at(/^FROM /)], 'FROM node:18-slim');
+  assert.equal(lines[at(/^FROM /)], 'FROM node:24-slim', 'the current LTS when nothing else is asked for');
   assert.ok(at(/^COPY package\*\.json \.\/$/) < at(/^RUN npm ci /));
   assert.ok(at(/^RUN npm ci /) < at(/^COPY \. \.$/));
   assert.equal(at(/npm install/), -1);
@@ -137,7 +137,12 @@ test('every shipped template uses a base image the local registry holds', () => 
       const dir = repo(Object.fromEntries(rule.map((p) => [p.replace('*', 'app'), p === 'package.json' ? '{}' : ''])));
       const bp = detectBuildpack(dir, DEFAULT_BUILDPACKS_DIR);
       assert.equal(bp.name, spec.name, `a repo with only ${rule.join(' + ')} detects ${spec.name}`);
-      assert.match(bp.dockerfile, /^FROM (node:18-slim|python:3\.11-slim|debian:bookworm-slim)$/m, spec.name);
+      assert.match(bp.dockerfile, /^FROM (node:(18|22|24)-slim|python:3\.11-slim|debian:bookworm-slim)$/m, spec.name);
     }
   }
+});
+
+test('the node buildpack takes the base image the build stage picked for engines.node', () => {
+  const bp = detectBuildpack(repo({ 'package.json': '{}' }), DEFAULT_BUILDPACKS_DIR, { base: 'slipway/node-runtime:r-0123456789abcdef' });
+  assert.match(bp.dockerfile, /^FROM slipway\/node-runtime:r-0123456789abcdef$/m);
 });

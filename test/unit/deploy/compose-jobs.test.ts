@@ -122,11 +122,12 @@ test('a job may wait for a long-running service of the app', () => {
 
 test('app.json cron entries become jobs on their own schedules, each alone', () => {
   const specs = servicesFor(
-    { processes: { web: 'node server.js' }, appJson: { healthchecks: {}, scripts: {}, env: {}, cron: [{ command: 'node cleanup.js', schedule: '@daily' }] }, compose: null, exposedPort: null },
+    { processes: { web: 'node server.js' }, appJson: { healthchecks: {}, scripts: {}, env: {}, formation: null, cron: [{ command: 'node cleanup.js', schedule: '@daily' }] }, compose: null, exposedPort: null },
     {},
     opts,
   );
   assert.deepEqual(specs.map((s) => [s.name, s.role]), [['web', 'web'], ['cron-1', 'job']]);
   assert.deepEqual(specs[1]!.command, ['sh', '-c', 'node cleanup.js']);
+  assert.equal(specs[1]!.replicas, 1, 'one instance a run');
   assert.deepEqual(specs[1]!.job?.schedule, { cron: '@daily', concurrency: 'forbid', deadlineSeconds: 300, history: 20, taskOnly: true });
 });

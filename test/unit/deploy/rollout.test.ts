@@ -129,13 +129,50 @@ test('a failing release command stops the deploy before any container starts', a
   assert.ok(!calls.some((c) => c.startsWith('start')), calls.join('\n'));
 });
 
-test('a failing postdeploy script puts traffic back on the old color and removes the new one', async () => {
+test('a failing postdeploy script is reported; the release stays live and the old one still stops', async () => {
   const prev = release(1, [service('web')]);
-  const next = release(2, [service('web')], { appJson: { healthchecks: {}, scripts: { postdeploy: 'notify' }, env: {} } });
+  const next = release(2, [service('web')], { appJson: { healthchecks: {}, scripts: { postdeploy: 'notify' }, env: {}, formation: null } });
   const { ports, calls } = fakePorts([running('web-blue-1', 'web', 1, 'blue')], { oneOffExit: { postdeploy: 1 } });
-  await assert.rejects(rollout(next, prev, ports, () => undefined, () => calls.push('live')), /postdeploy command failed/);
-  assert.deepEqual(calls.slice(calls.indexOf('oneoff postdeploy')), ['oneoff postdeploy', 'switch web blue 10.9.9.9', 'remove web-green-1 grace 0']);
-  assert.ok(!calls.includes('live'));
+  const said: string[] = [];
+  await rollout(next, prev, ports, (l) => said.push(l), () => calls.push('live'));
+  assert.deepEqual(calls.slice(calls.indexOf('switch web green 10.0.0.1')), ['switch web green 10.0.0.1', 'live', 'oneoff postdeploy', 'remove web-blue-1 grace 7', 'disable web blue']);
+  assert.ok(said.includes(' !     postdeploy command failed with exit code 1: notify'), said.join('\n'));
+  assert.ok(said.some((l) => /v2 stays live/.test(l)), said.join('\n'));
+});
+
+test("Heroku's scripts.postdeploy runs after the first deploy only; Dokku's postdeploy after every deploy", async () => {
+  const appJson = { healthchecks: {}, scripts: { postdeploy: 'notify', firstDeploy: 'seed' }, env: {}, formation: null };
+  const ran: string[] = [];
+  const record = (l: string) => {
+    const m = /^-----> Running postdeploy command: (.*)$/.exec(l);
+    if (m) ran.push(m[1]!);
+  };
+  const first = fakePorts([]);
+  await rollout(release(1, [service('web')], { appJson }), null, first.ports, record);
+  assert.deepEqual(ran.splice(0), ['notify', 'seed']);
+  const again = fakePorts([running('web-blue-1', 'web', 1, 'blue')]);
+  await rollout(release(2, [service('web')], { appJson }), release(1, [service('web')]), again.ports, record);
+  assert.deepEqual(ran, ['notify']);
+});
+
+test('a process type scaled to 0 starts nothing; the others deploy', async () => {
+  const r = release(1, [service('web'), service('worker', { replicas: 0 }), service('task')], { scale: { task: 0 } });
+  const { ports, calls } = fakePorts([]);
+  const said: string[] = [];
+  await rollout(r, null, ports, (l) => said.push(l));
+  assert.ok(!calls.some((c) => /start (worker|task)/.test(c)), calls.join('\n'));
+  assert.ok(calls.includes('start web-blue-1'));
+  assert.ok(said.includes('-----> v1: worker is scaled to 0 (slipway scale demo worker=1 starts it)'), said.join('\n'));
+});
+
+test('the release command runs unless the rollout is told to skip the release phase (scale, rollback)', async () => {
+  const r = release(2, [service('web')], { releaseCommand: './migrate' });
+  const run = fakePorts([]);
+  await rollout(r, null, run.ports, () => undefined);
+  assert.ok(run.calls.includes('oneoff release'));
+  const skip = fakePorts([]);
+  await rollout(r, null, skip.ports, () => undefined, undefined, { releasePhase: false });
+  assert.ok(!skip.calls.includes('oneoff release'), skip.calls.join('\n'));
 });
 
 test('leftovers of the new color from a crashed attempt are removed before it starts', async () => {

@@ -12,7 +12,7 @@ const built = (over: Partial<ServiceInputs> = {}): ServiceInputs => ({ processes
 const compose = (text: string) => ({ file: 'compose.yaml', text });
 const byName = (specs: ServiceSpec[]) => Object.fromEntries(specs.map((s) => [s.name, s]));
 const check: HttpHealthCheck = { path: '/health', attempts: 5, timeout: 5, wait: 2, initialDelay: 0 };
-const appJson = (healthchecks: AppJson['healthchecks']): AppJson => ({ healthchecks, scripts: {}, env: {} });
+const appJson = (healthchecks: AppJson['healthchecks']): AppJson => ({ healthchecks, scripts: {}, env: {}, formation: null });
 
 test('a web + worker + redis compose file becomes three services', () => {
   const warnings: string[] = [];
@@ -131,7 +131,7 @@ test('with a compose file the Procfile types are not run, and the user is told',
   assert.deepEqual(warnings, ['Procfile: process types are not run because compose.yaml declares the services (a release command still runs)']);
 });
 
-test('Procfile: one service per process type, run through sh -c so $PORT expands; release is not a service', () => {
+test('Procfile: one service per process type, run through sh -c so $PORT expands; only web runs at first; release is not a service', () => {
   const specs = servicesFor(built({ processes: { web: 'node server.js --port $PORT', worker: 'node worker.js', release: 'npm run migrate' }, exposedPort: 3000 }), {}, opts);
   assert.deepEqual(specs, [
     {
@@ -154,7 +154,7 @@ test('Procfile: one service per process type, run through sh -c so $PORT expands
       role: 'worker',
       command: ['sh', '-c', 'node worker.js'],
       environment: {},
-      replicas: 1,
+      replicas: 0,
       health: { kind: 'none' },
       volumes: [],
       dependsOn: [],
@@ -180,8 +180,28 @@ test('a Procfile without web has no web service', () => {
   assert.deepEqual(specs.map((s) => [s.name, s.role]), [['worker', 'worker']]);
 });
 
-test('a process type that cannot name a container is refused', () => {
-  assert.throws(() => servicesFor(built({ processes: { Web_Server: 'x' } }), {}, opts), /Procfile: process type "Web_Server" must be/);
+test('app.json formation sets every process type\'s replicas; a type it does not list gets 0', () => {
+  const processes = { web: 'a', worker: 'b', task: 'c', release: 'd' };
+  const specs = servicesFor(built({ processes, appJson: { ...appJson({}), formation: { worker: 2 } } }), {}, opts);
+  assert.deepEqual(specs.map((s) => [s.name, s.replicas]), [['web', 0], ['worker', 2], ['task', 0]]);
+});
+
+test('app.json formation naming a type the Procfile lacks is refused, listing the types', () => {
+  assert.throws(
+    () => servicesFor(built({ processes: { web: 'a' }, appJson: { ...appJson({}), formation: { wroker: 1 } } }), {}, opts),
+    (e: unknown) => e instanceof UserError && /formation names "wroker", which the Procfile does not declare \(process types: web\)/.test(e.message),
+  );
+});
+
+test('a compose app keeps its replicas: app.json formation is not applied, and the user is told', () => {
+  const warnings: string[] = [];
+  const specs = servicesFor(
+    built({ compose: compose('services:\n  web:\n    image: x\n    deploy:\n      replicas: 2\n'), appJson: { ...appJson({}), formation: { web: 5 } } }),
+    {},
+    { ...opts, warn: (l) => warnings.push(l) },
+  );
+  assert.equal(specs[0]!.replicas, 2);
+  assert.ok(warnings.some((w) => /app\.json formation is not applied/.test(w)), warnings.join('\n'));
 });
 
 test('no compose file and no Procfile (or only release): one web service running the image command', () => {

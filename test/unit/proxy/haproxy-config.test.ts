@@ -149,3 +149,65 @@ test('swarm mode refuses a namespace name or door address that could inject conf
   const door = { namespace: 'edge', probeSocket: '/p.sock', registry: { bind: '10.0.0.5\n    bind :1', port: 5000, target: '127.0.0.1:5000' } };
   assert.throws(() => renderHaproxyConfig({ ...base, cluster: door }), /invalid server address/);
 });
+
+test('a ports-plugin listener: its own frontend on the host port, tcp ones in tcp mode end to end', () => {
+  const cfg = renderHaproxyConfig({
+    ...base,
+    backends: [...base.backends, { name: 'port-8081', slotsPerColor: 4 }, { name: 'port-5432', slotsPerColor: 4, mode: 'tcp' }],
+    listeners: [
+      { port: 8081, mode: 'http', backend: 'port-8081' },
+      { port: 5432, mode: 'tcp', backend: 'port-5432' },
+    ],
+  });
+  const at = (header: string) => cfg.slice(cfg.indexOf(header)).split('\n\n')[0]!.split('\n').map((l) => l.trim());
+  assert.deepEqual(at('frontend slipway-port-8081'), ['frontend slipway-port-8081', 'bind :8081', 'default_backend port-8081', '']);
+  assert.deepEqual(at('frontend slipway-port-5432').slice(0, 7), [
+    'frontend slipway-port-5432',
+    'bind :5432',
+    'mode tcp',
+    'timeout client 1h',
+    'no log',
+    'log-format "%b"',
+    'default_backend port-5432',
+  ]);
+  const tcp = at('backend port-5432');
+  assert.ok(tcp.includes('mode tcp') && tcp.includes('retry-on conn-failure'), tcp.join('\n'));
+  assert.ok(!tcp.some((l) => l.startsWith('http-')), 'no HTTP rules in a tcp backend');
+  assert.ok(at('backend port-8081').some((l) => l.startsWith('http-request disable-l7-retry')));
+});
+
+test('listeners are checked: not on the apps\' HTTP port, not twice, only for declared backends', () => {
+  const backends = [...base.backends, { name: 'port-9000', slotsPerColor: 4 }];
+  assert.throws(() => renderHaproxyConfig({ ...base, backends, listeners: [{ port: 8080, mode: 'http', backend: 'port-9000' }] }), /port 8080 has two listeners \(or is the apps' HTTP port\)/);
+  assert.throws(
+    () => renderHaproxyConfig({ ...base, backends, listeners: [{ port: 9000, mode: 'http', backend: 'port-9000' }, { port: 9000, mode: 'tcp', backend: 'port-9000' }] }),
+    /port 9000 has two listeners/,
+  );
+  assert.throws(() => renderHaproxyConfig({ ...base, listeners: [{ port: 9000, mode: 'http', backend: 'port-9000' }] }), /no backend port-9000/);
+});
+
+test('HAProxy itself accepts a config with tcp and http listeners and the access log (haproxy -c)', async () => {
+  const { execFile } = await import('node:child_process');
+  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(`${tmpdir()}/slipway-hcfg-`);
+  try {
+    writeFileSync(`${dir}/hosts.map`, '');
+    const cfg = renderHaproxyConfig({
+      httpPort: 18080,
+      adminSocket: `${dir}/admin.sock`,
+      mapFile: `${dir}/hosts.map`,
+      accessLogPort: 19999,
+      backends: [{ name: 'shop_web', slotsPerColor: 4 }, { name: 'port-15432', slotsPerColor: 4, mode: 'tcp' }, { name: 'port-18081', slotsPerColor: 4 }],
+      listeners: [
+        { port: 15432, mode: 'tcp', backend: 'port-15432' },
+        { port: 18081, mode: 'http', backend: 'port-18081' },
+      ],
+    });
+    writeFileSync(`${dir}/haproxy.cfg`, cfg);
+    const out = await new Promise<string>((resolve) => execFile('haproxy', ['-c', '-f', `${dir}/haproxy.cfg`], (e, stdout, stderr) => resolve(e ? `FAILED ${stderr}` : 'valid')));
+    assert.equal(out, 'valid');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
