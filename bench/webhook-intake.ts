@@ -24,11 +24,12 @@ import { openState } from '../src/state/index.js';
 import { stateSealer } from '../src/source/secrets.js';
 import { randomBytes } from 'node:crypto';
 import { requireAll } from './lib/needs.js';
+import { redisUrlFrom } from '../src/config.js';
 
 const N = Number(process.argv[2] ?? 3000);
 const CONCURRENCY = Number(process.argv[3] ?? 16);
 const WARMUP = 1000;
-const REDIS = process.env.SLIPWAY_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const REDIS = redisUrlFrom();
 const SECRET = 'bench-secret-0123456789';
 const FIXTURE = readFileSync(path.resolve(import.meta.dirname, '../test/fixtures/webhooks/github/push-with-new-branch.payload.json'), 'utf8');
 let APP: WebhookApp = { id: 1, name: 'bench', webhookSecret: SECRET, repoBranch: 'master' };

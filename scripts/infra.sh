@@ -89,24 +89,45 @@ listens_on_loopback_only "${SLIPWAY_REGISTRY##*:}" haproxy \
   || fail "something listens on port ${SLIPWAY_REGISTRY##*:} beyond loopback; the registry must be reachable from this machine only (http.addr: $SLIPWAY_REGISTRY)"
 
 # --- Redis -----------------------------------------------------------------------------------
-redis_host=$(node -e 'const u=new URL(process.argv[1]);console.log(u.hostname+" "+(u.port||6379))' "$SLIPWAY_REDIS_URL")
-read -r rhost rport <<<"$redis_host"
+redis_host=$(node -e 'const u=new URL(process.argv[1]);console.log(u.hostname+" "+(u.port||6379)+" "+decodeURIComponent(u.password))' "$SLIPWAY_REDIS_URL")
+read -r rhost rport rpassword <<<"$redis_host"
+# Redis asks for a password: the one in the URL, else DATA/redis.password (made here, 0600), so a
+# local user who can reach loopback cannot add or remove deploy jobs.
+if [ -z "$rpassword" ]; then
+  if [ ! -s "$SLIPWAY_REDIS_PASSWORD_FILE" ]; then
+    step "Generating Redis's password into $SLIPWAY_REDIS_PASSWORD_FILE"
+    (umask 077 && head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$SLIPWAY_REDIS_PASSWORD_FILE")
+  fi
+  chmod 600 "$SLIPWAY_REDIS_PASSWORD_FILE"
+  rpassword=$(cat "$SLIPWAY_REDIS_PASSWORD_FILE")
+fi
+rcli() { REDISCLI_AUTH=$rpassword redis-cli --no-auth-warning -h "$rhost" -p "$rport" "$@" 2>/dev/null; }
 if redis-cli -h "$rhost" -p "$rport" ping 2>/dev/null | grep -q PONG; then
+  # Answers without a password: an older Slipway's Redis, or Debian's own service. Lock it now
+  # (from stdin, so the password is never in a command line) and keep it across its restarts.
+  step "Redis answers on $rhost:$rport without a password: setting one"
+  printf '%s' "$rpassword" | redis-cli -h "$rhost" -p "$rport" -x config set requirepass >/dev/null || fail "could not set Redis's password"
+  rcli config rewrite >/dev/null || info "Redis runs without a config file: its password holds until it restarts (this script sets it again)"
+elif rcli ping | grep -q PONG; then
   step "Redis answers on $rhost:$rport"
 else
-  step "Starting Redis on $rhost:$rport (append-only, dir $SLIPWAY_DATA/redis)"
+  step "Starting Redis on $rhost:$rport (append-only, dir $SLIPWAY_DATA/redis, password required)"
   rm -f "$RUN_DIR/redis.pid"
-  redis-server --bind "$rhost" --port "$rport" --dir "$SLIPWAY_DATA/redis" --appendonly yes --appendfsync always \
+  conf="$SLIPWAY_DATA/redis/redis.conf"
+  (umask 077 && printf 'requirepass %s\n' "$rpassword" >"$conf")
+  redis-server "$conf" --bind "$rhost" --port "$rport" --dir "$SLIPWAY_DATA/redis" --appendonly yes --appendfsync always \
     --daemonize yes --pidfile "$RUN_DIR/redis.pid" --logfile "$RUN_DIR/redis.log" \
     --save '' >/dev/null || fail "redis-server (log: $RUN_DIR/redis.log)"
-  wait_for 20 "redis" bash -c "redis-cli -h $rhost -p $rport ping | grep -q PONG"
+  export REDISCLI_AUTH=$rpassword
+  wait_for 20 "redis" bash -c "redis-cli --no-auth-warning -h $rhost -p $rport ping | grep -q PONG"
+  unset REDISCLI_AUTH
 fi
 listens_on_loopback_only "$rport" \
-  || fail "Redis on port $rport listens beyond loopback; it takes no password, so bind it to $rhost only"
+  || fail "Redis on port $rport listens beyond loopback; bind it to $rhost only"
 # Jobs must survive a Redis restart or crash, whoever started it: every write reaches the disk
 # before Redis answers (deploy jobs are few; the cost is nothing next to a build).
-redis-cli -h "$rhost" -p "$rport" config set appendonly yes >/dev/null || true
-redis-cli -h "$rhost" -p "$rport" config set appendfsync always >/dev/null || true
+rcli config set appendonly yes >/dev/null || true
+rcli config set appendfsync always >/dev/null || true
 
 # --- base images -----------------------------------------------------------------------------
 bash "$ROOT/scripts/base-images.sh"

@@ -5,6 +5,9 @@ set -euo pipefail
 SLIPWAY_DATA=${SLIPWAY_DATA:-/var/lib/slipway}
 SLIPWAY_REGISTRY=${SLIPWAY_REGISTRY:-127.0.0.1:5000}
 SLIPWAY_REDIS_URL=${SLIPWAY_REDIS_URL:-redis://127.0.0.1:6379}
+# Redis's password (scripts/infra.sh writes it, 0600); Slipway and the tests read it from here.
+SLIPWAY_REDIS_PASSWORD_FILE=${SLIPWAY_REDIS_PASSWORD_FILE:-$SLIPWAY_DATA/redis.password}
+export SLIPWAY_REDIS_PASSWORD_FILE
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 RUN_DIR="$SLIPWAY_DATA/run"
 
@@ -32,8 +35,8 @@ missing_packages() {
   done
 }
 
-# The registry and Redis take no credentials (see README, "Who can reach what"): they must not
-# be reachable from other machines. Refuses an address that is not loopback, saying what to set.
+# The registry takes no credentials and Redis only a password (see README, "Who can reach what"):
+# they must not be reachable from other machines. Refuses an address that is not loopback, saying what to set.
 require_loopback() { # what host[:port]-or-url setting
   local host=$2
   host=${host#*://}; host=${host##*@}; host=${host%%/*}

@@ -75,7 +75,10 @@ const schema = z.object({
   /** Public base URL of the API, used in the git remote line. */
   publicUrl: z.string().url().optional(),
   registry: z.string().regex(/^[a-zA-Z0-9.-]+(:\d+)?$/, 'host:port of the Docker registry'),
+  /** With no password in it, the password from `redisPasswordFile` is added when loading. */
   redisUrl: z.string().url(),
+  /** Redis's password, written 0600 by scripts/infra.sh (default: the install's DATA/redis.password). */
+  redisPasswordFile: z.string().min(1).optional(),
   dockerSocket: z.string().min(1),
   /** Prefix for every BullMQ queue, so tests and installs sharing a Redis don't meet. */
   queuePrefix: z.string().regex(/^[a-zA-Z0-9_-]+$/),
@@ -167,6 +170,7 @@ const ENV: Record<keyof Config, string> = {
   publicUrl: 'SLIPWAY_PUBLIC_URL',
   registry: 'SLIPWAY_REGISTRY',
   redisUrl: 'SLIPWAY_REDIS_URL',
+  redisPasswordFile: 'SLIPWAY_REDIS_PASSWORD_FILE',
   dockerSocket: 'SLIPWAY_DOCKER_SOCKET',
   queuePrefix: 'SLIPWAY_QUEUE_PREFIX',
   logLevel: 'SLIPWAY_LOG_LEVEL',
@@ -289,7 +293,34 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     });
     throw new UserError(`invalid configuration:\n  ${lines.join('\n  ')}`);
   }
-  return parsed.data;
+  // The password file is the install's (SLIPWAY_DATA in the environment), not a data dir given
+  // in code: a test's own data dir still talks to the machine's Redis.
+  const passwordFile = parsed.data.redisPasswordFile ?? path.join(env.SLIPWAY_DATA || (DEFAULTS.dataDir as string), 'redis.password');
+  return { ...parsed.data, redisUrl: withRedisPassword(parsed.data.redisUrl, passwordFile) };
+}
+
+/** The Redis URL the environment names (as loadConfig reads it), with its password: for tests
+ *  and benches that talk to Redis without a whole config. */
+export function redisUrlFrom(env: NodeJS.ProcessEnv = process.env): string {
+  const dataDir = env.SLIPWAY_DATA || (DEFAULTS.dataDir as string);
+  return withRedisPassword(env.SLIPWAY_REDIS_URL || (DEFAULTS.redisUrl as string), env.SLIPWAY_REDIS_PASSWORD_FILE || path.join(dataDir, 'redis.password'));
+}
+
+/** `url` with the password read from `file` when it has none; unchanged when there is no file
+ *  (a Redis set up without one). An unreadable file is an error naming it. */
+export function withRedisPassword(url: string, file: string): string {
+  const u = new URL(url);
+  if (u.password) return url;
+  let password: string;
+  try {
+    password = readFileSync(file, 'utf8').trim();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return url;
+    throw new UserError(`cannot read Redis's password from ${file} (SLIPWAY_REDIS_PASSWORD_FILE): ${(e as Error).message}`);
+  }
+  if (!password) return url;
+  u.password = encodeURIComponent(password);
+  return u.toString();
 }
 
 function readConfigFile(file: string, required: boolean): Record<string, unknown> {

@@ -15,8 +15,9 @@ import type { State } from '../../src/state/index.js';
 import { openTestState } from '../helpers/state.js';
 import type { DeploymentRow } from '../../src/state/deployments.js';
 import { uniqueName } from '../helpers/server.js';
+import { redisUrlFrom } from '../../src/config.js';
 
-const REDIS = process.env.SLIPWAY_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const REDIS = redisUrlFrom();
 let dir: string;
 let state: State;
 let queue: DeployQueue;

@@ -8,6 +8,8 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
+import { loadConfig } from '../../src/config.js';
 import { ROOT } from '../helpers/server.js';
 
 const run = promisify(execFile);
@@ -59,5 +61,20 @@ test('infra.sh makes an existing 0755 data dir private and records the seeded ba
       headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json' },
     });
     assert.equal(res.headers.get('docker-content-digest'), i.digest, i.name);
+  }
+});
+
+test("Redis refuses a client without the password infra.sh generated (0600); Slipway's config carries it", async () => {
+  const file = process.env.SLIPWAY_REDIS_PASSWORD_FILE ?? '/var/lib/slipway/redis.password';
+  assert.equal(statSync(file).mode & 0o777, 0o600);
+  const password = readFileSync(file, 'utf8').trim();
+  assert.ok(password.length >= 32, 'a generated password');
+  const bare = await run('redis-cli', ['-h', '127.0.0.1', '-p', '6379', 'lpush', 'slipway-injected', 'x']);
+  assert.match(bare.stdout + bare.stderr, /NOAUTH/);
+  const client = new Redis(loadConfig().redisUrl, { maxRetriesPerRequest: 1 });
+  try {
+    assert.equal(await client.ping(), 'PONG');
+  } finally {
+    client.disconnect();
   }
 });

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadConfig } from '../../../src/config.js';
+import { loadConfig, redisUrlFrom, withRedisPassword } from '../../../src/config.js';
 
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'cfg-'));
 
@@ -68,4 +68,18 @@ test('HTTPS settings: 443 by default, 0 turns it off; the API domain makes the p
   // Clear copies of keys for HAProxy live in memory, one directory per data dir.
   assert.match(dataPaths(c).tlsRuntime, /^\/dev\/shm\/slipway-tls-[0-9a-f]{12}$/);
   assert.notEqual(dataPaths(c).tlsRuntime, dataPaths(loadConfig({ SLIPWAY_DATA: tmp() })).tlsRuntime);
+});
+
+test("Redis's password comes from the install's password file unless the URL has one", () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'slipway-redis-pw-'));
+  const file = path.join(dir, 'redis.password');
+  assert.equal(withRedisPassword('redis://127.0.0.1:6379', file), 'redis://127.0.0.1:6379', 'no file: no password');
+  writeFileSync(file, 'p@ss/word\n');
+  assert.equal(withRedisPassword('redis://127.0.0.1:6379', file), 'redis://:p%40ss%2Fword@127.0.0.1:6379');
+  assert.equal(withRedisPassword('redis://:mine@127.0.0.1:6379', file), 'redis://:mine@127.0.0.1:6379');
+  assert.equal(redisUrlFrom({ SLIPWAY_DATA: dir }), 'redis://:p%40ss%2Fword@127.0.0.1:6379');
+  // A data dir given in code (a test's own) still finds the install's password.
+  const other = mkdtempSync(path.join(os.tmpdir(), 'slipway-data-'));
+  assert.equal(loadConfig({ SLIPWAY_DATA: dir }, { dataDir: other }).redisUrl, 'redis://:p%40ss%2Fword@127.0.0.1:6379');
+  assert.equal(loadConfig({ SLIPWAY_REDIS_PASSWORD_FILE: file, SLIPWAY_DATA: other }).redisUrl, 'redis://:p%40ss%2Fword@127.0.0.1:6379');
 });
