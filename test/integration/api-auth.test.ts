@@ -17,6 +17,9 @@ after(async () => {
   await s?.stop();
 });
 
+/** Sign-in and sign-out (the dashboard's session), mounted before the credential check. */
+const SIGN_IN = new Set(['POST /api/session', 'DELETE /api/session']);
+
 const basic = (password: string) => 'Basic ' + Buffer.from(`git:${password}`).toString('base64');
 
 test('every /api route answers 401 without a token and with HTTP Basic (even with a valid token as password)', async () => {
@@ -27,6 +30,16 @@ test('every /api route answers 401 without a token and with HTTP Basic (even wit
   assert.ok(routes.length >= 15, `only ${routes.length} routes found`);
   for (const r of routes) {
     const url = s.url + fillParams(r.path, { app, id: '1' });
+    if (SIGN_IN.has(`${r.method} ${r.path}`)) {
+      // How a browser gets or drops its session: takes no credential, so it checks Origin and
+      // grants nothing to a request without a valid token in its body.
+      for (const headers of [{}, { authorization: basic(s.token) }] as Record<string, string>[]) {
+        const res = await fetch(url, { method: r.method, headers });
+        assert.equal(res.status, 403, `${r.method} ${r.path} without an Origin`);
+        assert.equal(res.headers.get('set-cookie'), null, `${r.method} ${r.path} set a cookie`);
+      }
+      continue;
+    }
     const none = await fetch(url, { method: r.method });
     assert.equal(none.status, 401, `${r.method} ${r.path} without a token`);
     const withBasic = await fetch(url, { method: r.method, headers: { authorization: basic(s.token) } });
