@@ -54,7 +54,7 @@ test('infra.sh makes an existing 0755 data dir private and records the seeded ba
   const file = path.join(data, 'base-images.json');
   assert.equal(statSync(file).mode & 0o777, 0o600);
   const { images } = JSON.parse(readFileSync(file, 'utf8')) as { images: { name: string; registry: string; repository: string; tag: string; digest: string }[] };
-  assert.deepEqual(images.map((i) => i.name).sort(), ['debian:bookworm-slim', 'node:18-slim', 'python:3.11-slim']);
+  assert.deepEqual(images.map((i) => i.name).sort(), ['debian:bookworm-slim', 'node:18-slim', 'node:22-slim', 'node:24-slim', 'python:3.11-slim']);
   for (const i of images) {
     const res = await fetch(`http://${i.registry}/v2/${i.repository}/manifests/${i.tag}`, {
       method: 'HEAD',
