@@ -13,6 +13,8 @@ import { loadConfig } from '../../src/config.js';
 import { ROOT } from '../helpers/server.js';
 
 const run = promisify(execFile);
+/** The machine's Redis password (a run with another data dir must still talk to that Redis). */
+const REDIS_PASSWORD_FILE = process.env.SLIPWAY_REDIS_PASSWORD_FILE ?? '/var/lib/slipway/redis.password';
 
 /** Runs a function of scripts/lib.sh; resolves to its exit code and output. */
 async function libSh(script: string): Promise<{ code: number; out: string }> {
@@ -49,7 +51,7 @@ test('infra.sh makes an existing 0755 data dir private and records the seeded ba
   const data = mkdtempSync(path.join(os.tmpdir(), 'slipway-infra-'));
   t.after(() => rmSync(data, { recursive: true, force: true }));
   chmodSync(data, 0o755);
-  await run('bash', [path.join(ROOT, 'scripts/infra.sh')], { env: { ...process.env, SLIPWAY_DATA: data }, maxBuffer: 16 * 1024 * 1024 });
+  await run('bash', [path.join(ROOT, 'scripts/infra.sh')], { env: { ...process.env, SLIPWAY_DATA: data, SLIPWAY_REDIS_PASSWORD_FILE: REDIS_PASSWORD_FILE }, maxBuffer: 16 * 1024 * 1024 });
   assert.equal(statSync(data).mode & 0o777, 0o700);
   const file = path.join(data, 'base-images.json');
   assert.equal(statSync(file).mode & 0o777, 0o600);
@@ -65,7 +67,7 @@ test('infra.sh makes an existing 0755 data dir private and records the seeded ba
 });
 
 test("Redis refuses a client without the password infra.sh generated (0600); Slipway's config carries it", async () => {
-  const file = process.env.SLIPWAY_REDIS_PASSWORD_FILE ?? '/var/lib/slipway/redis.password';
+  const file = REDIS_PASSWORD_FILE;
   assert.equal(statSync(file).mode & 0o777, 0o600);
   const password = readFileSync(file, 'utf8').trim();
   assert.ok(password.length >= 32, 'a generated password');
