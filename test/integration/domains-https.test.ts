@@ -102,6 +102,8 @@ test("certs:auto: pebble issues a certificate over HTTP-01 through Slipway's HAP
   const on = await cli(['certs:auto', app, 'on']);
   assert.equal(on.code, 0, on.out);
   await eventually('an ACME certificate for the domain', async () => (await hostView())?.source === 'acme');
+  // Recorded, then handed to HAProxy: the handshake may see the default certificate for a moment.
+  await eventually('HAProxy serving it', async () => (await https().then((r) => r.names.includes(domain), () => false)));
   const res = await https();
   assert.equal(res.status, 200);
   assert.match(res.body, /dockerfile-node first-version/);
