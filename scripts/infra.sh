@@ -106,8 +106,9 @@ if redis-cli -h "$rhost" -p "$rport" ping 2>/dev/null | grep -q PONG; then
   # Answers without a password: an older Slipway's Redis, or Debian's own service. Lock it now
   # (from stdin, so the password is never in a command line) and keep it across its restarts.
   step "Redis answers on $rhost:$rport without a password: setting one"
-  printf '%s' "$rpassword" | redis-cli -h "$rhost" -p "$rport" -x config set requirepass >/dev/null || fail "could not set Redis's password"
-  rcli config rewrite >/dev/null || info "Redis runs without a config file: its password holds until it restarts (this script sets it again)"
+  # redis-cli exits 0 on an error reply too: the answer itself says whether it worked.
+  printf '%s' "$rpassword" | redis-cli -h "$rhost" -p "$rport" -x config set requirepass 2>&1 | grep -qx OK || fail "could not set Redis's password"
+  rcli config rewrite | grep -qx OK || info "Redis runs without a config file: its password holds until it restarts (this script sets it again)"
 elif rcli ping | grep -q PONG; then
   step "Redis answers on $rhost:$rport"
 else

@@ -308,6 +308,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
     deployTimeoutSeconds: config.deployTimeoutSeconds,
     finished: (d) => uploads.remove(d.id),
   });
+  await queue.verifyRedis();
 
   const reconciled = await reconcile(state, engine().ports, logger);
   for (const d of reconciled.interrupted) {

@@ -29,6 +29,10 @@ export interface ContainerCreateSpec {
   User?: string;
   StopTimeout?: number;
   Healthcheck?: { Test: string[]; Interval: number; Timeout: number; Retries: number; StartPeriod: number };
+  /** A held job container's gate reads its stdin (src/jobs/gate.ts). */
+  OpenStdin?: boolean;
+  StdinOnce?: boolean;
+  AttachStdin?: boolean;
   HostConfig: {
     NetworkMode: string;
     RestartPolicy: { Name: '' | 'no' | 'always' | 'on-failure' | 'unless-stopped'; MaximumRetryCount?: number };

@@ -81,6 +81,28 @@ export class Containers {
       });
   }
 
+  /**
+   * Attaches to a created container's stdin (before its start, so nothing written is lost); the
+   * returned `send` writes one line and closes it, resolving once the Engine has it.
+   */
+  async attachStdin(id: string, name = id): Promise<{ send(line: string): Promise<void>; close(): void }> {
+    const stream = (await this.docker
+      .getContainer(id)
+      .attach({ stream: true, stdin: true, hijack: true })
+      .catch((e) => {
+        throw engineError(e, `cannot attach to ${name}`);
+      })) as NodeJS.ReadWriteStream & { destroy(): void };
+    stream.on('error', () => undefined);
+    return {
+      send: (line) =>
+        new Promise<void>((resolve, reject) => {
+          stream.write(`${line}\n`, (e) => (e ? reject(engineError(e, `cannot write to ${name}'s stdin`)) : resolve()));
+          stream.end();
+        }),
+      close: () => stream.destroy(),
+    };
+  }
+
   /** Resolves with the exit code once the container is not running (at once if it already exited). */
   async waitExit(id: string): Promise<number> {
     const r = (await this.docker

@@ -12,6 +12,9 @@ export interface ImageInfo {
   labels: Record<string, string>;
   repoDigests: string[];
   created: string;
+  /** What a container of it runs unless told otherwise. */
+  entrypoint: string[] | null;
+  cmd: string[] | null;
 }
 
 /** Inspects a local image; null when the engine doesn't have it. */
@@ -30,6 +33,8 @@ export async function inspectImage(docker: Dockerode, ref: string): Promise<Imag
       labels: info.Config?.Labels ?? {},
       repoDigests: info.RepoDigests ?? [],
       created: info.Created,
+      entrypoint: (info.Config?.Entrypoint as string[] | null | undefined) ?? null,
+      cmd: info.Config?.Cmd ?? null,
     };
   } catch (e) {
     if ((e as { statusCode?: number }).statusCode === 404) return null;

@@ -8,8 +8,11 @@ import type { ContainerExits } from '../docker/exits.js';
 import type { Networks } from '../docker/networks.js';
 import { appNetworkName, volumeName } from '../deploy/container-spec.js';
 import { pullImage } from '../registry/push.js';
+import { inspectImage } from '../docker/images.js';
+import { errorMessage } from '../errors.js';
 import { jobContainerOptions } from './container.js';
 import { exitCode } from './exit.js';
+import { GATE_GO, GATE_UNRELEASED, gatedSpec } from './gate.js';
 import type { TaskPorts } from './run-graph.js';
 
 export interface JobPortsDeps {
@@ -39,19 +42,59 @@ export function dockerTaskPorts(deps: JobPortsDeps, release: Release, runId: num
   const names = new Map<string, string>();
   // Each container's `die`, watched from its creation so it cannot pass unseen.
   const dies = new Map<string, Promise<number>>();
+  // Held containers (gate.ts): their stdin, and the exit of one whose gate ended unreleased.
+  const gates = new Map<string, { send(line: string): Promise<void>; close(): void }>();
+  const gateEnded = new Map<string, number>();
+  let imageCommand: ReturnType<typeof inspectImage> | null = null;
   const forget = (id: string) => {
     dies.delete(id);
     exits.forget(id);
+    gates.get(id)?.close();
+    gates.delete(id);
+    gateEnded.delete(id);
   };
-  return {
-    async create(task, index, attempt) {
-      const spec = jobContainerOptions({ app: release.app, release: info, task, runId, index, instances: release.scale[task.name] ?? task.replicas, attempt });
-      const id = await containers.createContainer(spec);
-      names.set(id, spec.name);
-      dies.set(id, exits.next(id));
-      return { id, name: spec.name };
+  const specOf = (task: Parameters<TaskPorts['create']>[0], index: number, attempt: number) =>
+    jobContainerOptions({ app: release.app, release: info, task, runId, index, instances: release.scale[task.name] ?? task.replicas, attempt });
+  const created = async (spec: ReturnType<typeof specOf>) => {
+    const id = await containers.createContainer(spec);
+    names.set(id, spec.name);
+    dies.set(id, exits.next(id));
+    return { id, name: spec.name };
+  };
+  const ports: TaskPorts = {
+    create: (task, index, attempt) => created(specOf(task, index, attempt)),
+    async hold(task, index) {
+      const spec = specOf(task, index, 1);
+      imageCommand ??= inspectImage(deps.docker, release.image.ref);
+      const image = await imageCommand.catch(() => null);
+      const gated = image && gatedSpec(spec, { Entrypoint: image.entrypoint, Cmd: image.cmd });
+      if (!gated) return created(spec);
+      const c = await created(gated);
+      try {
+        gates.set(c.id, await containers.attachStdin(c.id, c.name));
+        await exits.ready();
+        await containers.startContainer(c.id, c.name);
+        void dies.get(c.id)!.then((code) => gateEnded.set(c.id, code));
+        return c;
+      } catch {
+        // An image without /bin/sh cannot be held: its attempt is created plainly and started at its turn.
+        forget(c.id);
+        await containers.removeContainer(c.id).catch(() => undefined);
+        return created(spec);
+      }
     },
     async start(id) {
+      const gate = gates.get(id);
+      if (gate) {
+        const ended = gateEnded.get(id);
+        if (ended !== undefined) throw new Error(`its container, started ahead and held for its turn, exited before that (${ended === GATE_UNRELEASED ? 'its gate closed' : `exit ${ended}`})`);
+        gates.delete(id);
+        await gate.send(GATE_GO).catch((e: unknown) => {
+          forget(id);
+          throw new Error(`could not release its held container: ${errorMessage(e)}`);
+        });
+        return;
+      }
       await exits.ready();
       await containers.startContainer(id, names.get(id)).catch((e: unknown) => {
         forget(id);
@@ -88,4 +131,5 @@ export function dockerTaskPorts(deps: JobPortsDeps, release: Release, runId: num
       }),
     now: () => new Date(),
   };
+  return ports;
 }

@@ -11,6 +11,12 @@ import { backoffMs, pendingDetail, removesContainer, type AttemptRecord, type In
 export interface TaskPorts {
   /** Creates (not starts) the container of one attempt. */
   create(task: ServiceSpec, index: number, attempt: number): Promise<{ id: string; name: string }>;
+  /**
+   * The first attempt's container, made ready ahead of its turn: created, and where the port can,
+   * started held at a gate (src/jobs/gate.ts) that runs nothing until `start` releases it.
+   */
+  hold(task: ServiceSpec, index: number): Promise<{ id: string; name: string }>;
+  /** Starts a created container, or releases a held one. */
   start(id: string): Promise<void>;
   /** Resolves with the exit code once the container has exited. */
   wait(id: string): Promise<number>;
@@ -45,6 +51,9 @@ export interface GraphResult {
   detail: RunDetail;
 }
 
+/** First-attempt instances held ready at a run's start (each an idle container until its turn). */
+export const MAX_HELD = 32;
+
 export async function runGraph(g: GraphRun, ports: TaskPorts): Promise<GraphResult> {
   const iso = () => ports.now().toISOString();
   const say = g.progress ?? (() => undefined);
@@ -60,17 +69,20 @@ export async function runGraph(g: GraphRun, ports: TaskPorts): Promise<GraphResu
   const running = new Set<string>();
   const removals: Promise<void>[] = [];
   const launched: Promise<void>[] = [];
-  // First attempts' containers, created while the tasks they wait for run: at the exit only the
-  // start is left (create is a fair part of a container's start-up on the engine).
-  // (Not while the engine is still starting what they wait for: that would slow those starts.)
+  // Every task's first containers are made ready at once, held at a gate (ports.hold), before any
+  // is released: the Engine's start-up (most of a second each, less in parallel) is paid once, up
+  // front, and a dependent then runs the moment what it waits for allows. Beyond MAX_HELD
+  // instances, the rest are created and started at their turn.
   const ahead = new Map<string, Promise<{ id: string; name: string } | null>>();
+  let budget = MAX_HELD;
+  for (const t of g.tasks) for (let i = 0; i < g.replicas(t) && budget > 0; i++, budget--) ahead.set(`${t.name}/${i}`, ports.hold(t, i).catch(() => null));
+  const warm = Promise.all(ahead.values());
   // Running tasks whose every instance's container has started (compose's service_started).
   const up = new Set<string>();
   const isUp = (name: string) => {
     const s = rec.get(name)!.state;
     return s === 'succeeded' || (s === 'running' && up.has(name));
   };
-  const started = (t: ServiceSpec) => t.dependsOn.every((d) => !inGraph.has(d.service) || isUp(d.service));
   let settle!: () => void;
   const allDone = new Promise<void>((r) => (settle = r));
 
@@ -86,8 +98,6 @@ export async function runGraph(g: GraphRun, ports: TaskPorts): Promise<GraphResu
       for (const t of g.tasks) {
         if (rec.get(t.name)!.state !== 'pending') continue;
         if (ready(t)) launched.push(launch(t));
-        else if (started(t) && !ahead.has(`${t.name}/0`))
-          for (let i = 0; i < g.replicas(t); i++) ahead.set(`${t.name}/${i}`, ports.create(t, i, 1).catch(() => null));
       }
     if (![...rec.values()].some((r) => r.state === 'running')) settle();
   };
@@ -167,6 +177,7 @@ export async function runGraph(g: GraphRun, ports: TaskPorts): Promise<GraphResu
     try {
       const early = a.attempt === 1 ? await ahead.get(`${t.name}/${index}`) : null;
       ahead.delete(`${t.name}/${index}`);
+      if (a.attempt === 1) await warm;
       const c = early ?? (await ports.create(t, index, a.attempt));
       a.container = c.name;
       a.containerId = c.id;
@@ -176,6 +187,7 @@ export async function runGraph(g: GraphRun, ports: TaskPorts): Promise<GraphResu
       try {
         if (g.signal.aborted) throw new Error('cancelled before it started');
         await ports.start(c.id);
+        a.startedAt = iso();
         running.add(c.id);
         onStarted();
         a.exitCode = await ports.wait(c.id);

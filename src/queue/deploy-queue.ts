@@ -70,6 +70,35 @@ export class DeployQueue {
     this.queue = new Queue<DeployJob>(QUEUE, { connection: this.connection, prefix: deps.prefix });
   }
 
+  /**
+   * Start-up: a Redis that refuses Slipway's credentials is a configuration error, said at once
+   * (otherwise every push would wait for a connection that never becomes ready). A Redis that is
+   * down or slow is waited for `ms`, then left to reconnect in the background.
+   */
+  async verifyRedis(ms = 10_000): Promise<void> {
+    if (this.connection.status === 'ready') return;
+    await new Promise<void>((resolve, reject) => {
+      const settle = () => {
+        clearTimeout(timer);
+        this.connection.off('ready', done);
+        this.connection.off('error', refused);
+      };
+      const done = () => {
+        settle();
+        resolve();
+      };
+      const refused = (e: Error) => {
+        if (!/NOAUTH|WRONGPASS|invalid password|invalid username-password/i.test(e.message)) return;
+        settle();
+        const where = new URL(this.deps.redisUrl);
+        reject(new UserError(`Redis at ${where.host} refused Slipway: ${e.message}. ${where.password ? 'Its password is not the one Slipway has' : 'It requires a password Slipway does not have'}: put it in SLIPWAY_REDIS_PASSWORD_FILE (default DATA/redis.password, which scripts/infra.sh writes) or in SLIPWAY_REDIS_URL`));
+      };
+      const timer = setTimeout(done, ms);
+      this.connection.on('ready', done);
+      this.connection.on('error', refused);
+    });
+  }
+
   async enqueue(d: DeploymentRow): Promise<void> {
     // jobId makes enqueueing idempotent: re-adding after a restart never duplicates a deploy.
     // The creation time is in it because a state DB made anew numbers deployments from 1 again

@@ -1,7 +1,7 @@
 // Slipway as its own process (`slipway server`, from source), for tests that kill it the hard way and
 // start it again on the same data directory, queue prefix and HTTP port.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ROOT, freePort, uniqueName } from './server.js';
@@ -25,6 +25,8 @@ export interface ServerProcess {
 }
 
 /** `supervised`: run `slipway supervise`, which runs the server as its child and restarts it. */
+const MACHINE_REDIS_PASSWORD = '/var/lib/slipway/redis.password';
+
 export async function serverProcess(env: Record<string, string> = {}, opts: { supervised?: boolean } = {}): Promise<ServerProcess> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'slipway-proc-'));
   const port = await freePort();
@@ -40,6 +42,8 @@ export async function serverProcess(env: Record<string, string> = {}, opts: { su
     SLIPWAY_QUEUE_PREFIX: uniqueName('p'),
     SLIPWAY_ALLOW_FILE_REPOS: '1',
     SLIPWAY_LOG_LEVEL: 'info',
+    // The machine's Redis password (the default file is under SLIPWAY_DATA, the test's own dir).
+    ...(existsSync(MACHINE_REDIS_PASSWORD) && !process.env.SLIPWAY_REDIS_PASSWORD_FILE ? { SLIPWAY_REDIS_PASSWORD_FILE: MACHINE_REDIS_PASSWORD } : {}),
     ...env,
   };
   let child: ChildProcess | null = null;

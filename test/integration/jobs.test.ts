@@ -166,6 +166,25 @@ test('jobs:run --task runs one task; a cancel stops its containers', async () =>
   assert.deepEqual(running, []);
 });
 
+test("a dependent waits held and ready: its container is up before what it waits for exits, its command runs only after", async () => {
+  const task = (name: string, code: string, dependsOn = '') =>
+    [`  ${name}:`, '    build: .', `    command: ["python3", "-c", ${JSON.stringify(code)}]`, '    volumes: ["data:/data"]', dependsOn,
+      '    labels: { slipway.job: "true", slipway.job.remove_containers: keep-all }'].filter(Boolean).join('\n');
+  const compose = ['services:',
+    task('first', "import time, pathlib, os; time.sleep(8); pathlib.Path('/data/ready-' + os.environ['SLIPWAY_RUN_ID']).write_text('yes'); print('first wrote', flush=True)"),
+    task('second', "import pathlib, os; print('second read', pathlib.Path('/data/ready-' + os.environ['SLIPWAY_RUN_ID']).read_text(), flush=True)",
+      '    depends_on: { first: { condition: service_completed_successfully } }'),
+    'volumes: { data: {} }', ''].join('\n');
+  const { app } = await deployApp('held', { 'compose.yaml': compose });
+  const run = await waitRun(app, (await json<Run>(`/api/apps/${app}/jobs/run`, { method: 'POST', body: '{}' })).id);
+  assert.equal(run.state, 'succeeded', run.reason ?? '');
+  const logs = await s.cli(['logs', app, '--run', String(run.id), '--service', 'second']);
+  assert.match(logs.stdout, /second read yes/, 'it ran after first had written its file');
+  const [first, second] = await Promise.all(['first', 'second'].map((t) => containers.exitState(run.tasks.find((x) => x.name === t)!.instances[0]!.attempts[0]!.container)));
+  assert.equal(second?.exitCode, 0);
+  assert.ok(Date.parse(second!.startedAt) < Date.parse(first!.finishedAt), `second's container started (${second!.startedAt}) before first exited (${first!.finishedAt}): it was held, not started cold`);
+});
+
 test('an Aliyun offline-task compose file deploys unchanged and runs (once per deploy with SLIPWAY_JOBS_ON_DEPLOY)', async () => {
   const compose = readFileSync(path.join(ROOT, 'test/fixtures/compose/aliyun-batch.yml'), 'utf8');
   const { app, output } = await deployApp('aliyun', { 'compose.yaml': compose }, { SLIPWAY_JOBS_ON_DEPLOY: '1' });

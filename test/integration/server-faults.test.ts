@@ -112,3 +112,16 @@ test('a failed upload ends its deployment\'s output with a failed status line', 
     assert.equal(status.error, d.error);
   }
 });
+
+test("a Redis that refuses Slipway's password stops the start with what to fix, not a push that waits forever", async () => {
+  const wrong = await serverProcess({ SLIPWAY_REDIS_URL: 'redis://:not-the-password@127.0.0.1:6379' });
+  try {
+    await assert.rejects(wrong.start(), (e: Error) => {
+      assert.match(e.message, /slipway server exited \(1\)/);
+      assert.match(e.message, /Redis at 127\.0\.0\.1:6379 refused Slipway: WRONGPASS.*Its password is not the one Slipway has: put it in SLIPWAY_REDIS_PASSWORD_FILE/s);
+      return true;
+    });
+  } finally {
+    await wrong.cleanup();
+  }
+});

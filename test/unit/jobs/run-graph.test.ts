@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ServiceSpec } from '../../../src/domain.js';
-import { runGraph, type TaskPorts } from '../../../src/jobs/run-graph.js';
+import { MAX_HELD, runGraph, type TaskPorts } from '../../../src/jobs/run-graph.js';
 import { backoffMs, type RunDetail } from '../../../src/jobs/model.js';
 import { serviceSpec } from '../../helpers/specs.js';
 
@@ -29,6 +29,9 @@ function fakePorts(script: Script, opts: { notReady?: string; startMs?: Record<s
       events.push(`create ${id}`);
       plans.set(id, script(task.name, index, attempt));
       return { id, name: `c-${id}` };
+    },
+    hold(task, index) {
+      return this.create(task, index, 1);
     },
     async start(id) {
       events.push(`start ${id}`);
@@ -151,14 +154,25 @@ test('service_started lets a dependent start beside its dependency, once its con
   assert.ok(at('start client-0-1') < at('exit server-0-1 0'), f.events.join(', '));
 });
 
-test("dependents' containers are created once what they wait for is up, not while the engine starts it", async () => {
-  const f = fakePorts((task) => ({ code: 0, ms: task === 'transform' ? 40 : 1 }), { startMs: { transform: 10 } });
+test("every task's first containers are held ready before any starts; each starts only when what it waits for allows", async () => {
+  const f = fakePorts((task) => ({ code: 0, ms: task === 'transform' ? 40 : 1 }));
   const r = await run([job('extract'), job('transform', { replicas: 3, ...after('extract') }), job('report', after('transform'))], f.ports);
   assert.equal(r.state, 'succeeded', r.reason ?? '');
   const at = (e: string) => f.events.indexOf(e);
-  for (const i of [0, 1, 2]) assert.ok(at(`started transform-${i}-1`) < at('create report-0-1'), f.events.join(', '));
-  assert.ok(at('create report-0-1') < at('exit transform-0-1 0'), 'still created ahead of the exit: ' + f.events.join(', '));
-  assert.equal(f.events.filter((e) => e.startsWith('create report')).length, 1, 'created once, then started');
+  const firstStart = f.events.findIndex((e) => e.startsWith('start '));
+  for (const c of ['extract-0-1', 'transform-0-1', 'transform-1-1', 'transform-2-1', 'report-0-1']) assert.ok(at(`create ${c}`) < firstStart, f.events.join(', '));
+  for (const i of [0, 1, 2]) assert.ok(at(`start transform-${i}-1`) > at('exit extract-0-1 0'), f.events.join(', '));
+  assert.ok(at('start report-0-1') > at('exit transform-2-1 0'), f.events.join(', '));
+  assert.equal(f.events.filter((e) => e.startsWith('create report')).length, 1, 'held once, then released');
+});
+
+test(`beyond ${MAX_HELD} instances, the rest are created at their turn`, async () => {
+  const f = fakePorts(() => ({ code: 0 }));
+  const r = await run([job('wide', { replicas: MAX_HELD + 3 })], f.ports);
+  assert.equal(r.state, 'succeeded', r.reason ?? '');
+  const firstStart = f.events.findIndex((e) => e.startsWith('start '));
+  assert.equal(f.events.slice(0, firstStart).filter((e) => e.startsWith('create ')).length, MAX_HELD);
+  assert.equal(f.events.filter((e) => e.startsWith('create ')).length, MAX_HELD + 3);
 });
 
 test('a job whose long-running dependency is not up fails with why', async () => {
