@@ -127,7 +127,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
     localApps: async () => [...new Set((await containers.listContainers({ all: true })).map((c) => c.app).filter((a) => state.apps.find(a)))],
     backendName,
     serveAgents: async (s) => {
-      const app = agentApp({ secretMatches: (presented) => agentSecretMatches(s, presented), logs, logger });
+      const app = agentApp({ secretMatches: (presented) => agentSecretMatches(s, presented), logs, metrics: (samples) => metrics.ingest(samples), logger });
       return (await listenAgentApi(app, s.addr, s.agentPort)).close;
     },
   });
@@ -210,9 +210,6 @@ export async function startServer(config: Config, logger: Logger, options: Serve
     },
   });
   await logs.start();
-  await cluster.start(proxy, routes);
-  const runs = new OneOffRuns({ containers, prepare: (r) => ports.prepare(r), shipped: (id) => logs.whenShipped(id, 60_000).then(() => undefined), ownsApp, warn: (m, f) => logger.warn(m, f) });
-  await runs.adopt();
   const samples = new EventEmitter();
   samples.setMaxListeners(0);
   const metrics = new MetricsService({
@@ -222,13 +219,17 @@ export async function startServer(config: Config, logger: Logger, options: Serve
     accessLog,
     ownsApp,
     ports: {
-      listContainers: () => containers.listContainers(),
+      // What runs on a swarm (the manager's node too) is sampled by the node's agent.
+      listContainers: async () => (await containers.listContainers()).filter((c) => !c.onSwarm),
       runtime: (id) => containers.runtime(id),
       statsOnce: (id) => containers.statsOnce(id),
       backendStats: () => proxy.backendStats(),
     },
   });
   metrics.start();
+  await cluster.start(proxy, routes);
+  const runs = new OneOffRuns({ containers, prepare: (r) => ports.prepare(r), shipped: (id) => logs.whenShipped(id, 60_000).then(() => undefined), ownsApp, warn: (m, f) => logger.warn(m, f) });
+  await runs.adopt();
 
   const exits = new ContainerExits(docker, JOB_LABEL_FILTER);
   const runner = new JobRunner({

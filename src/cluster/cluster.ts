@@ -179,7 +179,7 @@ export class Cluster {
     progress(`-----> Starting an agent on every node (logs reach Slipway at ${addr}:${settings.agentPort})`);
     this.closeAgentApi = await this.deps.serveAgents(settings);
     const secretId = await this.swarm.ensureSecret(agentSecretName(settings), secret.secret, { [AGENT_LABEL]: settings.instance });
-    await this.swarm.createService(agentServiceSpec(settings, secretId));
+    await this.swarm.createService(agentServiceSpec(settings, secretId, this.deps.config.metricsInterval));
     await saveClusterSettings(this.deps.settingsFile, settings);
     this.settingsNow = settings;
     this.edgeNow = edge;

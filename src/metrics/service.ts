@@ -8,7 +8,7 @@ import { Collector, type CollectorPorts } from './collector.js';
 import { containerFamilies, httpFamilies, platformFamilies, renderFamilies, type PlatformFacts } from './prometheus.js';
 import { appTotals, metricsView, type AppTotals, type MetricsView } from './query.js';
 import { parseTiers, tierFor, type Tier } from './retention.js';
-import { MetricsStore } from './store.js';
+import { MetricsStore, type ContainerRow } from './store.js';
 
 export interface MetricsServiceDeps {
   config: Config;
@@ -66,6 +66,15 @@ export class MetricsService {
     await this.collector.stop();
     await this.deps.accessLog?.close();
     this.store.close();
+  }
+
+  /** Samples a swarm node's agent took of the containers there: stored as the collector's own
+   *  (same keys: container id, app, service), so the views and the autoscaler see them alike. */
+  ingest(samples: { ts: number; rows: ContainerRow[] }[]): void {
+    for (const s of samples) {
+      const rows = s.rows.filter((r) => this.deps.ownsApp?.(r.labels.app) ?? true);
+      if (rows.length) this.store.insert(s.ts, rows, []);
+    }
   }
 
   /** An app's metrics over the last `sinceMs`, per service, in at most `points` points. */

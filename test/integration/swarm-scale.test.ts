@@ -1,0 +1,101 @@
+// Metrics and autoscaling on a real 3-node Docker Swarm (test/helpers/swarm.ts): the node agents
+// sample the tasks on their nodes, so `slipway metrics` shows every replica wherever it runs;
+// and the autoscaler changes the serving color's Swarm service in place — out under load, in
+// with the leaving tasks drained first — with the app answering throughout.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { createDocker } from '../../src/docker/client.js';
+import type { MetricsView } from '../../src/metrics/query.js';
+import { repoFrom, pushUrl, type Repo } from '../helpers/git.js';
+import { ROOT, startTestServer, uniqueName, type TestServer } from '../helpers/server.js';
+import { slipwayTestImage } from '../helpers/slipway-image.js';
+import { startSwarmHarness, swarmUnavailable, type SwarmHarness } from '../helpers/swarm.js';
+
+const skip = swarmUnavailable() ?? false;
+let h: SwarmHarness;
+let s: TestServer;
+let app: string;
+let repo: Repo;
+const t0 = Date.now();
+const mark = (what: string) => console.log(`# ${((Date.now() - t0) / 1000).toFixed(0)} s: ${what}`);
+
+interface PsRow { service: string; name: string; color: string | null; state: string; node: string }
+const ps = async () => (await (await s.api(`/api/apps/${app}/ps`)).json()) as PsRow[];
+
+async function eventually(what: string, check: () => Promise<boolean>, seconds = 120): Promise<void> {
+  for (const end = Date.now() + seconds * 1000; Date.now() < end; await new Promise((r) => setTimeout(r, 500))) if (await check().catch(() => false)) return;
+  assert.fail(`never happened within ${seconds} s: ${what}`);
+}
+
+before(async () => {
+  if (skip) return;
+  h = await startSwarmHarness({ nodes: 3, mirrorPort: 5000 });
+  mark('3 nodes up');
+  const image = await slipwayTestImage(createDocker({ dockerSocket: '/var/run/docker.sock' }));
+  s = await startTestServer({
+    clusterSocket: h.nodes[0]!.socket,
+    clusterAddr: h.hostAddr,
+    agentImage: image,
+    drainSeconds: 10,
+    healthTimeoutSeconds: 180,
+    metricsInterval: 1,
+    autoscaleInterval: 1000,
+    autoscaleWindow: 3000,
+    autoscaleSamples: 2,
+    autoscaleCooldown: 2000,
+    autoscaleStabilization: 3000,
+  });
+  const init = await s.cli(['cluster:init', '--advertise-addr', h.nodes[0]!.addr]);
+  assert.equal(init.code, 0, init.stdout + init.stderr);
+  const join = /docker (swarm join --token \S+ \S+)/.exec((await s.cli(['nodes:add'])).stdout);
+  assert.ok(join);
+  for (const i of [1, 2]) await h.docker(i, join[1]!.split(' '));
+  mark('swarm formed');
+  app = uniqueName('sws');
+  assert.equal((await s.api('/api/apps', { method: 'POST', body: JSON.stringify({ name: app }) })).status, 201);
+  repo = await repoFrom(path.join(ROOT, 'test/fixtures/apps/swarm-app'));
+  await repo.commit('v1');
+  const pushed = await repo.push(pushUrl(s.url, s.token, app));
+  assert.equal(pushed.code, 0, pushed.output);
+  mark('deployed web ×3 and a worker');
+});
+
+after(async () => {
+  if (skip) return;
+  await s?.api(`/api/apps/${app}?confirm=${app}`, { method: 'DELETE' }).catch(() => undefined);
+  await s?.stop().catch(() => undefined);
+  await h?.stop();
+});
+
+test('slipway metrics shows CPU and memory of the tasks on every node, the manager\'s and the others', { skip }, async () => {
+  const web = (await ps()).filter((r) => r.service === 'web');
+  assert.equal(new Set(web.map((r) => r.node)).size, 3, `web on three nodes: ${JSON.stringify(web)}`);
+  const worker = (await ps()).find((r) => r.service === 'worker')!;
+  assert.notEqual(worker.node, h.nodes[0]!.name, 'the worker runs on a node other than the manager');
+  let view: MetricsView | null = null;
+  const of = (name: string) => view?.services.find((x) => x.service === name);
+  const service = (name: string) => of(name)?.current ?? {};
+  await eventually('all three web tasks and the worker are sampled', async () => {
+    const out = await s.cli(['metrics', app, '--json', '--since', '5m']);
+    view = JSON.parse(out.stdout) as MetricsView;
+    return service('web').replicas === 3 && (service('worker').replicas ?? 0) >= 1;
+  }, 90);
+  const w = service('web');
+  assert.ok((w.memory ?? 0) > 1024 * 1024, `memory of the web tasks: ${w.memory}`);
+  assert.equal(typeof w.cpu, 'number');
+  assert.ok(of('web')!.series.cpu!.some((v) => (v ?? 0) > 0), `CPU of the web tasks over the window: ${JSON.stringify(of('web')!.series.cpu)}`);
+  assert.equal(w.memoryLimit, 3 * 128 * 1024 * 1024, 'each task under its 128m limit');
+  assert.ok((service('worker').memory ?? 0) > 1024 * 1024);
+  // How the agent of a node other than the manager reads them (the choice ARCHITECTURE.md states):
+  // the host's cgroup files, mounted into it.
+  const node = h.nodes[1]!;
+  const agent = (await h.docker(node.index, ['ps', '-q', '--filter', 'label=slipway.agent'])).trim();
+  const out = await promisify(execFile)('docker', ['-H', `unix://${node.socket}`, 'logs', agent]);
+  const said = /sampling this node's containers.*/.exec(out.stdout + out.stderr)?.[0] ?? '';
+  assert.match(said, /"fromCgroups":[1-9]/, `the agent on ${node.name} reads cgroup files: ${said || out.stdout + out.stderr}`);
+  mark(`agent on ${node.name}: ${said}`);
+  mark(`web: cpu ${w.cpu?.toFixed(2)} %, memory ${((w.memory ?? 0) / 2 ** 20).toFixed(1)} MiB over 3 tasks on 3 nodes`);
+});
