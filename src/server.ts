@@ -43,7 +43,6 @@ import { appDiskUse } from './retention/disk.js';
 import { dockerRolloutPorts } from './deploy/ports.js';
 import { INTERRUPTED, reconcile } from './deploy/reconcile.js';
 import { singleHostEngine } from './deploy/engine.js';
-import { SWARM_LIMITS } from './deploy/engine-limits.js';
 import { appNetworkName } from './deploy/container-spec.js';
 import { OneOffRuns } from './deploy/run.js';
 import { DeployProgress, outcomeOf } from './queue/progress.js';
@@ -73,7 +72,6 @@ import { eventsRouter } from './api/events-routes.js';
 import { dashboardRouter } from './api/dashboard.js';
 import { autoscaleRouter } from './api/autoscale-routes.js';
 import { Autoscaler } from './scale/autoscaler.js';
-import { resize } from './deploy/resize.js';
 
 export interface RunningServer {
   url: string;
@@ -295,7 +293,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
         exposed: config.exposePorts ? (app, exposed, out) => appPorts.syncExposed(app, exposed, out) : undefined,
         onLive: () => void certs.sync().catch((e: Error) => logger.warn('certificate sync failed', { error: e.message })),
       }),
-      resize: (release, service, replicas, out) => resize(release, service, replicas, engine().resizePorts(), out),
+      resize: (release, service, replicas, out) => engine().resize(release, service, replicas, out),
       carryScale: (app, services, previous) => autoscaler.replicasToCarry(app.id, services, previous),
     },
   });
@@ -322,9 +320,8 @@ export async function startServer(config: Config, logger: Logger, options: Serve
   scheduler.start();
   const autoscaler = new Autoscaler({
     state,
-    refused: () => (engine().name === 'swarm' ? SWARM_LIMITS.autoscale : null),
     averages: (app, ids, windowMs, now) => metrics.averages(app, ids, windowMs, now),
-    list: (app) => containers.listContainers({ app }),
+    list: (app) => engine().replicas(app),
     enqueue: (d) => queue.enqueue(d),
     timing: {
       intervalMs: config.autoscaleInterval,

@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import { createDocker } from '../../src/docker/client.js';
 import type { MetricsView } from '../../src/metrics/query.js';
 import { repoFrom, pushUrl, type Repo } from '../helpers/git.js';
+import { startLoad } from '../helpers/load.js';
 import { ROOT, startTestServer, uniqueName, type TestServer } from '../helpers/server.js';
 import { slipwayTestImage } from '../helpers/slipway-image.js';
 import { startSwarmHarness, swarmUnavailable, type SwarmHarness } from '../helpers/swarm.js';
@@ -23,6 +24,7 @@ const t0 = Date.now();
 const mark = (what: string) => console.log(`# ${((Date.now() - t0) / 1000).toFixed(0)} s: ${what}`);
 
 interface PsRow { service: string; name: string; color: string | null; state: string; node: string }
+const host = () => `${app}.${s.config.appsDomain}`;
 const ps = async () => (await (await s.api(`/api/apps/${app}/ps`)).json()) as PsRow[];
 
 async function eventually(what: string, check: () => Promise<boolean>, seconds = 120): Promise<void> {
@@ -94,8 +96,49 @@ test('slipway metrics shows CPU and memory of the tasks on every node, the manag
   const node = h.nodes[1]!;
   const agent = (await h.docker(node.index, ['ps', '-q', '--filter', 'label=slipway.agent'])).trim();
   const out = await promisify(execFile)('docker', ['-H', `unix://${node.socket}`, 'logs', agent]);
-  const said = /sampling this node's containers.*/.exec(out.stdout + out.stderr)?.[0] ?? '';
+  const said = (out.stdout + out.stderr).split('\n').find((l) => l.includes("sampling this node's containers")) ?? '';
   assert.match(said, /"fromCgroups":[1-9]/, `the agent on ${node.name} reads cgroup files: ${said || out.stdout + out.stderr}`);
   mark(`agent on ${node.name}: ${said}`);
   mark(`web: cpu ${w.cpu?.toFixed(2)} %, memory ${((w.memory ?? 0) / 2 ** 20).toFixed(1)} MiB over 3 tasks on 3 nodes`);
+});
+
+interface Scaling { services: { service: string; replicas: number }[]; events: { from: number; to: number; outcome: string; reason: string }[] }
+const scaling = async () => (await (await s.api(`/api/apps/${app}/autoscale`)).json()) as Scaling;
+/** The replicas Swarm runs of the serving color's web service, as `docker service inspect` says. */
+async function swarmReplicas(): Promise<{ name: string; replicas: number }> {
+  const color = (await ps()).find((r) => r.service === 'web')!.color;
+  const name = `slipway_${app}_web_${color}`;
+  const spec = JSON.parse(await h.docker(0, ['service', 'inspect', name])) as [{ Spec: { Mode: { Replicated: { Replicas: number } } } }];
+  return { name, replicas: spec[0].Spec.Mode.Replicated.Replicas };
+}
+const runningWeb = async () => (await ps()).filter((r) => r.service === 'web' && r.state === 'running').length;
+
+test('the autoscaler scales the serving color\'s Swarm service in and out in place, the leaving tasks drained first: no request fails', { skip }, async () => {
+  const before = await swarmReplicas();
+  assert.equal(before.replicas, 3);
+  // In: a min_cpu no replica reaches (a rule met trivially), under keep-alive load: 3 → 2 → 1.
+  let set = await s.cli(['autoscale:set', app, 'web', 'min_cpu=9000', 'max_cpu=10000', 'min_instances=1', 'max_instances=3']);
+  assert.equal(set.code, 0, set.stdout + set.stderr);
+  let load = startLoad(s.config.httpPort, host(), 2, 300_000);
+  await eventually('the web service runs 1 replica', async () => (await swarmReplicas()).replicas === 1 && (await runningWeb()) === 1, 240);
+  await new Promise((r) => setTimeout(r, 3000));
+  let traffic = await load.stop();
+  assert.deepEqual(traffic.failures, [], `scale-in: ${traffic.failures.length} of ${traffic.total} requests failed`);
+  assert.ok(traffic.total > 0);
+  mark(`scale-in 3 → 1 under load: ${traffic.total} requests, 0 failed`);
+
+  // Out: under load every replica is above a max_cpu of 0.5 %: 1 → 2 → 3, spread over the nodes.
+  set = await s.cli(['autoscale:set', app, 'web', 'min_cpu=', 'max_cpu=0.5']);
+  assert.equal(set.code, 0, set.stdout + set.stderr);
+  load = startLoad(s.config.httpPort, host(), 2, 300_000);
+  await eventually('the web service runs 3 replicas, all answering', async () => (await swarmReplicas()).replicas === 3 && (await runningWeb()) === 3 && load.firstSeen.size >= 3, 240);
+  traffic = await load.stop();
+  assert.deepEqual(traffic.failures, [], `scale-out: ${traffic.failures.length} of ${traffic.total} requests failed`);
+  mark(`scale-out 1 → 3 under load: ${traffic.total} requests, 0 failed, answered by ${load.firstSeen.size} tasks`);
+
+  assert.equal((await swarmReplicas()).name, before.name, 'the same Swarm service, changed in place (no new color)');
+  const done = (await scaling()).events.filter((e) => e.outcome === 'done').reverse().map((e) => `${e.from}→${e.to}`);
+  assert.deepEqual(done, ['3→2', '2→1', '1→2', '2→3']);
+  const shown = await s.cli(['autoscale', app]);
+  assert.match(shown.stdout, /web +3 replicas/);
 });
