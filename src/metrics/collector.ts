@@ -51,7 +51,8 @@ export interface ContainerReading {
   labels: SeriesLabels;
   usage: Usage;
   restarts: number;
-  source: 'cgroup' | 'engine';
+  /** `agent`: summed from a swarm node agent's rows (src/metrics/remote.ts). */
+  source: 'cgroup' | 'engine' | 'agent';
 }
 
 /** A backend's counters accumulated since Slipway started (HAProxy's reset on a reload). */

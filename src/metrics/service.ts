@@ -8,6 +8,7 @@ import { Collector, type CollectorPorts } from './collector.js';
 import { containerFamilies, httpFamilies, platformFamilies, renderFamilies, type PlatformFacts } from './prometheus.js';
 import { appTotals, metricsView, type AppTotals, type MetricsView } from './query.js';
 import { parseTiers, tierFor, type Tier } from './retention.js';
+import { RemoteReadings } from './remote.js';
 import { MetricsStore, type ContainerRow } from './store.js';
 
 export interface MetricsServiceDeps {
@@ -38,6 +39,7 @@ export class MetricsService {
   readonly collector: Collector;
   readonly tiers: Tier[];
   private readonly intervalMs: number;
+  private readonly remote = new RemoteReadings();
 
   constructor(private readonly deps: MetricsServiceDeps) {
     const { config } = deps;
@@ -73,7 +75,9 @@ export class MetricsService {
   ingest(samples: { ts: number; rows: ContainerRow[] }[]): void {
     for (const s of samples) {
       const rows = s.rows.filter((r) => this.deps.ownsApp?.(r.labels.app) ?? true);
-      if (rows.length) this.store.insert(s.ts, rows, []);
+      if (!rows.length) continue;
+      this.store.insert(s.ts, rows, []);
+      this.remote.add(s.ts, rows);
     }
   }
 
@@ -132,9 +136,10 @@ export class MetricsService {
 
   prometheus(platform: PlatformFacts): string {
     const { containers, backends } = this.collector.snapshot();
+    const remote = this.remote.current(Date.now() - 5 * this.intervalMs - 30_000);
     const c = this.collector.cost;
     return renderFamilies([
-      ...containerFamilies(containers),
+      ...containerFamilies([...containers, ...remote]),
       ...httpFamilies(backends),
       ...platformFamilies(platform, { samples: c.samples, cpuSeconds: c.cpuSeconds, databaseBytes: this.store.sizeBytes() }),
     ]);
