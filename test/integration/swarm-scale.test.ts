@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import parsePrometheus from 'parse-prometheus-text-format';
 import { createDocker } from '../../src/docker/client.js';
 import type { MetricsView } from '../../src/metrics/query.js';
 import { repoFrom, pushUrl, type Repo } from '../helpers/git.js';
@@ -72,7 +73,7 @@ after(async () => {
   await h?.stop();
 });
 
-test('slipway metrics shows CPU and memory of the tasks on every node, the manager\'s and the others', { skip }, async () => {
+test('slipway metrics (and /metrics) shows CPU and memory of the tasks on every node, the manager\'s and the others', { skip }, async () => {
   const web = (await ps()).filter((r) => r.service === 'web');
   assert.equal(new Set(web.map((r) => r.node)).size, 3, `web on three nodes: ${JSON.stringify(web)}`);
   const worker = (await ps()).find((r) => r.service === 'worker')!;
@@ -91,6 +92,10 @@ test('slipway metrics shows CPU and memory of the tasks on every node, the manag
   assert.ok(of('web')!.series.cpu!.some((v) => (v ?? 0) > 0), `CPU of the web tasks over the window: ${JSON.stringify(of('web')!.series.cpu)}`);
   assert.equal(w.memoryLimit, 3 * 128 * 1024 * 1024, 'each task under its 128m limit');
   assert.ok((service('worker').memory ?? 0) > 1024 * 1024);
+  // The same tasks in /metrics (Prometheus), by container.
+  const families = parsePrometheus(await (await s.api('/metrics')).text());
+  const cpu = families.find((f) => f.name === 'container_cpu_usage_seconds_total')!.metrics.filter((m) => m.labels?.app === app && m.labels.service === 'web');
+  assert.equal(cpu.length, 3, `3 web tasks in /metrics: ${JSON.stringify(cpu)}`);
   // How the agent of a node other than the manager reads them (the choice ARCHITECTURE.md states):
   // the host's cgroup files, mounted into it.
   const node = h.nodes[1]!;
