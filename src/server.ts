@@ -43,7 +43,6 @@ import { appDiskUse } from './retention/disk.js';
 import { dockerRolloutPorts } from './deploy/ports.js';
 import { INTERRUPTED, reconcile } from './deploy/reconcile.js';
 import { singleHostEngine } from './deploy/engine.js';
-import { SWARM_LIMITS } from './deploy/engine-limits.js';
 import { appNetworkName } from './deploy/container-spec.js';
 import { OneOffRuns } from './deploy/run.js';
 import { DeployProgress, outcomeOf } from './queue/progress.js';
@@ -73,7 +72,6 @@ import { eventsRouter } from './api/events-routes.js';
 import { dashboardRouter } from './api/dashboard.js';
 import { autoscaleRouter } from './api/autoscale-routes.js';
 import { Autoscaler } from './scale/autoscaler.js';
-import { resize } from './deploy/resize.js';
 
 export interface RunningServer {
   url: string;
@@ -127,7 +125,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
     localApps: async () => [...new Set((await containers.listContainers({ all: true })).map((c) => c.app).filter((a) => state.apps.find(a)))],
     backendName,
     serveAgents: async (s) => {
-      const app = agentApp({ secretMatches: (presented) => agentSecretMatches(s, presented), logs, logger });
+      const app = agentApp({ secretMatches: (presented) => agentSecretMatches(s, presented), logs, metrics: (samples) => metrics.ingest(samples), logger });
       return (await listenAgentApi(app, s.addr, s.agentPort)).close;
     },
   });
@@ -210,9 +208,6 @@ export async function startServer(config: Config, logger: Logger, options: Serve
     },
   });
   await logs.start();
-  await cluster.start(proxy, routes);
-  const runs = new OneOffRuns({ containers, prepare: (r) => ports.prepare(r), shipped: (id) => logs.whenShipped(id, 60_000).then(() => undefined), ownsApp, warn: (m, f) => logger.warn(m, f) });
-  await runs.adopt();
   const samples = new EventEmitter();
   samples.setMaxListeners(0);
   const metrics = new MetricsService({
@@ -222,13 +217,17 @@ export async function startServer(config: Config, logger: Logger, options: Serve
     accessLog,
     ownsApp,
     ports: {
-      listContainers: () => containers.listContainers(),
+      // What runs on a swarm (the manager's node too) is sampled by the node's agent.
+      listContainers: async () => (await containers.listContainers()).filter((c) => !c.onSwarm),
       runtime: (id) => containers.runtime(id),
       statsOnce: (id) => containers.statsOnce(id),
       backendStats: () => proxy.backendStats(),
     },
   });
   metrics.start();
+  await cluster.start(proxy, routes);
+  const runs = new OneOffRuns({ containers, prepare: (r) => ports.prepare(r), shipped: (id) => logs.whenShipped(id, 60_000).then(() => undefined), ownsApp, warn: (m, f) => logger.warn(m, f) });
+  await runs.adopt();
 
   const exits = new ContainerExits(docker, JOB_LABEL_FILTER);
   const runner = new JobRunner({
@@ -294,7 +293,7 @@ export async function startServer(config: Config, logger: Logger, options: Serve
         exposed: config.exposePorts ? (app, exposed, out) => appPorts.syncExposed(app, exposed, out) : undefined,
         onLive: () => void certs.sync().catch((e: Error) => logger.warn('certificate sync failed', { error: e.message })),
       }),
-      resize: (release, service, replicas, out) => resize(release, service, replicas, engine().resizePorts(), out),
+      resize: (release, service, replicas, out) => engine().resize(release, service, replicas, out),
       carryScale: (app, services, previous) => autoscaler.replicasToCarry(app.id, services, previous),
     },
   });
@@ -322,9 +321,8 @@ export async function startServer(config: Config, logger: Logger, options: Serve
   scheduler.start();
   const autoscaler = new Autoscaler({
     state,
-    refused: () => (engine().name === 'swarm' ? SWARM_LIMITS.autoscale : null),
     averages: (app, ids, windowMs, now) => metrics.averages(app, ids, windowMs, now),
-    list: (app) => containers.listContainers({ app }),
+    list: (app) => engine().replicas(app),
     enqueue: (d) => queue.enqueue(d),
     timing: {
       intervalMs: config.autoscaleInterval,

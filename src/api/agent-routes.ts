@@ -1,17 +1,19 @@
 // The agents' API (swarm mode), served on the cluster address by a listener of its own, not
 // under /api: the node agents post the lines they ship and read the checkpoints they resume
-// from. Authenticated by the agents' secret (a Swarm secret), which opens nothing else.
+// from, and post the metrics samples of their nodes' containers. Authenticated by the agents' secret (a Swarm secret), which opens nothing else.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { LogService } from '../logs/service.js';
-import { checkpointsBody, decodeItem, encodeCheckpoint, logsBody } from '../cluster/agent/wire.js';
+import { checkpointsBody, decodeItem, encodeCheckpoint, logsBody, metricsBody, type MetricsSample } from '../cluster/agent/wire.js';
 
 export interface AgentApiDeps {
   secretMatches(presented: string): boolean;
   logs: LogService;
+  /** Stores the samples an agent took of its node's containers (the metrics stage). */
+  metrics(samples: MetricsSample[]): void;
   logger: Logger;
 }
 
@@ -37,6 +39,12 @@ export function agentApp(deps: AgentApiDeps): express.Express {
     if (!b.success) return void res.status(422).json({ error: 'expected {containers: string[], volumes: string[]}' });
     const cp = deps.logs.checkpoints(b.data.containers, b.data.volumes);
     res.json({ containers: cp.containers.map(encodeCheckpoint), files: cp.files });
+  });
+  app.post('/agent/metrics', (req, res) => {
+    const b = metricsBody.safeParse(req.body);
+    if (!b.success) return void res.status(422).json({ error: b.error.issues.slice(0, 5).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') });
+    deps.metrics(b.data.samples);
+    res.json({ stored: b.data.samples.length });
   });
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     deps.logger.error('agent API request failed', { error: errorMessage(err) });

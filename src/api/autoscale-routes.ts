@@ -23,8 +23,6 @@ export function autoscaleRouter(deps: { state: State; autoscaler: Autoscaler }):
     const app = state.apps.get(req.params.app);
     const b = body(req);
     const service = stringField(b, 'service')!;
-    const refused = autoscaler.status(app.id).refused;
-    if (refused) throw new UserError(refused, 409);
     const release = state.releases.current(app.id);
     if (!release) throw new UserError(`${app.name} has no release yet: push code first`, 409);
     const spec = release.services.find((s) => s.name === service);

@@ -29,10 +29,9 @@ export function registerAutoscaleCommands(program: Command, client: () => ApiCli
     .description("autoscaling: each service's settings, the current decision and recent changes")
     .option('--json', 'print JSON')
     .action(async (app: string, opts: { json?: boolean }) => {
-      const r = await client().get<{ paused: boolean; refused?: string; services: ServiceScaling[]; events: ScaleEvent[] }>(path(app));
+      const r = await client().get<{ paused: boolean; services: ServiceScaling[]; events: ScaleEvent[] }>(path(app));
       if (opts.json) return console.log(JSON.stringify(r, null, 2));
       console.log(`=== ${app} autoscaling${r.paused ? ' (paused while a deploy runs)' : ''}`);
-      if (r.refused) console.log(` !     ${r.refused}`);
       for (const s of r.services) {
         console.log(`${s.service.padEnd(10)} ${s.replicas} replica${s.replicas === 1 ? '' : 's'}   ${ruleText(s)}`);
         if (s.decision) console.log(`${''.padEnd(10)} ${s.decision.at.slice(11, 19)} ${s.decision.action === 'none' ? 'no change' : `scale ${s.decision.action} to ${s.decision.to}`}: ${s.decision.reason}`);

@@ -9,8 +9,9 @@ import { UserError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { Containers } from '../docker/containers.js';
 import { Swarm } from '../docker/swarm.js';
-import { noResize, type Engine, type PsEntry } from '../deploy/engine.js';
+import type { Engine, PsEntry, Replica } from '../deploy/engine.js';
 import { httpGetVia } from '../deploy/health.js';
+import type { ResizePorts } from '../deploy/resize.js';
 import type { RolloutPorts } from '../deploy/rollout.js';
 import type { ClusterProxyInput } from '../proxy/haproxy-config.js';
 import { probeConnector } from '../proxy/probe.js';
@@ -20,6 +21,7 @@ import { AGENT_LABEL, agentSecretName, agentServiceSpec } from './agent-service.
 import { Edge } from './edge.js';
 import { followTasks } from './follow.js';
 import { swarmRolloutPorts } from './ports.js';
+import { swarmResize } from './resize.js';
 import { overlayName } from './service-spec.js';
 import { clusterRef, clusterRegistry, newAgentSecret, saveClusterSettings, type ClusterSettings } from './settings.js';
 
@@ -53,7 +55,9 @@ export class Cluster {
   private settingsNow: ClusterSettings | null;
   private edgeNow: Edge | null = null;
   private proxy: ClusterProxy | null = null;
-  private routes: RolloutPorts['proxy'] | null = null;
+  private routes: (RolloutPorts['proxy'] & ResizePorts['proxy']) | null = null;
+  /** Apps a resize is changing: the follower leaves their HAProxy servers to it meanwhile. */
+  private readonly resizing = new Map<string, number>();
   private abort = new AbortController();
   private follower: Promise<void> | null = null;
   private closeAgentApi: (() => Promise<void>) | null = null;
@@ -89,7 +93,7 @@ export class Cluster {
   }
 
   /** Once HAProxy runs: swarm deploys can start, the follower keeps HAProxy on moved tasks, the agents ship. */
-  async start(proxy: ClusterProxy, routes: RolloutPorts['proxy']): Promise<void> {
+  async start(proxy: ClusterProxy, routes: RolloutPorts['proxy'] & ResizePorts['proxy']): Promise<void> {
     this.proxy = proxy;
     this.routes = routes;
     if (!this.settingsNow) return;
@@ -107,12 +111,13 @@ export class Cluster {
   engine(): Engine | null {
     if (!this.settingsNow || !this.proxy || !this.routes) return null;
     const s = this.settingsNow;
+    const routes = this.routes;
     const edge = this.edgeFor(s);
     const ports = swarmRolloutPorts({
       swarm: this.swarm,
       managerDocker: this.deps.managerDocker,
       managerContainers: this.managerContainers,
-      proxy: this.routes,
+      proxy: routes,
       attachEdge: (network) => edge.attach(network),
       clusterImage: (r) => clusterRef(r.image.ref, this.deps.config.registry, clusterRegistry(s)),
       probe: httpGetVia(probeConnector(this.proxy.paths.probeSocket)),
@@ -122,7 +127,11 @@ export class Cluster {
     return {
       name: 'swarm',
       ports,
-      resizePorts: noResize,
+      resize: (release, service, replicas, progress) =>
+        this.holdingFollower(release.app, () =>
+          swarmResize({ swarm: this.swarm, ports, proxy: routes, healthTimeoutSeconds: this.deps.config.healthTimeoutSeconds }, release, service, replicas, progress),
+        ),
+      replicas: (app) => this.replicas(app),
       ps: (app) => this.ps(app),
       destroyApp: async (app) => {
         for (const c of await ports.list(app)) await ports.remove(c, 0);
@@ -179,7 +188,7 @@ export class Cluster {
     progress(`-----> Starting an agent on every node (logs reach Slipway at ${addr}:${settings.agentPort})`);
     this.closeAgentApi = await this.deps.serveAgents(settings);
     const secretId = await this.swarm.ensureSecret(agentSecretName(settings), secret.secret, { [AGENT_LABEL]: settings.instance });
-    await this.swarm.createService(agentServiceSpec(settings, secretId));
+    await this.swarm.createService(agentServiceSpec(settings, secretId, this.deps.config.metricsInterval));
     await saveClusterSettings(this.deps.settingsFile, settings);
     this.settingsNow = settings;
     this.edgeNow = edge;
@@ -212,6 +221,30 @@ export class Cluster {
     });
   }
 
+  /** The app's running tasks, by their containers' ids (the metrics' key, from the agents). */
+  async replicas(app: string): Promise<Replica[]> {
+    const services = await this.swarm.services([`${LABELS.app}=${app}`]);
+    const tasks = await this.swarm.tasks({ label: [`${LABELS.app}=${app}`], 'desired-state': ['running'] });
+    return tasks.flatMap((t) => {
+      const s = services.find((x) => x.id === t.serviceId);
+      if (!s || !t.containerId) return [];
+      const color = s.labels[LABELS.color];
+      const createdAt = Date.parse(t.createdAt ?? t.updatedAt);
+      return [{ id: t.containerId, service: s.labels[LABELS.service] ?? null, release: Number(s.labels[LABELS.release]), color: color === 'blue' || color === 'green' ? color : null, state: t.state, createdAt }];
+    });
+  }
+
+  private async holdingFollower<T>(app: string, fn: () => Promise<T>): Promise<T> {
+    this.resizing.set(app, (this.resizing.get(app) ?? 0) + 1);
+    try {
+      return await fn();
+    } finally {
+      const n = (this.resizing.get(app) ?? 1) - 1;
+      if (n) this.resizing.set(app, n);
+      else this.resizing.delete(app);
+    }
+  }
+
   requireSettings(): ClusterSettings {
     if (!this.settingsNow) throw new UserError('Slipway runs on one host: run `slipway cluster:init` first', 409);
     return this.settingsNow;
@@ -224,7 +257,7 @@ export class Cluster {
       {
         swarm: this.swarm,
         activeReleases: () =>
-          this.deps.activeReleases().map((r) => ({
+          this.deps.activeReleases().filter((r) => !this.resizing.has(r.app)).map((r) => ({
             app: r.app,
             version: r.version,
             web: r.services.filter((s) => s.role === 'web').map((s) => ({ service: s.name, port: s.port ?? 5000 })),

@@ -141,7 +141,6 @@ export function composeService(name: string, raw: Record<string, unknown>, ctx: 
   if (isJob && ctx.engine === 'swarm') problems.add([...base, 'labels'], SWARM_LIMITS.jobs);
   const autoscale = autoscaleRule(labels, memoryBytes, base, problems);
   if (autoscale) service.autoscale = autoscale;
-  if (autoscale && ctx.engine === 'swarm') ctx.warn(`${ctx.at([...base, 'labels'])}: ${SWARM_LIMITS.autoscale}`);
   const access = hostAccess(raw, base, role, ctx);
   if (access) service.hostAccess = access;
   return service;

@@ -2,11 +2,9 @@
 // removing an app. One host's Docker Engine by default (here); a Docker Swarm after
 // `slipway cluster:init` (src/cluster/cluster.ts) — the same interface, chosen by configuration.
 import type { Containers } from '../docker/containers.js';
-import type { Color } from '../domain.js';
-import { UserError } from '../errors.js';
-import type { ResizePorts } from './resize.js';
+import type { Color, Progress, Release } from '../domain.js';
+import { resize, type ResizePorts } from './resize.js';
 import type { RolloutPorts } from './rollout.js';
-import { SWARM_LIMITS } from './engine-limits.js';
 
 /** One container (or Swarm task) of an app, for `slipway ps`. */
 export interface PsEntry {
@@ -27,12 +25,26 @@ export interface PsEntry {
 export interface Engine {
   name: 'single' | 'swarm';
   ports: RolloutPorts;
-  /** The in-place resize's ports (the autoscaler's change); throws a UserError where there are none. */
-  resizePorts(): ResizePorts;
+  /** Runs a release's service with this many replicas, in place (the autoscaler's change);
+   *  resolves to the count it had before. */
+  resize(release: Release, service: string, replicas: number, progress: Progress): Promise<number>;
+  /** The app's running replicas, each under the id its metrics are stored by (the autoscaler's look). */
+  replicas(app: string): Promise<Replica[]>;
   ps(app: string): Promise<PsEntry[]>;
   /** Removes what the app runs beyond this host's containers, network and volumes (a swarm's
    *  services and overlay); the teardown (src/retention/destroy.ts) removes the rest. */
   destroyApp(app: string): Promise<void>;
+}
+
+/** A running replica as the autoscaler sees it: `id` is its container's, the metrics' key. */
+export interface Replica {
+  id: string;
+  service: string | null;
+  release: number;
+  color: Color | null;
+  state: string;
+  /** ms since the epoch */
+  createdAt: number;
 }
 
 export function singleHostEngine(deps: { ports: RolloutPorts & ResizePorts; containers: Containers }): Engine {
@@ -40,7 +52,8 @@ export function singleHostEngine(deps: { ports: RolloutPorts & ResizePorts; cont
   return {
     name: 'single',
     ports,
-    resizePorts: () => ports,
+    resize: (release, service, replicas, progress) => resize(release, service, replicas, ports, progress),
+    replicas: (app) => containers.listContainers({ app }),
     async ps(app) {
       const list = await containers.listContainers({ app, all: true });
       // Restart counts are only in each container's inspect; an app has a handful.
@@ -50,9 +63,4 @@ export function singleHostEngine(deps: { ports: RolloutPorts & ResizePorts; cont
     // One host: everything of the app is this host's, which the teardown removes.
     destroyApp: async () => undefined,
   };
-}
-
-/** The swarm's resize: refused with what to do instead. */
-export function noResize(): ResizePorts {
-  throw new UserError(SWARM_LIMITS.autoscale, 409);
 }

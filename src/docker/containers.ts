@@ -32,6 +32,8 @@ export interface ContainerInfo {
   health?: 'starting' | 'healthy' | 'unhealthy';
   /** When it was created, ms since the epoch. */
   createdAt: number;
+  /** Runs on a swarm (`slipway.engine=swarm`): its node's agent ships its logs and metrics. */
+  onSwarm?: boolean;
 }
 
 export interface ContainerFilter {
@@ -174,6 +176,7 @@ export class Containers {
         createdAt: c.Created * 1000,
       };
       if (health) info.health = health === 'health: starting' ? 'starting' : (health as 'healthy' | 'unhealthy');
+      if (l[LABELS.engine] === 'swarm') info.onSwarm = true;
       return info;
     });
   }

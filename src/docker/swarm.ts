@@ -45,6 +45,7 @@ export interface TaskInfo {
   /** IPv4 address per network name. */
   addresses: Record<string, string>;
   updatedAt: string;
+  createdAt?: string;
 }
 
 export interface ServiceInfo {
@@ -123,6 +124,20 @@ export class Swarm {
       throw engineError(e, `cannot create service ${spec.Name}`, true);
     })) as { ID?: string };
     return created.ID ?? '';
+  }
+
+  /** Sets a replicated service's replicas; only Mode changes, so no task is replaced. */
+  async scaleService(name: string, replicas: number): Promise<void> {
+    const service = this.docker.getService(name);
+    const raw = (await service.inspect().catch((e) => {
+      if (status(e) === 404) throw new UserError(`no Swarm service ${name} (removed meanwhile?)`, 404);
+      throw engineError(e, `cannot inspect service ${name}`);
+    })) as { Version: { Index: number }; Spec: Record<string, unknown> & { Mode?: { Replicated?: { Replicas?: number } } } };
+    if (!raw.Spec.Mode?.Replicated) throw new UserError(`service ${name} is not replicated; it cannot be scaled`);
+    const spec = { ...raw.Spec, Mode: { Replicated: { Replicas: replicas } } };
+    await service.update({ _query: { version: raw.Version.Index }, _body: spec } as unknown as Record<string, unknown>).catch((e: unknown) => {
+      throw engineError(e, `cannot scale service ${name} to ${replicas}`, true);
+    });
   }
 
   /** Removes the service (its tasks stop with their grace period); a missing one is fine. */
@@ -232,6 +247,7 @@ interface RawTask {
   NodeID?: string;
   DesiredState: string;
   UpdatedAt: string;
+  CreatedAt?: string;
   Status: { State: string; Message?: string; Err?: string; ContainerStatus?: { ContainerID?: string; ExitCode?: number } };
   NetworksAttachments?: { Network: { Spec: { Name: string } }; Addresses?: string[] }[];
 }
@@ -256,5 +272,6 @@ function toTask(t: RawTask): TaskInfo {
     containerId: cs?.ContainerID ?? '',
     addresses,
     updatedAt: t.UpdatedAt,
+    ...(t.CreatedAt ? { createdAt: t.CreatedAt } : {}),
   };
 }

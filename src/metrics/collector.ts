@@ -18,6 +18,9 @@ import { usageFromEngineStats } from './engine-stats.js';
 import { Histogram } from './histogram.js';
 import type { ContainerRow, HttpRow, MetricsStore, SeriesLabels } from './store.js';
 
+/** Where samples go: the metrics store, or (a node agent) the server's agent API. */
+export type SampleSink = Pick<MetricsStore, 'insert' | 'maintain'>;
+
 /** What the collector asks of the Engine and HAProxy (the composition root adapts them). */
 export interface CollectorPorts {
   /** Running Slipway containers. */
@@ -30,7 +33,7 @@ export interface CollectorPorts {
 export interface CollectorDeps {
   ports: CollectorPorts;
   reader: CgroupReader;
-  store: MetricsStore;
+  store: SampleSink;
   intervalMs: number;
   logger: Logger;
   /** Which apps' containers this Slipway samples (its own). */
@@ -48,7 +51,8 @@ export interface ContainerReading {
   labels: SeriesLabels;
   usage: Usage;
   restarts: number;
-  source: 'cgroup' | 'engine';
+  /** `agent`: summed from a swarm node agent's rows (src/metrics/remote.ts). */
+  source: 'cgroup' | 'engine' | 'agent';
 }
 
 /** A backend's counters accumulated since Slipway started (HAProxy's reset on a reload). */

@@ -8,7 +8,8 @@ import { Collector, type CollectorPorts } from './collector.js';
 import { containerFamilies, httpFamilies, platformFamilies, renderFamilies, type PlatformFacts } from './prometheus.js';
 import { appTotals, metricsView, type AppTotals, type MetricsView } from './query.js';
 import { parseTiers, tierFor, type Tier } from './retention.js';
-import { MetricsStore } from './store.js';
+import { RemoteReadings } from './remote.js';
+import { MetricsStore, type ContainerRow } from './store.js';
 
 export interface MetricsServiceDeps {
   config: Config;
@@ -38,6 +39,7 @@ export class MetricsService {
   readonly collector: Collector;
   readonly tiers: Tier[];
   private readonly intervalMs: number;
+  private readonly remote = new RemoteReadings();
 
   constructor(private readonly deps: MetricsServiceDeps) {
     const { config } = deps;
@@ -66,6 +68,17 @@ export class MetricsService {
     await this.collector.stop();
     await this.deps.accessLog?.close();
     this.store.close();
+  }
+
+  /** Samples a swarm node's agent took of the containers there: stored as the collector's own
+   *  (same keys: container id, app, service), so the views and the autoscaler see them alike. */
+  ingest(samples: { ts: number; rows: ContainerRow[] }[]): void {
+    for (const s of samples) {
+      const rows = s.rows.filter((r) => this.deps.ownsApp?.(r.labels.app) ?? true);
+      if (!rows.length) continue;
+      this.store.insert(s.ts, rows, []);
+      this.remote.add(s.ts, rows);
+    }
   }
 
   /** An app's metrics over the last `sinceMs`, per service, in at most `points` points. */
@@ -123,9 +136,10 @@ export class MetricsService {
 
   prometheus(platform: PlatformFacts): string {
     const { containers, backends } = this.collector.snapshot();
+    const remote = this.remote.current(Date.now() - 5 * this.intervalMs - 30_000);
     const c = this.collector.cost;
     return renderFamilies([
-      ...containerFamilies(containers),
+      ...containerFamilies([...containers, ...remote]),
       ...httpFamilies(backends),
       ...platformFamilies(platform, { samples: c.samples, cpuSeconds: c.cpuSeconds, databaseBytes: this.store.sizeBytes() }),
     ]);

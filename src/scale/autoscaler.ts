@@ -6,7 +6,7 @@ import type { AutoscaleRule, Release, ServiceSpec } from '../domain.js';
 import { errorMessage } from '../errors.js';
 import { Periodic } from '../periodic.js';
 import type { Logger } from '../log.js';
-import type { ContainerInfo } from '../docker/containers.js';
+import type { Replica } from '../deploy/engine.js';
 import type { WindowAverage } from '../metrics/service.js';
 import type { Family } from '../metrics/prometheus.js';
 import type { AutoscaleParams } from '../queue/pipeline.js';
@@ -19,14 +19,12 @@ export interface AutoscalerDeps {
   state: State;
   /** Averages of these containers over the window (the metrics stage). */
   averages(app: string, ids: string[], windowMs: number, now: number): Map<string, WindowAverage>;
-  /** The app's running containers. */
-  list(app: string): Promise<ContainerInfo[]>;
+  /** The app's running replicas, by the ids their metrics are stored under (the engine's). */
+  list(app: string): Promise<Replica[]>;
   enqueue(d: DeploymentRow): Promise<void>;
   timing: Timing & { intervalMs: number; windowMs: number };
   logger: Logger;
   now?: () => number;
-  /** Why autoscaling cannot run now (swarm mode), or null: the looks then change nothing. */
-  refused?: () => string | null;
 }
 
 /** What `slipway autoscale APP` shows for a service. */
@@ -93,13 +91,11 @@ export class Autoscaler {
     return this.deps.state.scaling.replicas(appId, release.version)[spec.name] ?? release.scale[spec.name] ?? spec.replicas;
   }
 
-  status(appId: number): { paused: boolean; refused?: string; services: ServiceScaling[] } {
-    const refused = this.deps.refused?.();
+  status(appId: number): { paused: boolean; services: ServiceScaling[] } {
     const release = this.deps.state.releases.current(appId);
-    if (!release) return { paused: false, ...(refused ? { refused } : {}), services: [] };
+    if (!release) return { paused: false, services: [] };
     return {
       paused: this.deps.state.deployments.busy(appId),
-      ...(refused ? { refused } : {}),
       services: release.services.map((spec) => {
         const r = this.ruleOf(appId, spec);
         const out: ServiceScaling = { service: spec.name, replicas: this.replicas(appId, release, spec), rule: r.rule, settings: { labels: r.labels, cli: r.cli } };
@@ -131,7 +127,6 @@ export class Autoscaler {
   /** One look at every autoscaled service. */
   async tick(): Promise<void> {
     const { state, timing } = this.deps;
-    if (this.deps.refused?.()) return;
     for (const app of state.apps.list()) {
       const release = state.releases.current(app.id);
       if (!release) continue;

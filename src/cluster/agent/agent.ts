@@ -1,7 +1,8 @@
 // The node agent (`slipway agent`), run by Slipway's own image as a global Swarm service: on
 // its node it ships the stdout/stderr and declared log files of every container that runs on
 // the swarm for Slipway (one-offs on the manager too), with the same shippers as the server,
-// to the server's agent API, authenticated by the secret Swarm mounts into it. It resumes from
+// to the server's agent API, authenticated by the secret Swarm mounts into it; and it samples
+// their CPU, memory, I/O and network for the metrics store (./metrics.ts). It resumes from
 // the checkpoints the server holds, so a restart of either side loses or repeats no line.
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -19,12 +20,18 @@ import { taskLogFiles } from './log-files.js';
 import type { WriteItem } from '../../logs/writer.js';
 import { Sender } from './sender.js';
 import { decodeCheckpoint, type WireCheckpoint } from './wire.js';
+import { startAgentMetrics } from './metrics.js';
+import type { CgroupRoots } from '../../metrics/cgroup-reader.js';
+import { HOST_ROOT } from '../agent-service.js';
 
 export interface AgentOptions {
   /** `http://ADDR:PORT` of the server's agent API. */
   url: string;
   secret: string;
   dockerSocket: string;
+  /** The host's cgroup files and /proc, mounted read-only (metrics). */
+  roots: CgroupRoots;
+  metricsIntervalMs: number;
   logger: Logger;
   signal: AbortSignal;
 }
@@ -38,7 +45,15 @@ export async function agentMain(env = process.env): Promise<void> {
   const abort = new AbortController();
   for (const s of ['SIGTERM', 'SIGINT'] as const) process.once(s, () => abort.abort());
   logger.info('slipway agent starting', { node: env.SLIPWAY_NODE, url });
-  await runAgent({ url, secret: readFileSync(secretFile, 'utf8').trim(), dockerSocket: env.SLIPWAY_DOCKER_SOCKET ?? '/var/run/docker.sock', logger, signal: abort.signal });
+  await runAgent({
+    url,
+    secret: readFileSync(secretFile, 'utf8').trim(),
+    dockerSocket: env.SLIPWAY_DOCKER_SOCKET ?? '/var/run/docker.sock',
+    roots: { cgroupRoot: env.SLIPWAY_HOST_CGROUP ?? `${HOST_ROOT}/sys/fs/cgroup`, procRoot: env.SLIPWAY_HOST_PROC ?? `${HOST_ROOT}/proc` },
+    metricsIntervalMs: Number(env.SLIPWAY_METRICS_INTERVAL ?? 10) * 1000,
+    logger,
+    signal: abort.signal,
+  });
 }
 
 export async function runAgent(o: AgentOptions): Promise<void> {
@@ -77,10 +92,12 @@ export async function runAgent(o: AgentOptions): Promise<void> {
     }
     return false;
   };
+  const metrics = startAgentMetrics({ dockerSocket: o.dockerSocket, roots: o.roots, intervalMs: o.metricsIntervalMs, post: (samples) => api('/agent/metrics', { samples }), logger: o.logger });
   const follower = new ContainerFollower({ source: shipper.source, label: `${LABELS.engine}=swarm`, logger: o.logger, wants, shipper: () => shipper }, o.signal);
   await follower.start();
   await new Promise<void>((resolve) => (o.signal.aborted ? resolve() : o.signal.addEventListener('abort', () => resolve(), { once: true })));
   await follower.stopped();
+  await metrics.stop();
   // What is queued goes out if the server answers soon; else the next run ships it again.
   await Promise.race([sender.flush(), sleep(5000)]);
   sender.stop();

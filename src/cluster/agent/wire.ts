@@ -1,6 +1,6 @@
-// What a node agent and the server say to each other about logs, as JSON: shipped items
-// numbered per agent run (the server commits each once), and the checkpoints an agent resumes
-// from. Container checkpoints carry bytes of split lines, sent as base64.
+// What a node agent and the server say to each other, as JSON. Logs: shipped items numbered per
+// agent run (the server commits each once), and the checkpoints an agent resumes from (container
+// checkpoints carry bytes of split lines, sent as base64). Metrics: the rows of its samples.
 import { z } from 'zod';
 import type { ContainerCheckpoint, FileCheckpoint, LogEntry } from '../../logs/entry.js';
 import type { WriteItem } from '../../logs/writer.js';
@@ -62,3 +62,24 @@ export function decodeItem(w: WireItem): WriteItem & { seq: number } {
   if (w.fileGone) out.fileGone = w.fileGone;
   return out;
 }
+
+// Metrics: what the agent's collector read of its node's containers in one interval, as the
+// metrics store's rows (the server stores them as its own collector's).
+const n = z.number().min(0);
+const containerRow = z.object({
+  key: z.string().min(1).max(128),
+  labels: z.object({ app: z.string(), service: z.string(), release: z.number().int().nullable(), color: z.string().nullable(), name: z.string() }),
+  dur: n,
+  cpuUs: n,
+  mem: n,
+  memLimit: n.nullable(),
+  ioRead: n,
+  ioWrite: n,
+  netRx: n,
+  netTx: n,
+  restarts: z.number().int().min(0),
+});
+export const metricsBody = z.object({
+  samples: z.array(z.object({ ts: z.number().int().min(0), rows: z.array(containerRow).max(10_000) })).max(1000),
+});
+export type MetricsSample = z.infer<typeof metricsBody>['samples'][number];
