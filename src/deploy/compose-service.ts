@@ -138,7 +138,6 @@ export function composeService(name: string, raw: Record<string, unknown>, ctx: 
   if (limits.placement) service.placement = limits.placement;
   if (limits.restartPolicy) service.restartPolicy = limits.restartPolicy;
   if (isJob) service.job = jobs.spec;
-  if (isJob && ctx.engine === 'swarm') problems.add([...base, 'labels'], SWARM_LIMITS.jobs);
   const autoscale = autoscaleRule(labels, memoryBytes, base, problems);
   if (autoscale) service.autoscale = autoscale;
   if (autoscale && ctx.engine === 'swarm') ctx.warn(`${ctx.at([...base, 'labels'])}: ${SWARM_LIMITS.autoscale}`);

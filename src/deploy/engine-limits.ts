@@ -3,5 +3,4 @@
 export const SWARM_LIMITS = {
   autoscale:
     'autoscaling does not run on a swarm yet (its in-place resize and per-container metrics are one host\'s); set deploy.replicas, or `slipway scale APP web=N` (a blue-green rollout)',
-  jobs: 'batch jobs and cron schedules (slipway.job, slipway.schedule) do not run on a swarm yet; run them from a one-host Slipway, or as a worker service',
 } as const;
