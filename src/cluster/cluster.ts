@@ -137,6 +137,8 @@ export class Cluster {
       ps: (app) => this.ps(app),
       destroyApp: async (app) => {
         for (const c of await ports.list(app)) await ports.remove(c, 0);
+        // Job containers the remove policy kept, and one-offs, on the manager's engine.
+        for (const c of await this.managerContainers.listContainers({ app, all: true })) await this.managerContainers.removeContainer(c.id).catch(() => undefined);
         await this.swarm.removeNetwork(overlayName(app)).catch(() => undefined);
       },
     };

@@ -145,3 +145,17 @@ test('the registry door serves pulls to the cluster network and refuses pushes a
   assert.equal(await curl(['-I', '-H', accept, `${door}/v2/${app}/manifests/${digest}`]), '200', 'the manifest is still there');
 });
 
+test("apps:destroy removes the app's job containers the remove policy kept on the manager", { skip }, async () => {
+  // The release image, as the manager pulled it for the job runs (through the registry door).
+  let image = '';
+  for (const r of await json<{ digest: string }[]>(`/api/apps/${app}/releases`)) {
+    const ref = `${h.hostAddr}:5000/${app}@${r.digest}`;
+    if (await h.docker(0, ['image', 'inspect', ref]).then(() => true, () => false)) image = ref;
+  }
+  assert.ok(image, 'a release image is on the manager');
+  // As a failed attempt the policy kept: a job container of the app on the manager's engine.
+  const kept = (await h.docker(0, ['create', '--name', `slipway-${app}-report-run999-0-1`, '--label', `slipway.app=${app}`, '--label', 'slipway.kind=job', '--label', 'slipway.run=999', '--label', 'slipway.engine=swarm', image])).trim();
+  const destroyed = await s.api(`/api/apps/${app}?confirm=${app}`, { method: 'DELETE' });
+  assert.equal(destroyed.status, 200, await destroyed.text());
+  assert.equal((await h.docker(0, ['ps', '-aq', '--filter', `id=${kept}`])).trim(), '');
+});
