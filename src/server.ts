@@ -58,6 +58,7 @@ import { pipelineStages } from './stages.js';
 import { webhookIntake } from './queue/webhook-intake.js';
 import { LogService } from './logs/service.js';
 import { JobRunner } from './jobs/runner.js';
+import { localJobEngine } from './jobs/ports.js';
 import { JOB_LABEL_FILTER } from './jobs/container.js';
 import { Scheduler } from './jobs/scheduler.js';
 import { jobsRouter } from './api/jobs-routes.js';
@@ -128,6 +129,8 @@ export async function startServer(config: Config, logger: Logger, options: Serve
       const app = agentApp({ secretMatches: (presented) => agentSecretMatches(s, presented), logs, metrics: (samples) => metrics.ingest(samples), logger });
       return (await listenAgentApi(app, s.addr, s.agentPort)).close;
     },
+    // A node agent ships a job's lines: it sees the exit later than the server's own log stage would.
+    shipped: (id) => logs.whenShipped(id, 120_000),
   });
   await cluster.beforeProxy();
   mkdirSync(paths.haproxy, { recursive: true, mode: 0o700 });
@@ -230,9 +233,10 @@ export async function startServer(config: Config, logger: Logger, options: Serve
   await runs.adopt();
 
   const exits = new ContainerExits(docker, JOB_LABEL_FILTER);
+  const localJobs = localJobEngine({ docker, containers, networks, exits, shipped: (id) => logs.whenShipped(id) });
   const runner = new JobRunner({
     state,
-    ports: { docker, containers, networks, exits, shipped: (id) => logs.whenShipped(id) },
+    engine: () => cluster.jobEngine() ?? localJobs,
     backoff: { baseMs: config.jobBackoffMs, maxMs: config.jobBackoffMaxMs },
     logger,
   });

@@ -8,17 +8,22 @@ import { LABELS, type Progress, type Release } from '../domain.js';
 import { UserError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { Containers } from '../docker/containers.js';
+import { ContainerExits } from '../docker/exits.js';
+import { Networks } from '../docker/networks.js';
 import { Swarm } from '../docker/swarm.js';
 import type { Engine, PsEntry, Replica } from '../deploy/engine.js';
 import { httpGetVia } from '../deploy/health.js';
 import type { ResizePorts } from '../deploy/resize.js';
 import type { RolloutPorts } from '../deploy/rollout.js';
+import { JOB_LABEL_FILTER } from '../jobs/container.js';
+import type { JobEngine } from '../jobs/ports.js';
 import type { ClusterProxyInput } from '../proxy/haproxy-config.js';
 import { probeConnector } from '../proxy/probe.js';
 import { tagDigest } from '../registry/api.js';
 import { pullImage } from '../registry/push.js';
 import { AGENT_LABEL, agentSecretName, agentServiceSpec } from './agent-service.js';
 import { Edge } from './edge.js';
+import { swarmJobEngine } from './jobs.js';
 import { followTasks } from './follow.js';
 import { swarmRolloutPorts } from './ports.js';
 import { swarmResize } from './resize.js';
@@ -47,11 +52,15 @@ export interface ClusterDeps {
   backendName(app: string, service: string): string;
   /** Opens the agents' API on the cluster address; resolves to its close function. */
   serveAgents(settings: ClusterSettings): Promise<() => Promise<void>>;
+  /** Resolves once a node agent has shipped the container's output (a job's, before it is removed). */
+  shipped(id: string): Promise<unknown>;
 }
 
 export class Cluster {
   readonly swarm: Swarm;
   readonly managerContainers: Containers;
+  /** `die` events of job containers on the manager's engine. */
+  private readonly jobExits: ContainerExits;
   private settingsNow: ClusterSettings | null;
   private edgeNow: Edge | null = null;
   private proxy: ClusterProxy | null = null;
@@ -65,6 +74,7 @@ export class Cluster {
   constructor(private readonly deps: ClusterDeps) {
     this.swarm = new Swarm(deps.managerDocker);
     this.managerContainers = new Containers(deps.managerDocker);
+    this.jobExits = new ContainerExits(deps.managerDocker, JOB_LABEL_FILTER);
     this.settingsNow = deps.settings;
     if (deps.settings) this.edgeNow = this.edgeFor(deps.settings);
   }
@@ -105,6 +115,7 @@ export class Cluster {
     this.abort.abort();
     await this.follower;
     await this.closeAgentApi?.();
+    this.jobExits.close();
   }
 
   /** The swarm engine, or null on one host. */
@@ -135,9 +146,26 @@ export class Cluster {
       ps: (app) => this.ps(app),
       destroyApp: async (app) => {
         for (const c of await ports.list(app)) await ports.remove(c, 0);
+        // Job containers the remove policy kept, and one-offs, on the manager's engine.
+        for (const c of await this.managerContainers.listContainers({ app, all: true })) await this.managerContainers.removeContainer(c.id).catch(() => undefined);
         await this.swarm.removeNetwork(overlayName(app)).catch(() => undefined);
       },
     };
+  }
+
+  /** Where job runs go on the swarm (containers on the manager, on the overlay), or null on one host. */
+  jobEngine(): JobEngine | null {
+    const s = this.settingsNow;
+    if (!s) return null;
+    return swarmJobEngine({
+      swarm: this.swarm,
+      managerDocker: this.deps.managerDocker,
+      managerContainers: this.managerContainers,
+      managerNetworks: new Networks(this.deps.managerDocker),
+      exits: this.jobExits,
+      clusterImage: (r) => clusterRef(r.image.ref, this.deps.config.registry, clusterRegistry(s)),
+      shipped: this.deps.shipped,
+    });
   }
 
   /**

@@ -12,7 +12,8 @@ export function taskState(t: TaskInfo, hasHealthcheck: boolean): ContainerState 
   const base = { exitCode: t.exitCode ?? (t.state === 'complete' ? 0 : 1), restartCount: 0 };
   if (ENDED.includes(t.state)) return { ...base, status: 'exited' };
   if (t.desiredState !== 'running' || t.state === 'orphaned' || t.state === 'shutdown' || t.state === 'remove') return { ...base, status: 'removing' };
-  if (STARTING.includes(t.state)) return { ...base, status: 'created' };
+  // Not started yet: with a HEALTHCHECK, its check is still to come (the wait waits for it).
+  if (STARTING.includes(t.state)) return hasHealthcheck ? { ...base, status: 'created', health: { status: 'starting', log: [] } } : { ...base, status: 'created' };
   // Swarm reports a task with a HEALTHCHECK as `starting` until the check passes, then `running`.
   if (!hasHealthcheck) return { ...base, status: t.state === 'running' ? 'running' : 'created' };
   if (t.state === 'starting') return { ...base, status: 'running', health: { status: 'starting', log: [] } };

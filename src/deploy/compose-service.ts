@@ -5,7 +5,6 @@ import * as rules from './compose-rules.js';
 import { envFiles } from './compose-env.js';
 import { deploySection, restartFromPolicy } from './compose-deploy.js';
 import { JOB_LABELS, handlesLabel, jobLabels } from './compose-jobs.js';
-import { SWARM_LIMITS } from './engine-limits.js';
 import type { KeyPath, Problems } from './compose-source.js';
 import {
   isRecord, isTrue, parseCount, parseCpus, parseDuration, parseExposeEntry, parseMemory, parsePortEntry, parseVolumeShort,
@@ -138,7 +137,6 @@ export function composeService(name: string, raw: Record<string, unknown>, ctx: 
   if (limits.placement) service.placement = limits.placement;
   if (limits.restartPolicy) service.restartPolicy = limits.restartPolicy;
   if (isJob) service.job = jobs.spec;
-  if (isJob && ctx.engine === 'swarm') problems.add([...base, 'labels'], SWARM_LIMITS.jobs);
   const autoscale = autoscaleRule(labels, memoryBytes, base, problems);
   if (autoscale) service.autoscale = autoscale;
   const access = hostAccess(raw, base, role, ctx);

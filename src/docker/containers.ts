@@ -8,6 +8,7 @@ import { UserError } from '../errors.js';
 import type { Color, ContainerCreateSpec } from '../deploy/container-spec.js';
 import type { ContainerState } from '../deploy/health.js';
 import { engineError } from './client.js';
+import { inspectImage } from './images.js';
 import { LABELS } from '../domain.js';
 
 export interface RunningContainer {
@@ -103,6 +104,12 @@ export class Containers {
         }),
       close: () => stream.destroy(),
     };
+  }
+
+  /** What a container of `image` runs unless told otherwise; null when the engine lacks the image. */
+  async imageCommand(image: string): Promise<{ Entrypoint: string[] | null; Cmd: string[] | null } | null> {
+    const info = await inspectImage(this.docker, image);
+    return info && { Entrypoint: info.entrypoint, Cmd: info.cmd };
   }
 
   /** Resolves with the exit code once the container is not running (at once if it already exited). */

@@ -1,7 +1,8 @@
 // The jobs stage's front: starts runs (manual, scheduled, after a deploy) of an app's job graph
 // at one release, records them, cancels them (also across processes, through the run's row),
 // notifies the result webhook, prunes the history, and at start-up marks the runs of a Slipway
-// that died as interrupted and handles their containers.
+// that died as interrupted and handles their containers. The engine (one host, or a swarm's
+// manager) is given: nothing here depends on which.
 import { hostname } from 'node:os';
 import type { Release } from '../domain.js';
 import { UserError, errorMessage } from '../errors.js';
@@ -11,7 +12,7 @@ import type { NewRun } from '../state/runs.js';
 import type { AppRow } from '../state/apps.js';
 import { notifyResult } from './notify.js';
 import { pendingDetail, removesContainer, type RunDetail, type RunRow } from './model.js';
-import { dockerTaskPorts, prepareRelease, type JobPortsDeps } from './ports.js';
+import { dockerTaskPorts, type JobEngine } from './ports.js';
 import { runContainerGlob } from './container.js';
 import { runGraph } from './run-graph.js';
 import { graphOf, jobsOf, runView } from './views.js';
@@ -23,7 +24,8 @@ const CANCEL_POLL_MS = 1000;
 
 export interface RunnerDeps {
   state: State;
-  ports: JobPortsDeps;
+  /** Where runs' containers go now: this host's engine, or the swarm manager's (after cluster:init). */
+  engine(): JobEngine;
   backoff: { baseMs: number; maxMs: number };
   logger: Logger;
   /** `host:pid`; another live owner's runs are its own (two Slipways on one data dir). */
@@ -107,10 +109,12 @@ export class JobRunner {
     const poll = setInterval(() => {
       if (state.runs.cancelRequested(row.id)) a.abort.abort();
     }, CANCEL_POLL_MS);
+    // One engine from start to end (a cluster:init meanwhile moves the next runs, not this one).
+    const engine = this.deps.engine();
     // Subscribed while the release is prepared, so the first container's exit is seen at once.
-    const unhold = this.deps.ports.exits.hold();
+    const unhold = engine.exits.hold();
     try {
-      await prepareRelease(this.deps.ports, release);
+      await engine.prepare(release);
       const result = await runGraph(
         {
           tasks,
@@ -120,7 +124,7 @@ export class JobRunner {
           signal: a.abort.signal,
           progress: (line) => this.deps.logger.debug(`run ${row.id}: ${line}`, { app: row.app }),
         },
-        dockerTaskPorts(this.deps.ports, release, row.id),
+        dockerTaskPorts(engine, release, row.id),
       );
       const final = a.shutdown ? 'interrupted' : result.state;
       state.runs.finish(row.id, final, a.shutdown ? INTERRUPTED_RUN : result.reason, result.detail);
@@ -170,8 +174,9 @@ export class JobRunner {
   async prune(run: Pick<RunRow, 'appId' | 'app' | 'schedule'>, release: Release | undefined): Promise<void> {
     const keep = run.schedule ? (release?.services.find((s) => s.name === run.schedule)?.job?.schedule?.history ?? 20) : MANUAL_HISTORY;
     for (const old of this.deps.state.runs.prune(run.appId, run.schedule, keep)) {
-      for (const c of await this.deps.ports.containers.listContainers({ app: run.app, run: old.id, all: true }).catch(() => []))
-        await this.deps.ports.containers.removeContainer(c.id).catch(() => undefined);
+      const { containers } = this.deps.engine();
+      for (const c of await containers.listContainers({ app: run.app, run: old.id, all: true }).catch(() => []))
+        await containers.removeContainer(c.id).catch(() => undefined);
     }
   }
 
@@ -195,7 +200,7 @@ export class JobRunner {
   }
 
   private async handleContainers(run: RunRow, release: Release | undefined): Promise<RunDetail> {
-    const { containers } = this.deps.ports;
+    const { containers } = this.deps.engine();
     const detail = structuredClone(run.detail);
     const policyOf = (task: string) => release?.services.find((s) => s.name === task)?.job?.removeContainers ?? 'remove-finished';
     for (const c of await containers.listContainers({ app: run.app, run: run.id, all: true })) {

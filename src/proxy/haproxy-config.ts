@@ -2,6 +2,7 @@
 // the config text is validated here, so nothing a user typed can add a line or a directive.
 import net from 'node:net';
 import type { Color } from '../domain.js';
+import { registryDoorSections } from './registry-door.js';
 import { tlsBind, tlsFiles, tlsFrontendRules, tlsGlobal, type TlsListener } from './tls-config.js';
 
 export type { Color } from '../domain.js';
@@ -55,7 +56,7 @@ export interface ClusterProxyInput {
   namespace?: string;
   /** Unix socket: a client sends a PROXY v1 header naming a task address, then talks to it. */
   probeSocket: string;
-  /** Where nodes pull release images: a TCP door to Slipway's registry. */
+  /** Where nodes pull release images: a read-only HTTP door to Slipway's registry (registry-door.ts). */
   registry?: { bind: string; port: number; target: string };
 }
 
@@ -319,7 +320,7 @@ function serverNamespace(cluster: ClusterProxyInput | undefined): string {
   return cluster?.namespace ? ` namespace ${checkNamespace(cluster.namespace)}` : '';
 }
 
-/** The cluster's TCP sections, after a defaults of their own (the http options above don't apply). */
+/** The cluster's sections, after a tcp defaults of their own (the http options above don't apply). */
 function clusterSections(cluster: ClusterProxyInput | undefined): string[] {
   if (!cluster) return [];
   const ns = serverNamespace(cluster);
@@ -346,13 +347,7 @@ function clusterSections(cluster: ClusterProxyInput | undefined): string[] {
   const r = cluster.registry;
   if (r) {
     const [host, port] = r.target.split(':');
-    out.push(`frontend slipway-registry
-    bind ${checkAddr(r.bind)}:${checkPort(r.port)}
-    default_backend slipway-registry
-`);
-    out.push(`backend slipway-registry
-    server registry ${checkAddr(host ?? '')}:${checkPort(Number(port))}
-`);
+    out.push(...registryDoorSections({ bind: checkAddr(r.bind), port: checkPort(r.port), targetHost: checkAddr(host ?? ''), targetPort: checkPort(Number(port)) }));
   }
   return out;
 }

@@ -1,6 +1,6 @@
 // Swarm mode's proxy path without a swarm: HAProxy on the host reaches servers that exist only
 // inside another network namespace (as task addresses exist only in the edge container's), the
-// probe socket relays Slipway's health checks there, and the registry door forwards TCP.
+// probe socket relays Slipway's health checks there, and the registry door serves pulls only.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
@@ -15,6 +15,7 @@ import { Proxy } from '../../src/proxy/haproxy.js';
 import { probeConnector } from '../../src/proxy/probe.js';
 import { httpGetVia } from '../../src/deploy/health.js';
 import { getViaProxy } from '../helpers/http.js';
+import { REGISTRY_DOOR_REFUSAL } from '../../src/proxy/registry-door.js';
 import { freePort } from '../helpers/server.js';
 import { swarmUnavailable } from '../helpers/swarm.js';
 
@@ -71,5 +72,65 @@ test('in swarm mode servers are reached inside the namespace; probes relay there
   } finally {
     await proxy.stop();
     target.close();
+  }
+});
+
+/** One request through the door (or straight to the registry); status, headers and body. */
+function request(port: number, method: string, p: string, body?: string): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, method, path: p, headers: { accept: MANIFEST_TYPES } }, (r) => {
+      let text = '';
+      r.setEncoding('utf8').on('data', (c: string) => (text += c));
+      r.on('end', () => resolve({ status: r.statusCode ?? 0, headers: r.headers, body: text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+const MANIFEST_TYPES = 'application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json';
+
+test('the registry door lets the cluster network pull by digest and refuses every push and delete (405)', async () => {
+  // The machine's registry (seeded with the base images), as Slipway's door serves it.
+  const registryPort = 5000;
+  const tag = await request(registryPort, 'HEAD', '/v2/library/debian/manifests/bookworm-slim');
+  assert.equal(tag.status, 200, 'the base image debian:bookworm-slim is seeded in the registry');
+  const digest = String(tag.headers['docker-content-digest']);
+  assert.match(digest, /^sha256:[0-9a-f]{64}$/);
+  const manifest = `/v2/library/debian/manifests/${digest}`;
+  const doorPort = await freePort();
+  const own = await mkdtemp(path.join(os.tmpdir(), 'slipway-door-'));
+  const proxy = new Proxy({ haproxyBin: 'haproxy', dir: own, httpPort: await freePort(), bindAddress: '127.0.0.1', logger: silentLogger() });
+  try {
+    await proxy.start();
+    await proxy.setCluster({ registry: { bind: '127.0.0.1', port: doorPort, target: `127.0.0.1:${registryPort}` } });
+
+    // A pull: the API root, the manifest by digest (GET and HEAD), a blob it names.
+    assert.equal((await request(doorPort, 'GET', '/v2/')).status, 200);
+    const got = await request(doorPort, 'GET', manifest);
+    assert.equal(got.status, 200, got.body);
+    assert.equal(got.headers['docker-content-digest'], digest);
+    assert.equal((await request(doorPort, 'HEAD', manifest)).status, 200);
+    const layer = (JSON.parse(got.body) as { layers?: { digest: string }[]; config?: { digest: string } }).config?.digest;
+    if (layer) assert.equal((await request(doorPort, 'HEAD', `/v2/library/debian/blobs/${layer}`)).status, 200);
+
+    // A push (upload start, manifest put), a delete, and the rest: refused at the door.
+    for (const [method, p, body] of [
+      ['POST', '/v2/library/debian/blobs/uploads/', ''],
+      ['PUT', '/v2/library/debian/manifests/evil', '{"schemaVersion":2}'],
+      ['PATCH', '/v2/library/debian/blobs/uploads/x', 'bytes'],
+      ['DELETE', manifest, undefined],
+      ['DELETE', `/v2/library/debian/blobs/${layer ?? digest}`, undefined],
+      ['OPTIONS', '/v2/', undefined],
+    ] as const) {
+      const r = await request(doorPort, method, p, body);
+      assert.equal(r.status, 405, `${method} ${p}`);
+      assert.equal(r.headers.allow, 'GET, HEAD');
+      assert.equal(r.body, REGISTRY_DOOR_REFUSAL);
+    }
+    // Nothing reached the registry: the manifest is still served.
+    assert.equal((await request(registryPort, 'HEAD', manifest)).status, 200);
+  } finally {
+    await proxy.stop();
+    await rm(own, { recursive: true, force: true });
   }
 });

@@ -17,6 +17,8 @@ test('placing, pulling and starting count as starting; running as running', () =
 test('with a HEALTHCHECK, Swarm says starting until healthy, running once healthy', () => {
   assert.deepEqual(taskState(task({ state: 'starting' }), true).health?.status, 'starting');
   assert.deepEqual(taskState(task({ state: 'running' }), true).health?.status, 'healthy');
+  // Still placed or pulled: its check has not begun, which is not "no healthcheck" (the wait goes on).
+  for (const state of ['pending', 'assigned', 'preparing']) assert.deepEqual(taskState(task({ state }), true), { status: 'created', exitCode: 1, restartCount: 0, health: { status: 'starting', log: [] } }, state);
 });
 
 test('a task that exited or could not start is the app failing, with its exit code', () => {

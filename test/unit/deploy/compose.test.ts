@@ -449,13 +449,14 @@ test('an env file with an unclosed quote is refused with its line', () => {
   assert.match(lines[1]!, /services\.web\.env_file\[1\]: s\.env line 1: the single quote is not closed$/);
 });
 
-test('on a swarm, jobs are refused saying what to do instead; autoscaling labels are taken as on one host', () => {
-  const job = web('labels: {slipway.job: "true"}');
+test('on a swarm, jobs, schedules and autoscaling labels are taken as on one host', () => {
+  const job = web('labels: {slipway.job: "true", slipway.schedule: "* * * * * *"}');
   assert.equal(parse(job).services[0]!.role, 'job');
-  assert.match(problems(job, { engine: 'swarm' })[0]!, /services\.web\.labels: batch jobs and cron schedules .* do not run on a swarm yet; run them from a one-host Slipway/);
+  const onSwarm = parse(job, { engine: 'swarm' });
+  assert.deepEqual([onSwarm.services[0]!.role, onSwarm.warnings], ['job', []]);
   const scaled = web('labels: {slipway.autoscale.max_cpu: "70"}');
   assert.deepEqual(parse(scaled).warnings, []);
-  const onSwarm = parse(scaled, { engine: 'swarm' });
-  assert.equal(onSwarm.services[0]!.autoscale?.maxCpu, 70);
-  assert.deepEqual(onSwarm.warnings, []);
+  const scaledOnSwarm = parse(scaled, { engine: 'swarm' });
+  assert.equal(scaledOnSwarm.services[0]!.autoscale?.maxCpu, 70);
+  assert.deepEqual(scaledOnSwarm.warnings, []);
 });

@@ -12,6 +12,7 @@ import {
   slotNames,
   type HaproxyConfigInput,
 } from '../../../src/proxy/haproxy-config.js';
+import { REGISTRY_DOOR_REFUSAL } from '../../../src/proxy/registry-door.js';
 
 const base: HaproxyConfigInput = {
   httpPort: 8080,
@@ -143,6 +144,26 @@ test('swarm mode: every server line names the namespace; a probe relay and the r
   assert.ok(!lines(renderHaproxyConfig(base)).some((l) => l.includes('namespace')));
 });
 
+test('the registry door is read-only: mode http, GET and HEAD pass, every other method gets 405 with a body saying why', () => {
+  const cluster = { probeSocket: '/p.sock', registry: { bind: '10.0.0.5', port: 5000, target: '127.0.0.1:5000' } };
+  const text = renderHaproxyConfig({ ...base, cluster });
+  const door = lines(text.slice(text.indexOf('frontend slipway-registry')));
+  const front = door.slice(0, door.indexOf(''));
+  assert.deepEqual(front.filter((l) => l.startsWith('mode ')), ['mode http']);
+  assert.ok(front.includes('bind 10.0.0.5:5000'));
+  const rule = front.find((l) => l.startsWith('http-request return'));
+  assert.ok(rule, front.join('\n'));
+  assert.match(rule, /^http-request return status 405 .*hdr Allow "GET, HEAD" unless \{ method GET HEAD \}$/);
+  assert.ok(rule.includes(`string "${REGISTRY_DOOR_REFUSAL}"`));
+  // The body is one quoted HAProxy word: nothing in it may end the string.
+  assert.doesNotMatch(REGISTRY_DOOR_REFUSAL, /["\\]/);
+  // Refused before any backend: the rule comes ahead of default_backend, which talks http too.
+  assert.ok(front.indexOf(rule) < front.indexOf('default_backend slipway-registry'));
+  const back = door.slice(door.indexOf('backend slipway-registry'));
+  assert.equal(back[1], 'mode http');
+  assert.equal(back[2], 'server registry 127.0.0.1:5000');
+});
+
 test('swarm mode refuses a namespace name or door address that could inject config', () => {
   const cluster = { namespace: 'edge x', probeSocket: '/p.sock' };
   assert.throws(() => renderHaproxyConfig({ ...base, cluster }), /invalid network namespace/);
@@ -186,7 +207,7 @@ test('listeners are checked: not on the apps\' HTTP port, not twice, only for de
   assert.throws(() => renderHaproxyConfig({ ...base, listeners: [{ port: 9000, mode: 'http', backend: 'port-9000' }] }), /no backend port-9000/);
 });
 
-test('HAProxy itself accepts a config with tcp and http listeners and the access log (haproxy -c)', async () => {
+test('HAProxy itself accepts a config with tcp and http listeners, the access log and the registry door (haproxy -c)', async () => {
   const { execFile } = await import('node:child_process');
   const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
@@ -203,6 +224,7 @@ test('HAProxy itself accepts a config with tcp and http listeners and the access
         { port: 15432, mode: 'tcp', backend: 'port-15432' },
         { port: 18081, mode: 'http', backend: 'port-18081' },
       ],
+      cluster: { probeSocket: `${dir}/probe.sock`, registry: { bind: '127.0.0.1', port: 15999, target: '127.0.0.1:5000' } },
     });
     writeFileSync(`${dir}/haproxy.cfg`, cfg);
     const out = await new Promise<string>((resolve) => execFile('haproxy', ['-c', '-f', `${dir}/haproxy.cfg`], (e, stdout, stderr) => resolve(e ? `FAILED ${stderr}` : 'valid')));
