@@ -8,13 +8,12 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import parsePrometheus from 'parse-prometheus-text-format';
-import { createDocker } from '../../src/docker/client.js';
 import type { MetricsView } from '../../src/metrics/query.js';
 import { repoFrom, pushUrl, type Repo } from '../helpers/git.js';
 import { startLoad } from '../helpers/load.js';
-import { ROOT, startTestServer, uniqueName, type TestServer } from '../helpers/server.js';
-import { slipwayTestImage } from '../helpers/slipway-image.js';
-import { startSwarmHarness, swarmUnavailable, type SwarmHarness } from '../helpers/swarm.js';
+import { ROOT, uniqueName, type TestServer } from '../helpers/server.js';
+import { swarmUnavailable, type SwarmHarness } from '../helpers/swarm.js';
+import { startSwarmSlipway } from '../helpers/swarm-slipway.js';
 
 const skip = swarmUnavailable() ?? false;
 let h: SwarmHarness;
@@ -35,27 +34,15 @@ async function eventually(what: string, check: () => Promise<boolean>, seconds =
 
 before(async () => {
   if (skip) return;
-  h = await startSwarmHarness({ nodes: 3, mirrorPort: 5000 });
-  mark('3 nodes up');
-  const image = await slipwayTestImage(createDocker({ dockerSocket: '/var/run/docker.sock' }));
-  s = await startTestServer({
-    clusterSocket: h.nodes[0]!.socket,
-    clusterAddr: h.hostAddr,
-    agentImage: image,
+  ({ h, s } = await startSwarmSlipway(3, {
     drainSeconds: 10,
-    healthTimeoutSeconds: 180,
     metricsInterval: 1,
     autoscaleInterval: 1000,
     autoscaleWindow: 3000,
     autoscaleSamples: 2,
     autoscaleCooldown: 2000,
     autoscaleStabilization: 3000,
-  });
-  const init = await s.cli(['cluster:init', '--advertise-addr', h.nodes[0]!.addr]);
-  assert.equal(init.code, 0, init.stdout + init.stderr);
-  const join = /docker (swarm join --token \S+ \S+)/.exec((await s.cli(['nodes:add'])).stdout);
-  assert.ok(join);
-  for (const i of [1, 2]) await h.docker(i, join[1]!.split(' '));
+  }));
   mark('swarm formed');
   app = uniqueName('sws');
   assert.equal((await s.api('/api/apps', { method: 'POST', body: JSON.stringify({ name: app }) })).status, 201);
